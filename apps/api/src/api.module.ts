@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import {
+  CoreModule,
+  createValidationPipe,
+  DenyByDefaultGuard,
+  EnvPartnerCredentialsModule,
+  HealthModule,
+  MetricsController,
+  ProblemDetailsFilter,
+} from '@hub/core';
+
+@Module({
+  imports: [CoreModule, EnvPartnerCredentialsModule, HealthModule],
+  controllers: [MetricsController],
+  providers: [
+    { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    // Deny by default: a route is reachable only if it is @Public or its scope is granted.
+    { provide: APP_GUARD, useClass: DenyByDefaultGuard },
+  ],
+})
+export class ApiModule {}

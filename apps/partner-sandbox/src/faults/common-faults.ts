@@ -1,0 +1,47 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FaultStore } from './fault-store';
+
+/** How a partner writes its own error bodies (each partner's wire format differs). */
+export interface FaultRenderers {
+  rateLimited(reply: FastifyReply, retryAfterSeconds: number): void;
+  serverError(reply: FastifyReply, status: number): void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Applies latency, timeout, rate-limit and server-error faults to one partner request.
+ * Returns true when the fault already answered (or dropped) the request.
+ */
+export async function applyCommonFaults(
+  faults: FaultStore,
+  partner: string,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  render: FaultRenderers,
+): Promise<boolean> {
+  const path = req.url;
+  const latency = faults.take(partner, 'latency', path);
+  if (latency) {
+    const jitter = latency.jitterMs ? (Math.random() * 2 - 1) * latency.jitterMs : 0;
+    await sleep(Math.max(0, (latency.ms ?? 100) + jitter));
+  }
+  const timeout = faults.take(partner, 'timeout', path);
+  if (timeout) {
+    // Hold the request open like a hung upstream, then drop the connection without answering.
+    await sleep(timeout.ms ?? 30_000);
+    req.raw.socket.destroy();
+    return true;
+  }
+  const limited = faults.take(partner, 'rate-limit', path);
+  if (limited) {
+    render.rateLimited(reply, limited.retryAfterSeconds ?? 1);
+    return true;
+  }
+  const failed = faults.take(partner, 'server-error', path);
+  if (failed) {
+    render.serverError(reply, failed.status ?? 500);
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * A fault injected into one partner. Common kinds (every partner honours them through
+ * `applyCommonFaults`): `latency` (ms, jitterMs), `timeout` (never answers), `rate-limit`
+ * (retryAfterSeconds), `server-error` (status). Partner-specific kinds (`reject-credentials`,
+ * Razorpay's `duplicate-delivery`, ...) are read by that partner with `active()` / `take()`.
+ */
+export interface Fault {
+  id: string;
+  partner: string;
+  kind: string;
+  /** Only requests whose path contains this string are affected. */
+  match?: string;
+  /** How many requests it affects before it clears itself; absent: until DELETE. */
+  count?: number;
+  ms?: number;
+  jitterMs?: number;
+  retryAfterSeconds?: number;
+  status?: number;
+  [param: string]: unknown;
+}
+
+export class FaultStore {
+  private faults: Fault[] = [];
+
+  add(input: Omit<Fault, 'id'>): Fault {
+    const fault = { ...input, id: randomUUID() } as Fault;
+    this.faults.push(fault);
+    return fault;
+  }
+
+  list(partner?: string): Fault[] {
+    return this.faults.filter((f) => !partner || f.partner === partner);
+  }
+
+  clear(partner?: string): void {
+    this.faults = partner ? this.faults.filter((f) => f.partner !== partner) : [];
+  }
+
+  /** The first matching fault without consuming it. */
+  active(partner: string, kind: string, path = ''): Fault | undefined {
+    return this.faults.find((f) => (f.partner === partner || f.partner === '*') && f.kind === kind && (!f.match || path.includes(f.match)));
+  }
+
+  /** The first matching fault, consuming one of its `count` uses. */
+  take(partner: string, kind: string, path = ''): Fault | undefined {
+    const f = this.active(partner, kind, path);
+    if (f && f.count !== undefined) {
+      f.count -= 1;
+      if (f.count <= 0) this.faults = this.faults.filter((x) => x !== f);
+    }
+    return f;
+  }
+}

@@ -1,0 +1,4 @@
+import type { SandboxPartner } from '../sandbox-partner';
+
+/** Every partner the sandbox serves; each entry builds a fresh instance (fresh state). */
+export const PARTNER_FACTORIES: (() => SandboxPartner)[] = [];

@@ -1,0 +1,85 @@
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsCidrList, IsUrlWithProtocol, IsVersionedKeyList } from './validators';
+import { Sensitive } from './config.loader';
+
+/**
+ * Configuration shared by every process. Feature libs declare their own config classes
+ * the same way and load them with `provideConfig`. Defaults work on a developer machine
+ * where Postgres and Redis listen on 127.0.0.1; secrets have no defaults.
+ */
+export class CoreConfig {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsUrlWithProtocol(['postgres:', 'postgresql:'])
+  @Sensitive()
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/novaskin_hub';
+
+  @IsUrlWithProtocol(['redis:', 'rediss:'])
+  @Sensitive()
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Namespace for every Redis key and BullMQ queue, so several hubs can share a Redis. */
+  @IsString()
+  @MinLength(1)
+  REDIS_PREFIX = 'hub';
+
+  /** Vault key-encryption keys, `v1:<base64 32 bytes>,v2:...`; the highest version encrypts. */
+  @IsVersionedKeyList(32)
+  @Sensitive()
+  HUB_MASTER_KEYS: string;
+
+  /** HMAC pepper for API key secrets: `v1:<secret>` (or several, comma-separated; the highest hashes new keys). */
+  @IsString()
+  @MinLength(16)
+  @Sensitive()
+  API_KEY_PEPPER: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  SANDBOX_PORT = 4010;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Log one line per HTTP request (off trims the hot path for benchmarks). */
+  @IsIn(['true', 'false'])
+  LOG_REQUESTS = 'true';
+
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** Peers whose X-Forwarded-For is believed (CIDRs). Empty: trust the socket only. */
+  @IsCidrList()
+  TRUSTED_PROXIES = '';
+
+  /** How long SIGTERM waits for in-flight requests and jobs before giving up. */
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_GRACE_MS = 10_000;
+
+  @IsOptional()
+  @IsUrlWithProtocol(['http:', 'https:'])
+  ALERT_WEBHOOK_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @Sensitive()
+  ALERT_WEBHOOK_SECRET?: string;
+
+  /** A name for this process in logs, metrics and heartbeats (defaults to host:pid). */
+  @IsOptional()
+  @IsString()
+  INSTANCE_ID?: string;
+}

@@ -1,0 +1,75 @@
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import { CoreConfig } from '../config/core.config';
+import { parseCidrList, resolveClientIp } from '../net/cidr';
+import { requestIdFor } from './request-id';
+import { ProblemException } from './problem';
+import sjson from 'secure-json-parse';
+
+/**
+ * JSON bodies: keep the raw bytes (webhook signatures are computed over them, never over
+ * re-serialised JSON), refuse prototype poisoning, and say where a syntax error is.
+ * Apps pass `bodyParser: false` to Nest so this is the only JSON parser.
+ */
+export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number): void {
+  // Fastify's built-in parser would match application/json before any regex parser.
+  if (fastify.hasContentTypeParser('application/json')) fastify.removeContentTypeParser('application/json');
+  const parse = (req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    const raw = body as Buffer;
+    (req as { rawBody: Buffer }).rawBody = raw;
+    if (raw.length === 0) return done(new ProblemException(400, 'malformed-json', 'The body is empty but Content-Type says JSON'), undefined);
+    try {
+      done(null, sjson.parse(raw.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (err) {
+      done(new ProblemException(400, 'malformed-json', `The body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  };
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, parse);
+  fastify.addContentTypeParser(/^application\/[\w.+-]+\+json(;.*)?$/i, { parseAs: 'buffer', bodyLimit }, parse);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Client address after applying TRUSTED_PROXIES (IPv4-mapped IPv6 normalised). */
+    clientIp: string;
+  }
+}
+
+export function createFastifyAdapter(cfg: CoreConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: cfg.BODY_LIMIT_BYTES,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    // Client address is resolved by our own hook so X-Forwarded-For is only believed from TRUSTED_PROXIES.
+    trustProxy: false,
+    // Nest's default 'return503OnClosing' answers in plain text; we drain in-flight requests instead.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    logger: false,
+  });
+}
+
+/**
+ * Fastify-level hooks every HTTP app shares: request id header, client address, safe default
+ * headers, and problem+json for errors raised before Nest's pipeline (body parsing, 404s).
+ */
+export function configureHttpPipeline(app: NestFastifyApplication, cfg: CoreConfig): void {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const trusted = parseCidrList(cfg.TRUSTED_PROXIES);
+
+  fastify.decorateRequest('clientIp', '');
+  fastify.addHook('onRequest', (req, reply, done) => {
+    req.clientIp = resolveClientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
+    reply.header('x-request-id', req.id);
+    done();
+  });
+  fastify.addHook('onSend', (req, reply, payload, done) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    reply.removeHeader('x-powered-by');
+    done(null, payload);
+  });
+  registerJsonParser(fastify, cfg.BODY_LIMIT_BYTES);
+  // 404s and errors raised before Nest's pipeline (body parsing) reach ProblemDetailsFilter
+  // through the handlers Nest installs on Fastify; nothing to add here.
+}

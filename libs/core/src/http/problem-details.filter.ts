@@ -1,0 +1,104 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { defaultSlugForStatus, PROBLEM_TYPE_BASE, ProblemException, titleForSlug } from './problem';
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  requestId: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** Fastify's own errors (body parsing, limits) carry a `code`; map the ones clients cause. */
+function fromFastifyError(err: { code?: string; statusCode?: number; message?: string }): ProblemException | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ProblemException(400, 'malformed-json', `The body is not valid JSON: ${err.message ?? ''}`.trim());
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ProblemException(400, 'malformed-json', 'The body is empty but Content-Type is application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ProblemException(413, 'payload-too-large', 'The request body exceeds the size limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ProblemException(415, 'unsupported-media-type', err.message ?? 'Unsupported Content-Type');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ProblemException(400, 'bad-request', 'Content-Length does not match the body');
+    default:
+      if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+        return new ProblemException(err.statusCode, defaultSlugForStatus(err.statusCode), 'The request could not be processed');
+      }
+      return null;
+  }
+}
+
+export function toProblem(
+  exception: unknown,
+  requestId: string,
+  req?: { method: string; url: string },
+): { body: ProblemBody; headers: Record<string, string> } {
+  let problem: ProblemException | null = null;
+  if (exception instanceof ProblemException) {
+    problem = exception;
+  } else if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const slug = defaultSlugForStatus(status);
+    const response = exception.getResponse();
+    const detail =
+      typeof response === 'string'
+        ? response
+        : typeof (response as { message?: unknown }).message === 'string'
+          ? ((response as { message: string }).message)
+          : titleForSlug(slug);
+    if (status === 404 && req) {
+      problem = new ProblemException(404, slug, `No route matches ${req.method} ${req.url.split('?')[0]}`);
+    } else if (status === 400 && /JSON/.test(detail) && !(response as { errors?: unknown }).errors) {
+      // Fastify's JSON parser throws a SyntaxError, which Nest turns into a BadRequestException.
+      problem = new ProblemException(400, 'malformed-json', `The body is not valid JSON: ${detail}`);
+    } else {
+      problem = new ProblemException(status, slug, detail);
+    }
+  } else if (exception && typeof exception === 'object' && 'code' in exception) {
+    problem = fromFastifyError(exception as { code?: string; statusCode?: number; message?: string });
+  }
+  if (!problem) {
+    problem = new ProblemException(500, 'internal-error', 'Something went wrong on our side. Quote the requestId when you contact support.');
+  }
+  const status = problem.getStatus();
+  return {
+    body: {
+      type: PROBLEM_TYPE_BASE + problem.slug,
+      title: problem.title,
+      status,
+      detail: problem.detail,
+      requestId,
+      ...(problem.problem.extensions ?? {}),
+    },
+    headers: problem.problem.headers ?? {},
+  };
+}
+
+export function sendProblem(reply: FastifyReply, requestId: string, exception: unknown, req?: FastifyRequest): void {
+  const { body, headers } = toProblem(exception, requestId, req);
+  for (const [k, v] of Object.entries(headers)) reply.header(k, v);
+  reply.status(body.status).header('content-type', 'application/problem+json; charset=utf-8').send(JSON.stringify(body));
+}
+
+/** Renders every error as RFC 9457 problem+json; logs (never returns) what went wrong inside. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<FastifyRequest>();
+    const reply = ctx.getResponse<FastifyReply>();
+    const { body } = toProblem(exception, String(req.id), req);
+    if (body.status >= 500) {
+      this.logger.error({ err: exception, requestId: req.id, route: req.routeOptions?.url }, 'unhandled error');
+    }
+    if (reply.sent) return;
+    sendProblem(reply, String(req.id), exception, req);
+  }
+}

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * One Prometheus registry per process. Libs create their metrics through `counter`, `gauge`
+ * and `histogram` so names are prefixed consistently and registering twice is harmless.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'hub_' });
+    this.httpDuration = this.histogram('http_request_duration_seconds', 'HTTP request duration by route and status', ['method', 'route', 'status'], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+  }
+
+  counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {
+    const full = `hub_${name}`;
+    return (this.registry.getSingleMetric(full) as Counter<L>) ?? new Counter({ name: full, help, labelNames, registers: [this.registry] });
+  }
+
+  gauge<L extends string>(name: string, help: string, labelNames: L[] = []): Gauge<L> {
+    const full = `hub_${name}`;
+    return (this.registry.getSingleMetric(full) as Gauge<L>) ?? new Gauge({ name: full, help, labelNames, registers: [this.registry] });
+  }
+
+  histogram<L extends string>(name: string, help: string, labelNames: L[] = [], buckets?: number[]): Histogram<L> {
+    const full = `hub_${name}`;
+    return (
+      (this.registry.getSingleMetric(full) as Histogram<L>) ??
+      new Histogram({ name: full, help, labelNames, buckets, registers: [this.registry] })
+    );
+  }
+}

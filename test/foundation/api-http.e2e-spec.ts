@@ -1,0 +1,119 @@
+import '../support/test-env';
+import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { Public } from '@hub/core';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RunningApi, startApi, startWorker } from '../support/hub-harness';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { waitUntil } from '../support/processes';
+import type { INestApplicationContext } from '@nestjs/common';
+
+@Controller('__test')
+class ProbeController {
+  @Public()
+  @Post('echo')
+  echo(@Body() body: unknown) {
+    return { received: body };
+  }
+
+  @Public()
+  @Get('boom')
+  boom(): never {
+    // Looks like what a real bug would surface: an SQL error with a file path in its stack.
+    const err = new Error('relation "secret_table" does not exist at /srv/app/dist/libs/x.js:12');
+    throw err;
+  }
+}
+@Module({ controllers: [ProbeController] })
+class ProbeModule {}
+
+describe('api over HTTP (Fastify, real Postgres and Redis)', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+
+  before(async () => {
+    db = await createTestDatabase('foundation');
+    process.env.BODY_LIMIT_BYTES = String(64 * 1024);
+    api = await startApi({ extraModules: [ProbeModule] });
+    worker = await startWorker();
+  });
+  after(async () => {
+    await api?.close();
+    await worker?.close();
+    await db?.drop();
+  });
+
+  const problem = async (res: Response, status: number, slug: string) => {
+    assert.equal(res.status, status);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    const body: any = await res.json();
+    assert.equal(body.status, status);
+    assert.ok(body.type.endsWith('/' + slug), `type ${body.type} should end with ${slug}`);
+    assert.equal(typeof body.title, 'string');
+    assert.equal(typeof body.detail, 'string');
+    assert.equal(body.requestId, res.headers.get('x-request-id'));
+    return body;
+  };
+
+  it('is ready once Postgres, Redis, the queues and a worker heartbeat are all up', async () => {
+    const body = await waitUntil(async () => {
+      const res = await fetch(`${api.url}/health/ready`);
+      return res.status === 200 ? ((await res.json()) as any) : undefined;
+    }, 15_000);
+    assert.equal(body.status, 'ok');
+    for (const check of ['database', 'redis', 'queues', 'worker']) assert.equal(body.info[check].status, 'up', check);
+    const live = await fetch(`${api.url}/health/live`);
+    assert.equal(live.status, 200);
+  });
+
+  it('answers an unknown route with a 404 problem', async () => {
+    const body = await problem(await fetch(`${api.url}/v1/nope`), 404, 'not-found');
+    assert.match(body.detail, /GET \/v1\/nope/);
+  });
+
+  it('answers malformed JSON with a 400 problem saying what is wrong', async () => {
+    const res = await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a": 1,,}' });
+    const body = await problem(res, 400, 'malformed-json');
+    assert.match(body.detail, /JSON/);
+    assert.match(body.detail, /position|line|column|Unexpected|Expected/i);
+  });
+
+  it('answers a body over the limit with 413', async () => {
+    const big = JSON.stringify({ x: 'a'.repeat(70 * 1024) });
+    await problem(await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big }), 413, 'payload-too-large');
+  });
+
+  it('answers a wrong content type with 415', async () => {
+    await problem(await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' }), 415, 'unsupported-media-type');
+  });
+
+  it('puts a request id on every response and keeps a well-formed incoming one', async () => {
+    const minted = await fetch(`${api.url}/health/live`);
+    assert.match(minted.headers.get('x-request-id') ?? '', /^req_[0-9a-f]{32}$/);
+    const kept = await fetch(`${api.url}/health/live`, { headers: { 'x-request-id': 'trace-abc-123' } });
+    assert.equal(kept.headers.get('x-request-id'), 'trace-abc-123');
+    const bad = await fetch(`${api.url}/health/live`, { headers: { 'x-request-id': 'has spaces <script>' } });
+    assert.notEqual(bad.headers.get('x-request-id'), 'has spaces <script>');
+    assert.equal(minted.headers.get('x-powered-by'), null);
+    assert.equal(minted.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(minted.headers.get('cache-control'), 'no-store');
+  });
+
+  it('never leaks a stack trace, SQL or path when a handler throws', async () => {
+    const res = await fetch(`${api.url}/__test/boom`);
+    const text = await res.clone().text();
+    await problem(res, 500, 'internal-error');
+    assert.doesNotMatch(text, /secret_table|\/srv\/|\.js:\d|at [A-Z]\w+\./);
+  });
+
+  it('serves OpenAPI docs and Prometheus metrics', async () => {
+    const doc: any = await (await fetch(`${api.url}/docs/openapi.json`)).json();
+    assert.equal(doc.info.title, 'NovaSkin commerce hub');
+    const ui = await fetch(`${api.url}/docs`);
+    assert.equal(ui.status, 200);
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    assert.match(metrics, /hub_http_request_duration_seconds_bucket\{[^}]*route="\/health\/live"/);
+    assert.match(metrics, /hub_process_cpu_seconds_total/);
+  });
+});

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// npm test: compile, then run every *.spec.js (unit, beside the code) and test/**/*.e2e-spec.js
+// with Node's own test runner. `npm test -- inventory` runs only files whose path contains it.
+'use strict';
+const { execFileSync, spawnSync } = require('node:child_process');
+const { readdirSync, statSync } = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const outDir = path.resolve(root, process.env.OUT_DIR || 'dist');
+execFileSync(process.execPath, [path.join(root, 'tools/build.js')], { stdio: 'inherit', env: process.env });
+
+function walk(dir, acc = []) {
+  let entries;
+  try { entries = readdirSync(dir); } catch { return acc; }
+  for (const e of entries) {
+    const p = path.join(dir, e);
+    if (e === 'node_modules') continue;
+    if (statSync(p).isDirectory()) walk(p, acc);
+    else if (/\.(e2e-)?spec\.js$/.test(e)) acc.push(p);
+  }
+  return acc;
+}
+const filters = process.argv.slice(2);
+const files = ['apps', 'libs', 'test'].flatMap((d) => walk(path.join(outDir, d)))
+  .filter((f) => !filters.length || filters.some((x) => f.includes(x)))
+  .sort();
+if (!files.length) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const concurrency = process.env.TEST_CONCURRENCY || '2';
+const r = spawnSync(process.execPath, [
+  '--enable-source-maps', '--disable-warning=ExperimentalWarning',
+  '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, '--test-timeout=180000',
+  ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []),
+  ...files,
+], { stdio: 'inherit', cwd: root, env: { ...process.env, NODE_ENV: 'test' } });
+process.exit(r.status ?? 1);
