@@ -33,3 +33,5 @@ export * from './health/health.module';
 export * from './cli/hub-command.decorator';
 export * from './lifecycle/boot-error';
 export * from './core.module';
+export * from './channels/channel-adapter';
+export * from './channels/channel-sync-control';
