@@ -1,7 +1,8 @@
-import { describeBootError, loadEnvFile } from '@hub/core';
+import { describeBootError, forceExitAfterGrace, loadEnvFile } from '@hub/core';
 import { createWorkerApp } from './create-worker-app';
 
 loadEnvFile();
+forceExitAfterGrace(Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000));
 createWorkerApp()
   .then(() => process.stdout.write('worker started\n'))
   .catch((err) => {

@@ -35,3 +35,4 @@ export * from './lifecycle/boot-error';
 export * from './core.module';
 export * from './channels/channel-adapter';
 export * from './channels/channel-sync-control';
+export * from './lifecycle/force-exit';

@@ -1,0 +1,70 @@
+import '../support/test-env';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { freePort, spawnEntry } from '../support/processes';
+import { startPrivateRedis, PrivateRedis } from '../support/private-redis';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { testEnv } from '../support/test-env';
+
+describe('process boot checks and graceful shutdown', () => {
+  let db: TestDatabase;
+  let lruRedis: PrivateRedis;
+
+  before(async () => {
+    db = await createTestDatabase('boot');
+    lruRedis = await startPrivateRedis(['--maxmemory-policy', 'allkeys-lru']);
+  });
+  after(async () => {
+    await lruRedis?.stop();
+    await db?.drop();
+  });
+
+  for (const entry of ['apps/api/src/main.js', 'apps/worker/src/main.js']) {
+    it(`${entry}: a malformed DATABASE_URL stops boot with a message naming DATABASE_URL`, async () => {
+      const p = spawnEntry(entry, testEnv({ DATABASE_URL: 'not a url', PORT: String(await freePort()) }));
+      const code = await p.exited;
+      assert.notEqual(code, 0);
+      assert.match(p.output(), /DATABASE_URL/);
+      assert.doesNotMatch(p.output(), /not a url/, 'the value itself is sensitive and must not be printed');
+    });
+
+    it(`${entry}: an unreachable Postgres stops boot with a message naming DATABASE_URL`, async () => {
+      const deadPort = await freePort();
+      const p = spawnEntry(entry, testEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${deadPort}/nope`, PORT: String(await freePort()) }));
+      const code = await p.exited;
+      assert.notEqual(code, 0);
+      assert.match(p.output(), /DATABASE_URL/);
+    });
+
+    it(`${entry}: a Redis without noeviction is refused with a message saying how to fix it`, async () => {
+      const p = spawnEntry(entry, testEnv({ REDIS_URL: lruRedis.url, PORT: String(await freePort()) }));
+      const code = await p.exited;
+      assert.notEqual(code, 0);
+      assert.match(p.output(), /maxmemory-policy/);
+      assert.match(p.output(), /noeviction/);
+      assert.match(p.output(), /allkeys-lru/);
+    });
+  }
+
+  it('a missing required secret names the variable', async () => {
+    const p = spawnEntry('apps/api/src/main.js', testEnv({ HUB_MASTER_KEYS: undefined, PORT: String(await freePort()) }));
+    assert.notEqual(await p.exited, 0);
+    assert.match(p.output(), /HUB_MASTER_KEYS: is required/);
+  });
+
+  it('SIGTERM during an in-flight request lets it finish, then the process exits cleanly', async () => {
+    const port = await freePort();
+    const p = spawnEntry('test/support/entries/slow-api.main.js', testEnv({ PORT: String(port) }));
+    await p.waitFor(/slow api listening/);
+    const pending = fetch(`http://127.0.0.1:${port}/__test/slow`).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    await p.waitFor(/slow request started/);
+    p.child.kill('SIGTERM');
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { finished: true });
+    const code = await p.exited;
+    assert.ok(code === 0 || code === null, `exit code ${code}`);
+    // Once closed, it no longer accepts connections.
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/health/live`));
+  });
+});
