@@ -1,4 +1,5 @@
 import type { SandboxPartner } from '../sandbox-partner';
+import { AmazonPartner } from './amazon/amazon.partner';
 
 /** Every partner the sandbox serves; each entry builds a fresh instance (fresh state). */
-export const PARTNER_FACTORIES: (() => SandboxPartner)[] = [];
+export const PARTNER_FACTORIES: (() => SandboxPartner)[] = [() => new AmazonPartner()];

@@ -1,0 +1,44 @@
+import '../support/test-env';
+import { createSandboxApp, Sandbox } from '../../apps/partner-sandbox/src/create-sandbox-app';
+
+export interface RunningSandbox {
+  sandbox: Sandbox;
+  url: string;
+  state(): Promise<any>;
+  /** JSON request to the sandbox; resolves with status, headers and parsed body. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
+  fault(fault: Record<string, unknown>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts the whole sandbox in-process on a free port. */
+export async function startSandbox(): Promise<RunningSandbox> {
+  const sandbox = await createSandboxApp();
+  const url = await sandbox.listen(0);
+  const call: RunningSandbox['call'] = async (method, path, body, headers = {}) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: any = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  };
+  return {
+    sandbox,
+    url,
+    call,
+    state: async () => (await call('GET', '/_sandbox/state')).body,
+    fault: async (f) => {
+      const r = await call('POST', '/_sandbox/faults', f);
+      if (r.status !== 201) throw new Error(`fault not accepted: ${JSON.stringify(r.body)}`);
+    },
+    close: () => sandbox.close(),
+  };
+}
