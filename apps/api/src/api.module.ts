@@ -9,9 +9,10 @@ import {
   MetricsController,
   ProblemDetailsFilter,
 } from '@hub/core';
+import { InventoryModule } from '@hub/inventory';
 
 @Module({
-  imports: [CoreModule, EnvPartnerCredentialsModule, HealthModule],
+  imports: [CoreModule, EnvPartnerCredentialsModule, HealthModule, InventoryModule],
   controllers: [MetricsController],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
