@@ -1,0 +1,16 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { RazorpayEventEffects } from '@hub/payments';
+import { OrdersService } from './orders.service';
+
+/** Plugs the orders' reaction to Razorpay events into the payments webhook. */
+@Injectable()
+export class OrderPaymentEffects implements OnModuleInit {
+  constructor(
+    private readonly effects: RazorpayEventEffects,
+    private readonly orders: OrdersService,
+  ) {}
+
+  onModuleInit(): void {
+    this.effects.register((manager, event) => this.orders.applyPaymentEvent(manager, event));
+  }
+}

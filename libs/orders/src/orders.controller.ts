@@ -1,0 +1,72 @@
+import { Body, Controller, Get, Headers, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthContext, CurrentKey, ProblemException, RequireScope } from '@hub/core';
+import type { FastifyReply } from 'fastify';
+import { CancelOrderDto, CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersQuery } from './dto/list-orders.query';
+import { OrderPage, OrderView } from './dto/order.view';
+import { OrdersService } from './orders.service';
+
+const uuid = new ParseUUIDPipe({
+  exceptionFactory: () => new ProblemException(404, 'not-found', 'No order has this id (order ids are UUIDs)'),
+});
+
+@ApiTags('orders')
+@Controller('v1/orders')
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  @Post()
+  @RequireScope('orders:write')
+  @ApiOperation({
+    summary: 'Create an order and reserve its stock',
+    description:
+      'Storefront: stock is held for ORDER_RESERVATION_TTL_SECONDS (default 15 min) and a Razorpay order is created; pass ' +
+      '`razorpay.orderId` to Razorpay Checkout. Amazon/Nykaa (keys bound to that channel): the order is already paid and its stock ' +
+      'is taken at once. 409 `insufficient-stock` when any line cannot be reserved (nothing is reserved then). A retry with the ' +
+      'same Idempotency-Key and body returns the first response; a different body gets 422.',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Unique per order attempt, e.g. a UUID' })
+  @ApiCreatedResponse({ type: OrderView })
+  async create(
+    @CurrentKey() auth: AuthContext | undefined,
+    @Headers('idempotency-key') key: string | undefined,
+    @Body() dto: CreateOrderDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderView> {
+    const result = await this.orders.create(auth, key, dto);
+    reply.status(result.status);
+    if (result.replayed) reply.header('idempotent-replayed', 'true');
+    return result.body;
+  }
+
+  @Get()
+  @RequireScope('orders:read')
+  @ApiOperation({ summary: 'List orders, newest first', description: '`?status=paid-out-of-stock` lists the paid orders whose stock was gone: refund them.' })
+  @ApiOkResponse({ type: OrderPage })
+  list(@CurrentKey() auth: AuthContext | undefined, @Query() q: ListOrdersQuery): Promise<OrderPage> {
+    return this.orders.list(auth, q);
+  }
+
+  @Get(':id')
+  @RequireScope('orders:read')
+  @ApiOperation({ summary: 'One order with its lines, reservation and payment state' })
+  @ApiOkResponse({ type: OrderView })
+  get(@CurrentKey() auth: AuthContext | undefined, @Param('id', uuid) id: string): Promise<OrderView> {
+    return this.orders.get(auth, id);
+  }
+
+  @Post(':id/cancel')
+  @RequireScope('orders:write')
+  @ApiOperation({ summary: 'Cancel an unpaid order and release its stock', description: '409 `order-not-cancellable` once paid. Cancelling twice is harmless.' })
+  @ApiOkResponse({ type: OrderView })
+  async cancel(
+    @CurrentKey() auth: AuthContext | undefined,
+    @Param('id', uuid) id: string,
+    @Body() dto: CancelOrderDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderView> {
+    reply.status(200);
+    return this.orders.cancel(auth, id, dto?.reason);
+  }
+}

@@ -1,0 +1,374 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  assertChannelAllowed,
+  AuditService,
+  AuthContext,
+  canTouchChannel,
+  Channel,
+  CredentialRejectedError,
+  IdempotencyService,
+  IdempotentResult,
+  notFound,
+  PartnerUnavailableError,
+  ProblemException,
+  RateLimitedError,
+  validationFailed,
+} from '@hub/core';
+import { RazorpayEvent, RazorpayGateway, RazorpayOrder, RazorpayRequestError } from '@hub/payments';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersQuery } from './dto/list-orders.query';
+import { OrderPage, OrderView } from './dto/order.view';
+import { fromMinorUnits, toMinorUnits } from './money';
+import { onCancel, onExpiry, onPayment, OrderStatus, signalOf, Transition } from './order-status';
+import { OrdersConfig } from './orders.config';
+import { CatalogPrice, OrderCatalog } from './ports/order-catalog';
+import { isInsufficientStock, OrderStock, StockLine } from './ports/order-stock';
+
+interface OrderRow {
+  id: string;
+  channel: Channel;
+  external_id: string | null;
+  status: OrderStatus;
+  status_reason: string | null;
+  currency: string;
+  amount_minor: string;
+  razorpay_order_id: string | null;
+  razorpay_payment_id: string | null;
+  customer: Record<string, string> | null;
+  actor_key_id: string | null;
+  reservation_expires_at: Date | null;
+  reservation_round: number;
+  paid_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface LineRow {
+  line_no: number;
+  line_id: string;
+  sku: string;
+  quantity: number;
+  unit_price: string;
+}
+
+const MARKETPLACES: readonly Channel[] = ['amazon', 'nykaa'];
+const CREATE_SCOPE = 'orders.create';
+
+/** Cursor = base64url of "<created_at ISO>|<id>" (keyset pagination, stable under inserts). */
+const encodeCursor = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
+    throw validationFailed([{ field: 'cursor', message: 'must be a cursor returned by a previous page' }]);
+  }
+  return { createdAt, id };
+}
+
+@Injectable()
+export class OrdersService {
+  private readonly logger = new Logger(OrdersService.name);
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly cfg: OrdersConfig,
+    private readonly idempotency: IdempotencyService,
+    private readonly audit: AuditService,
+    private readonly stock: OrderStock,
+    private readonly catalog: OrderCatalog,
+    private readonly razorpay: RazorpayGateway,
+  ) {}
+
+  /**
+   * Creates an order and holds (storefront) or takes (marketplaces) its stock. The Razorpay order
+   * is created first, outside any transaction, so no row lock waits on a partner call; the
+   * reservation, the order rows and the idempotency record then commit in one transaction. If that
+   * transaction fails (say, insufficient stock) nothing was reserved and the Razorpay order is left
+   * unpaid, which costs nothing and expires on Razorpay's side. So a reservation never exists
+   * without its order, and an order never without its Razorpay order.
+   */
+  async create(auth: AuthContext | undefined, idempotencyKey: string | undefined, dto: CreateOrderDto): Promise<IdempotentResult<OrderView>> {
+    IdempotencyService.requireKey(idempotencyKey);
+    assertChannelAllowed(auth, dto.channel);
+    const actor = auth?.keyId ?? 'anonymous';
+    const seen = dto.items.map((i) => i.sku);
+    const dupes = dto.items.flatMap((it, i) => (seen.indexOf(it.sku) !== i ? [{ field: `items.${i}.sku`, message: `${it.sku} appears on more than one line; put the total quantity on one line` }] : []));
+    if (dupes.length) throw validationFailed(dupes);
+
+    const priced = await this.priceLines(dto);
+    const orderId = randomUUID();
+
+    // A retry of a request we already answered must not create a second Razorpay order.
+    const [known] = await this.ds.query(`SELECT 1 FROM idempotency_records WHERE actor = $1 AND scope = $2 AND key = $3`, [actor, CREATE_SCOPE, idempotencyKey]);
+    let rzp: RazorpayOrder | null = null;
+    if (dto.channel === 'storefront' && !known) {
+      rzp = await this.createRazorpayOrder(orderId, priced.amountMinor, priced.currency);
+    }
+
+    return this.idempotency.execute({ actor, scope: CREATE_SCOPE, key: idempotencyKey, fingerprint: dto }, async (m) => {
+      if (dto.channel === 'storefront' && !rzp) {
+        throw new ProblemException(409, 'idempotency-key-in-use', 'A request with this Idempotency-Key is still in progress; retry shortly');
+      }
+      if (dto.externalId) {
+        const [dup] = await m.query(`SELECT id FROM orders WHERE channel = $1 AND external_id = $2`, [dto.channel, dto.externalId]);
+        if (dup) {
+          throw new ProblemException(409, 'duplicate-order', `A ${dto.channel} order with externalId ${dto.externalId} already exists`, {
+            extensions: { orderId: dup.id, errors: [{ field: 'externalId', message: 'already used for this channel' }] },
+          });
+        }
+      }
+      const marketplace = MARKETPLACES.includes(dto.channel);
+      const expiresAt = marketplace ? null : new Date(Date.now() + this.cfg.ORDER_RESERVATION_TTL_SECONDS * 1000);
+      await m.query(
+        `INSERT INTO orders (id, channel, external_id, status, currency, amount_minor, razorpay_order_id, customer, actor_key_id, reservation_expires_at, paid_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [orderId, dto.channel, dto.externalId ?? null, marketplace ? 'paid' : 'pending-payment', priced.currency, priced.amountMinor, rzp?.id ?? null,
+          dto.customer ? JSON.stringify(dto.customer) : null, auth?.keyId ?? null, expiresAt, marketplace ? new Date() : null],
+      );
+      const lines: StockLine[] = [];
+      for (const [i, item] of dto.items.entries()) {
+        const lineId = `${orderId}.${i + 1}`;
+        lines.push({ lineId, sku: item.sku, quantity: item.quantity });
+        await m.query(`INSERT INTO order_lines (order_id, line_no, line_id, sku, quantity, unit_price) VALUES ($1, $2, $3, $4, $5, $6)`, [
+          orderId, i + 1, lineId, item.sku, item.quantity, priced.prices.get(item.sku)!.price,
+        ]);
+      }
+      if (marketplace) {
+        await this.stock.sellDirect(m, { orderId, channel: dto.channel, lines, actorKeyId: auth?.keyId });
+      } else {
+        // expiresAt is informative for the ledger; the orders sweep (not inventory) releases on expiry.
+        await this.stock.reserve(m, { orderId, channel: dto.channel, lines, actorKeyId: auth?.keyId, expiresAt: expiresAt! });
+      }
+      await this.audit.record({ action: 'order.created', actorKeyId: auth?.keyId, subjectType: 'order', subjectId: orderId, details: { channel: dto.channel, lines: lines.length } }, m);
+      return { status: 201, body: await this.view(m, orderId) };
+    });
+  }
+
+  async get(auth: AuthContext | undefined, id: string): Promise<OrderView> {
+    const order = await this.view(this.ds.manager, id);
+    if (!canTouchChannel(auth, order.channel)) throw notFound(`Order ${id}`);
+    return order;
+  }
+
+  async list(auth: AuthContext | undefined, q: ListOrdersQuery): Promise<OrderPage> {
+    if (q.channel) assertChannelAllowed(auth, q.channel);
+    const limit = q.limit ?? 50;
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => (args.push(v), `$${args.length}`);
+    if (q.status) where.push(`status = ${arg(q.status)}`);
+    if (q.channel) where.push(`channel = ${arg(q.channel)}`);
+    if (auth?.channels) where.push(`channel = ANY(${arg(auth.channels)})`);
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor);
+      where.push(`(created_at, id) < (${arg(c.createdAt)}::timestamptz, ${arg(c.id)}::uuid)`);
+    }
+    const rows: OrderRow[] = await this.ds.query(
+      `SELECT * FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(limit + 1)}`,
+      args,
+    );
+    const page = rows.slice(0, limit);
+    const lines = await this.linesOf(this.ds.manager, page.map((r) => r.id));
+    return {
+      data: page.map((r) => toView(r, lines.get(r.id) ?? [])),
+      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].created_at, page[page.length - 1].id) : null,
+    };
+  }
+
+  /** Releases the held stock of an unpaid order. Cancelling a cancelled order is a no-op (200). */
+  async cancel(auth: AuthContext | undefined, id: string, reason: string | undefined): Promise<OrderView> {
+    return this.ds.transaction(async (m) => {
+      const order = await this.lock(m, id);
+      if (!order || !canTouchChannel(auth, order.channel)) throw notFound(`Order ${id}`);
+      if (order.status === 'cancelled') return this.view(m, id);
+      const t = onCancel(order.status);
+      if (t.kind !== 'release') {
+        throw new ProblemException(409, 'order-not-cancellable', `Order ${id} is ${order.status}; only an order waiting for payment can be cancelled (refund paid orders instead)`, {
+          extensions: { status: order.status },
+        });
+      }
+      await this.stock.releaseReservations(m, id, 'cancelled', auth?.keyId);
+      await this.setStatus(m, id, t.to, reason ?? 'cancelled by API');
+      await this.audit.record({ action: 'order.cancelled', actorKeyId: auth?.keyId, subjectType: 'order', subjectId: id, details: { reason: reason ?? null } }, m);
+      return this.view(m, id);
+    });
+  }
+
+  /**
+   * The effect of one Razorpay event, inside the webhook's transaction (the event row commits with
+   * it). The order row is locked first so a concurrent expiry, cancel or other event waits.
+   */
+  async applyPaymentEvent(m: EntityManager, event: RazorpayEvent): Promise<string> {
+    const signal = signalOf(event.event);
+    if (signal === 'other') return 'ignored';
+    if (!event.razorpayOrderId) return 'ignored-no-order';
+    const [row]: { id: string }[] = await m.query(`SELECT id FROM orders WHERE razorpay_order_id = $1`, [event.razorpayOrderId]);
+    if (!row) return 'ignored-unknown-order';
+    const order = (await this.lock(m, row.id))!;
+    const t = onPayment(order.status, signal);
+    if (signal === 'capture' && event.razorpayPaymentId && !order.razorpay_payment_id) {
+      await m.query(`UPDATE orders SET razorpay_payment_id = $2 WHERE id = $1`, [order.id, event.razorpayPaymentId]);
+    }
+    return this.apply(m, order, t, `razorpay ${event.event}`);
+  }
+
+  /** Releases unpaid storefront reservations whose TTL passed; returns how many orders expired. */
+  async expireDue(batch = 100): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.ds.transaction(async (m) => {
+        // SKIP LOCKED: several workers sweep at once without waiting on each other or on a webhook.
+        const due: OrderRow[] = await m.query(
+          `SELECT * FROM orders WHERE status = 'pending-payment' AND reservation_expires_at <= now()
+           ORDER BY reservation_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [batch],
+        );
+        for (const order of due) await this.apply(m, order, onExpiry(order.status), 'reservation expired');
+        return due.length;
+      });
+      total += n;
+      if (n < batch) return total;
+    }
+  }
+
+  private async apply(m: EntityManager, order: OrderRow, t: Transition, why: string): Promise<string> {
+    switch (t.kind) {
+      case 'none':
+        return t.reason;
+      case 'commit':
+        await this.stock.commitReservations(m, order.id);
+        await this.setStatus(m, order.id, 'paid', why, true);
+        return 'order-paid';
+      case 'release':
+        await this.stock.releaseReservations(m, order.id, t.to);
+        await this.setStatus(m, order.id, t.to, why);
+        return `order-${t.to}`;
+      case 're-reserve': {
+        const round = order.reservation_round + 1;
+        const lines = (await this.linesOf(m, [order.id])).get(order.id) ?? [];
+        // A savepoint, so a refused reservation leaves the transaction usable for recording the outcome.
+        await m.query('SAVEPOINT re_reserve');
+        try {
+          await this.stock.reserve(m, {
+            orderId: order.id,
+            channel: order.channel,
+            lines: lines.map((l) => ({ lineId: `${l.line_id}.r${round}`, sku: l.sku, quantity: l.quantity })),
+          });
+          await this.stock.commitReservations(m, order.id);
+          await m.query('RELEASE SAVEPOINT re_reserve');
+        } catch (err) {
+          await m.query('ROLLBACK TO SAVEPOINT re_reserve');
+          if (!isInsufficientStock(err)) throw err;
+          await m.query(`UPDATE orders SET reservation_round = $2 WHERE id = $1`, [order.id, round]);
+          await this.setStatus(m, order.id, t.otherwise, `${why} after the order was ${order.status}; stock no longer available: refund due`, true);
+          await this.audit.record({ action: 'order.paid-out-of-stock', subjectType: 'order', subjectId: order.id, details: { previous: order.status } }, m);
+          this.logger.warn({ orderId: order.id, previous: order.status }, 'payment captured for an order whose stock is gone; refund due');
+          return 'order-paid-out-of-stock';
+        }
+        await m.query(`UPDATE orders SET reservation_round = $2 WHERE id = $1`, [order.id, round]);
+        await this.setStatus(m, order.id, 'paid', `${why} after the order was ${order.status}; stock re-reserved`, true);
+        return 'order-paid-re-reserved';
+      }
+    }
+  }
+
+  private async setStatus(m: EntityManager, id: string, status: OrderStatus, reason: string, paid = false): Promise<void> {
+    await m.query(
+      `UPDATE orders SET status = $2, status_reason = $3, updated_at = now() ${paid ? ', paid_at = COALESCE(paid_at, now())' : ''} WHERE id = $1`,
+      [id, status, reason],
+    );
+  }
+
+  private async lock(m: EntityManager, id: string): Promise<OrderRow | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await m.query(`SELECT * FROM orders WHERE id = $1 FOR UPDATE`, [id]);
+    return row ?? null;
+  }
+
+  private async view(m: EntityManager, id: string): Promise<OrderView> {
+    if (!isUuid(id)) throw notFound(`Order ${id}`);
+    const [row]: OrderRow[] = await m.query(`SELECT * FROM orders WHERE id = $1`, [id]);
+    if (!row) throw notFound(`Order ${id}`);
+    return toView(row, (await this.linesOf(m, [id])).get(id) ?? []);
+  }
+
+  private async linesOf(m: EntityManager, ids: string[]): Promise<Map<string, LineRow[]>> {
+    const out = new Map<string, LineRow[]>();
+    if (!ids.length) return out;
+    const rows: (LineRow & { order_id: string })[] = await m.query(
+      `SELECT order_id, line_no, line_id, sku, quantity, unit_price FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, line_no`,
+      [ids],
+    );
+    for (const r of rows) out.set(r.order_id, [...(out.get(r.order_id) ?? []), r]);
+    return out;
+  }
+
+  private async priceLines(dto: CreateOrderDto): Promise<{ prices: Map<string, CatalogPrice>; amountMinor: number; currency: string }> {
+    const prices = await this.catalog.prices(dto.items.map((i) => i.sku));
+    const unknown = dto.items.flatMap((it, i) => (prices.has(it.sku) ? [] : [{ field: `items.${i}.sku`, message: `no product with SKU ${it.sku}` }]));
+    if (unknown.length) {
+      throw new ProblemException(422, 'unknown-sku', unknown.map((e) => `${e.field}: ${e.message}`).join('; '), { extensions: { errors: unknown } });
+    }
+    const currencies = new Set(dto.items.map((i) => prices.get(i.sku)!.currency));
+    if (currencies.size > 1) {
+      throw new ProblemException(422, 'mixed-currencies', `The items are priced in different currencies (${[...currencies].join(', ')}); one order takes one currency`, {
+        extensions: { errors: [{ field: 'items', message: 'products priced in more than one currency' }] },
+      });
+    }
+    const amountMinor = dto.items.reduce((sum, i) => sum + toMinorUnits(prices.get(i.sku)!.price) * i.quantity, 0);
+    return { prices, amountMinor, currency: [...currencies][0] };
+  }
+
+  private async createRazorpayOrder(orderId: string, amount: number, currency: string): Promise<RazorpayOrder> {
+    try {
+      return await this.razorpay.createOrder({ amount, currency, receipt: orderId, notes: { hubOrderId: orderId } });
+    } catch (err) {
+      if (err instanceof RateLimitedError) {
+        throw new ProblemException(503, 'payment-provider-unavailable', 'Razorpay is rate limiting us; retry shortly with the same Idempotency-Key', {
+          headers: { 'Retry-After': String(Math.ceil(err.retryAfterMs / 1000)) },
+        });
+      }
+      if (err instanceof PartnerUnavailableError || err instanceof CredentialRejectedError) {
+        // The credential detail goes to the vault and the logs, not to the API caller.
+        throw new ProblemException(503, 'payment-provider-unavailable', 'Razorpay is not reachable right now; nothing was reserved. Retry with the same Idempotency-Key', {
+          headers: { 'Retry-After': '5' },
+        });
+      }
+      if (err instanceof RazorpayRequestError) {
+        throw new ProblemException(422, 'payment-order-rejected', `Razorpay refused the payment order: ${err.description}`, {
+          extensions: { razorpayCode: err.code, razorpayField: err.field },
+        });
+      }
+      throw err;
+    }
+  }
+}
+
+const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+
+function toView(r: OrderRow, lines: LineRow[]): OrderView {
+  const amountMinor = Number(r.amount_minor);
+  const reservation: OrderView['reservation'] =
+    r.status === 'pending-payment'
+      ? { status: 'held', expiresAt: r.reservation_expires_at?.toISOString() ?? null }
+      : { status: r.status === 'paid' ? 'committed' : 'released', expiresAt: null };
+  return {
+    id: r.id,
+    channel: r.channel,
+    externalId: r.external_id,
+    status: r.status,
+    statusReason: r.status_reason,
+    currency: r.currency,
+    amount: fromMinorUnits(amountMinor),
+    amountMinor,
+    items: lines.map((l) => ({ lineId: l.line_id, sku: l.sku, quantity: l.quantity, unitPrice: l.unit_price })),
+    reservation,
+    razorpay: r.razorpay_order_id ? { orderId: r.razorpay_order_id, amount: amountMinor, currency: r.currency, paymentId: r.razorpay_payment_id } : null,
+    customer: r.customer,
+    paidAt: r.paid_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import type { RazorpayEventEffect } from './razorpay-event';
+
+/**
+ * Where the lib that owns the affected records (orders) plugs in its effect. Payments does not
+ * import orders (orders imports payments to create Razorpay orders), so the dependency points one
+ * way and the effect is registered at module init.
+ */
+@Injectable()
+export class RazorpayEventEffects {
+  private effect: RazorpayEventEffect | null = null;
+
+  register(effect: RazorpayEventEffect): void {
+    if (this.effect && this.effect !== effect) throw new Error('A Razorpay event effect is already registered');
+    this.effect = effect;
+  }
+
+  get(): RazorpayEventEffect | null {
+    return this.effect;
+  }
+}

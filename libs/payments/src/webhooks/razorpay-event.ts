@@ -1,0 +1,53 @@
+import type { EntityManager } from 'typeorm';
+
+/** A verified Razorpay webhook, reduced to what effects need (the full payload is stored too). */
+export interface RazorpayEvent {
+  /** `x-razorpay-event-id`: identical on every redelivery of the same event. */
+  id: string;
+  /** e.g. `payment.captured`, `order.paid`, `payment.failed`, `payment.authorized`. */
+  event: string;
+  /** Razorpay order id (`order_...`) the event concerns, when it concerns one. */
+  razorpayOrderId: string | null;
+  razorpayPaymentId: string | null;
+  /** Amount in paise carried by the payment (or order) entity. */
+  amount: number | null;
+  currency: string | null;
+  /** Razorpay's own event time (epoch seconds). */
+  createdAt: number | null;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * What applies an event's effect. It runs inside the transaction that also stores the event row,
+ * so the effect and "this event id was seen" commit together or not at all. Returns a short
+ * outcome word kept on the event row (e.g. `order-paid`, `ignored`).
+ */
+export type RazorpayEventEffect = (manager: EntityManager, event: RazorpayEvent) => Promise<string>;
+
+function obj(v: unknown): Record<string, unknown> | null {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Reads Razorpay's envelope (`{entity:"event", event, payload:{payment:{entity}, order:{entity}}, created_at}`). */
+export function parseRazorpayEvent(id: string, body: unknown): RazorpayEvent | { error: string } {
+  const env = obj(body);
+  if (!env) return { error: 'body must be a JSON object' };
+  const event = str(env.event);
+  if (!event) return { error: 'event must be a non-empty string' };
+  const payload = obj(env.payload);
+  if (!payload) return { error: 'payload must be an object' };
+  const payment = obj(obj(payload.payment)?.entity);
+  const order = obj(obj(payload.order)?.entity);
+  return {
+    id,
+    event,
+    razorpayOrderId: str(payment?.order_id) ?? str(order?.id),
+    razorpayPaymentId: str(payment?.id),
+    amount: num(payment?.amount) ?? num(order?.amount_paid) ?? num(order?.amount),
+    currency: str(payment?.currency) ?? str(order?.currency),
+    createdAt: num(env.created_at),
+    payload: env,
+  };
+}

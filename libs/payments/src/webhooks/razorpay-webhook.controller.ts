@@ -1,0 +1,45 @@
+import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Public } from '@hub/core';
+import type { FastifyRequest } from 'fastify';
+import { RAZORPAY_EVENT_ID_HEADER, RAZORPAY_SIGNATURE_HEADER } from '../constants';
+import { RazorpayWebhookService } from './razorpay-webhook.service';
+
+class WebhookReceiptDto {
+  @ApiProperty({ example: 'evt_Nq1a2b3c4d5e6f' })
+  eventId: string;
+
+  @ApiProperty({ enum: ['processed', 'duplicate'], description: '`duplicate`: an earlier delivery of this event id already took effect' })
+  status: 'processed' | 'duplicate';
+
+  @ApiProperty({ nullable: true, example: 'order-paid', description: 'What the event did (null for a duplicate)' })
+  outcome: string | null;
+}
+
+@ApiTags('payments')
+@Controller('v1/webhooks')
+export class RazorpayWebhookController {
+  constructor(private readonly webhooks: RazorpayWebhookService) {}
+
+  // Public: Razorpay has no API key; the HMAC signature over the raw body authenticates it.
+  @Public()
+  @Post('razorpay')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Razorpay webhook receiver',
+    description:
+      'Verifies `X-Razorpay-Signature` (hex HMAC-SHA256 of the raw body, current or previous webhook secret), stores the event ' +
+      'under `x-razorpay-event-id` and applies it once: `payment.captured`/`order.paid` mark the order paid and commit its stock, ' +
+      '`payment.failed` releases it. Redeliveries answer 200 `duplicate`. A bad signature gets 400 `invalid-signature`.',
+  })
+  @ApiHeader({ name: RAZORPAY_SIGNATURE_HEADER, required: true })
+  @ApiHeader({ name: RAZORPAY_EVENT_ID_HEADER, required: true })
+  @ApiOkResponse({ type: WebhookReceiptDto })
+  receive(
+    @Req() req: FastifyRequest & { rawBody?: Buffer },
+    @Headers(RAZORPAY_SIGNATURE_HEADER) signature: string | undefined,
+    @Headers(RAZORPAY_EVENT_ID_HEADER) eventId: string | undefined,
+  ): Promise<WebhookReceiptDto> {
+    return this.webhooks.receive(req.rawBody, req.body, signature, eventId);
+  }
+}
