@@ -1,5 +1,6 @@
 import type { SandboxPartner } from '../sandbox-partner';
 import { AmazonPartner } from './amazon/amazon.partner';
+import { NykaaPartner } from './nykaa/nykaa.partner';
 
 /** Every partner the sandbox serves; each entry builds a fresh instance (fresh state). */
-export const PARTNER_FACTORIES: (() => SandboxPartner)[] = [() => new AmazonPartner()];
+export const PARTNER_FACTORIES: (() => SandboxPartner)[] = [() => new AmazonPartner(), () => new NykaaPartner()];
