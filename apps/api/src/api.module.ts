@@ -3,22 +3,23 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import {
   CoreModule,
   createValidationPipe,
-  DenyByDefaultGuard,
-  EnvPartnerCredentialsModule,
   HealthModule,
   MetricsController,
   ProblemDetailsFilter,
 } from '@hub/core';
+import { AlertsModule } from '@hub/alerts';
+import { VaultModule } from '@hub/vault';
 import { InventoryModule } from '@hub/inventory';
+import { ApiKeyGuard, ApiKeysModule } from '@hub/api-keys';
 
 @Module({
-  imports: [CoreModule, EnvPartnerCredentialsModule, HealthModule, InventoryModule],
+  imports: [CoreModule, VaultModule, AlertsModule, HealthModule, ApiKeysModule, InventoryModule],
   controllers: [MetricsController],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
-    // Deny by default: a route is reachable only if it is @Public or its scope is granted.
-    { provide: APP_GUARD, useClass: DenyByDefaultGuard },
+    // Deny by default: a route is reachable only if it is @Public or a valid API key holds its scope.
+    { provide: APP_GUARD, useExisting: ApiKeyGuard },
   ],
 })
 export class ApiModule {}

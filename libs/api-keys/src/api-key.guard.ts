@@ -1,0 +1,250 @@
+import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit, OnApplicationShutdown } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuditService, cidrContains, MetricsService, normalizeIp, ProblemException, routeAccess, Scope } from '@hub/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Counter } from 'prom-client';
+import { ApiKeysConfig } from './api-keys.config';
+import { ApiKeysService } from './api-keys.service';
+import { AUDIT, QUOTA_POLICY } from './constants';
+import { CachedKey, KeyCacheService } from './key-cache.service';
+import { KEY_LENGTH, parseKey, ParsedKey } from './key-format';
+import { AbnormalUsageBreaker, AuthFailureLimiter, BurstLimiter } from './limits/burst-limiter';
+import { InstanceRegistryService } from './limits/instance-registry.service';
+import { QuotaDecision, QuotaLeaseService } from './limits/quota-lease.service';
+import { PepperRing } from './pepper';
+import { UsageRecorderService } from './usage/usage-recorder.service';
+
+/** Anything longer cannot be a key; refused before any parsing work. */
+const MAX_HEADER_LENGTH = 512;
+const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="novaskin-hub"' };
+
+/**
+ * The one answer for a malformed key, a bad checksum, an unknown keyId and a wrong secret, so a
+ * caller cannot tell which it was. Bodies differ only in `requestId`, which CONTRACT requires on
+ * every problem (tests compare the bodies with requestId removed).
+ */
+function invalidKey(): ProblemException {
+  return new ProblemException(401, 'invalid-api-key', 'The API key is not valid', { headers: WWW_AUTHENTICATE });
+}
+
+/**
+ * Deny-by-default global guard: a route is reachable only if it is @Public or the presented API
+ * key is valid, allowed from this address, holds one of the route's scopes and is within its
+ * limits. Cheapest checks first; the common (cached, leased) case does no I/O at all.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('ApiKeyGuard');
+  private readonly peppers: PepperRing;
+  private readonly burst = new BurstLimiter();
+  private readonly breaker = new AbnormalUsageBreaker();
+  private readonly failures: AuthFailureLimiter;
+  private readonly rejections: Counter<'reason'>;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cache: KeyCacheService,
+    private readonly quota: QuotaLeaseService,
+    private readonly instances: InstanceRegistryService,
+    private readonly usage: UsageRecorderService,
+    private readonly audit: AuditService,
+    keys: ApiKeysService,
+    cfg: ApiKeysConfig,
+    metrics: MetricsService,
+  ) {
+    this.peppers = keys.peppers;
+    this.failures = new AuthFailureLimiter(cfg.AUTH_FAILURES_PER_MINUTE);
+    this.rejections = metrics.counter('api_key_rejections_total', 'Requests refused by the API key guard, by reason', ['reason']);
+  }
+
+  onModuleInit(): void {
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      this.burst.sweep(now);
+      this.breaker.sweep(now);
+      this.failures.sweep(now);
+    }, 10_000);
+    this.sweeper.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
+    const access = routeAccess(this.reflector, ctx);
+    if (access.public) return true;
+    if (!access.scopes) {
+      // A route that declares neither a scope nor @Public is a bug; no key may reach it.
+      throw new ProblemException(403, 'insufficient-scope', 'This route declares no scope, so no API key may call it');
+    }
+    const http = ctx.switchToHttp();
+    const req = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const presented = this.presentedKey(req);
+    const parsed = parseKey(presented);
+    if (!parsed) {
+      this.rejections.inc({ reason: 'malformed' });
+      throw invalidKey();
+    }
+    const now = Date.now();
+    const ip = req.clientIp || normalizeIp(req.socket.remoteAddress ?? '');
+    const blocked = this.failures.blockedFor(ip, now);
+    if (blocked) {
+      this.rejections.inc({ reason: 'auth-failures' });
+      throw new ProblemException(429, 'rate-limited', 'Too many failed authentications from this address; try again later', {
+        headers: { 'Retry-After': String(blocked) },
+      });
+    }
+    const cached = this.cache.peek(parsed.keyId, now);
+    if (cached !== undefined) return this.verify(cached, parsed, access.scopes as Scope[], req, reply, ip, now);
+    return this.cache.load(parsed.keyId).then((entry) => this.verify(entry, parsed, access.scopes as Scope[], req, reply, ip, Date.now()));
+  }
+
+  /** The key from `Authorization: Bearer` or `X-API-Key`; both may be sent only if they agree. */
+  private presentedKey(req: FastifyRequest): string {
+    const auth = req.headers.authorization;
+    const xKey = req.headers['x-api-key'];
+    let fromAuth: string | undefined;
+    if (typeof auth === 'string' && auth !== '') {
+      if (auth.length > MAX_HEADER_LENGTH) {
+        this.rejections.inc({ reason: 'malformed' });
+        throw invalidKey();
+      }
+      const m = /^Bearer +(\S+) *$/i.exec(auth);
+      if (!m) {
+        this.rejections.inc({ reason: 'malformed' });
+        throw invalidKey();
+      }
+      fromAuth = m[1];
+    }
+    if (Array.isArray(xKey)) {
+      throw new ProblemException(400, 'bad-request', 'Send the X-API-Key header once', { extensions: { errors: [{ field: 'X-API-Key', message: 'must be sent once' }] } });
+    }
+    const fromHeader = typeof xKey === 'string' && xKey !== '' ? xKey.trim() : undefined;
+    if (fromAuth !== undefined && fromHeader !== undefined && fromAuth !== fromHeader) {
+      throw new ProblemException(400, 'bad-request', 'Authorization and X-API-Key carry different keys; send one', {
+        extensions: { errors: [{ field: 'X-API-Key', message: 'differs from the key in Authorization' }] },
+      });
+    }
+    const key = fromAuth ?? fromHeader;
+    if (key === undefined) {
+      this.rejections.inc({ reason: 'missing' });
+      throw new ProblemException(401, 'missing-api-key', 'Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`', { headers: WWW_AUTHENTICATE });
+    }
+    if (key.length !== KEY_LENGTH) {
+      this.rejections.inc({ reason: 'malformed' });
+      throw invalidKey();
+    }
+    return key;
+  }
+
+  private fail(reason: string, keyId: string | null, ip: string, req: FastifyRequest, now: number, guess: boolean): void {
+    this.rejections.inc({ reason });
+    if (guess) this.failures.failed(ip, now);
+    this.usage.authFailed(keyId, ip, reason, String(req.id), now);
+  }
+
+  private verify(
+    entry: CachedKey | null,
+    parsed: ParsedKey,
+    scopes: Scope[],
+    req: FastifyRequest,
+    reply: FastifyReply,
+    ip: string,
+    now: number,
+  ): boolean | Promise<boolean> {
+    if (!entry) {
+      this.fail('unknown-key-id', parsed.keyId, ip, req, now, true);
+      throw invalidKey();
+    }
+    if (entry.environment !== parsed.environment || !this.peppers.matches(parsed.secret, entry.pepperVersion, entry.hash)) {
+      this.fail('wrong-secret', parsed.keyId, ip, req, now, true);
+      throw invalidKey();
+    }
+    if (entry.revokedAtMs !== null && entry.revokedAtMs <= now) {
+      this.fail('revoked', entry.keyId, ip, req, now, false);
+      throw new ProblemException(401, 'revoked-api-key', 'This API key has been revoked', { headers: WWW_AUTHENTICATE });
+    }
+    if (entry.expiresAtMs !== null && entry.expiresAtMs <= now) {
+      this.fail('expired', entry.keyId, ip, req, now, false);
+      throw new ProblemException(401, 'expired-api-key', `This API key expired at ${new Date(entry.expiresAtMs).toISOString()}`, { headers: WWW_AUTHENTICATE });
+    }
+    if (entry.cidrs && !entry.cidrs.some((c) => cidrContains(c, ip))) {
+      this.fail('ip-not-allowed', entry.keyId, ip, req, now, false);
+      throw new ProblemException(403, 'ip-not-allowed', `This API key may not be used from ${ip}`, { extensions: { clientIp: ip } });
+    }
+    let granted = false;
+    for (const s of scopes) if (entry.scopes.has(s)) granted = true;
+    if (!granted) {
+      this.rejections.inc({ reason: 'insufficient-scope' });
+      throw new ProblemException(403, 'insufficient-scope', `This route needs the ${scopes.join(' or ')} scope`, {
+        extensions: { requiredScope: scopes[0], requiredScopes: scopes },
+      });
+    }
+    return this.limit(entry, req, reply, now);
+  }
+
+  private limit(entry: CachedKey, req: FastifyRequest, reply: FastifyReply, now: number): boolean | Promise<boolean> {
+    const { keyId, limits } = entry;
+    const open = this.breaker.openFor(keyId, now);
+    if (open) {
+      this.rejections.inc({ reason: 'abnormal-usage' });
+      this.usage.record(keyId, 429, 0, now);
+      throw new ProblemException(429, 'abnormal-usage-detected', 'This API key is paused after an abnormal burst of requests', {
+        headers: { 'Retry-After': String(open), 'RateLimit-Policy': entry.policy },
+      });
+    }
+    const b = this.burst.take(keyId, limits.burstPerSecond, 1 / this.instances.count, now);
+    if (!b.ok) {
+      this.rejections.inc({ reason: 'burst' });
+      this.usage.record(keyId, 429, 0, now);
+      if (this.breaker.refused(keyId, limits.burstPerSecond, now)) {
+        this.logger.warn({ keyId }, 'abnormal usage: key paused');
+        void this.audit
+          .record({ action: AUDIT.anomaly, subjectType: 'api_key', subjectId: keyId, requestId: String(req.id), ip: req.clientIp, details: { burstPerSecond: limits.burstPerSecond } })
+          .catch((err) => this.logger.error({ err }, 'could not audit an anomaly'));
+      }
+      throw new ProblemException(429, 'rate-limited', `This API key allows ${limits.burstPerSecond} requests per second`, {
+        headers: { 'Retry-After': String(b.retryAfter), 'RateLimit-Policy': entry.policy, RateLimit: `"burst";r=0;t=${b.retryAfter}` },
+      });
+    }
+    const burstRemaining = b.remaining;
+    if (!limits.quota) return this.admit(entry, req, reply, `"burst";r=${burstRemaining};t=1`);
+    const q = this.quota.take(keyId, limits.quota, now);
+    if (q instanceof Promise) {
+      return q.then(
+        (d) => this.afterQuota(entry, req, reply, d, burstRemaining),
+        (err) => {
+          this.logger.error({ err, keyId }, 'quota lease failed');
+          throw new ProblemException(503, 'service-unavailable', 'Quota accounting is unavailable; retry shortly', { headers: { 'Retry-After': '1' } });
+        },
+      );
+    }
+    return this.afterQuota(entry, req, reply, q, burstRemaining);
+  }
+
+  private afterQuota(entry: CachedKey, req: FastifyRequest, reply: FastifyReply, d: QuotaDecision, burstRemaining: number): boolean {
+    const name = QUOTA_POLICY[entry.limits.quota!.period].name;
+    if (!d.ok) {
+      this.rejections.inc({ reason: 'quota' });
+      this.usage.record(entry.keyId, 429, 0, Date.now());
+      throw new ProblemException(429, 'quota-exceeded', `This API key has used its ${entry.limits.quota!.limit} requests for this ${entry.limits.quota!.period}`, {
+        headers: { 'Retry-After': String(d.retryAfter), 'RateLimit-Policy': entry.policy, RateLimit: `"${name}";r=0;t=${d.resetSeconds}` },
+      });
+    }
+    this.quota.prefetch(entry.keyId);
+    return this.admit(entry, req, reply, `"burst";r=${burstRemaining};t=1, "${name}";r=${d.remaining};t=${d.resetSeconds}`);
+  }
+
+  private admit(entry: CachedKey, req: FastifyRequest, reply: FastifyReply, rateLimit: string): true {
+    req.auth = entry.auth;
+    reply.header('RateLimit-Policy', entry.policy);
+    reply.header('RateLimit', rateLimit);
+    const keyId = entry.keyId;
+    // Counted when the response is finished so the status and latency are known; written in batches.
+    reply.raw.once('finish', () => this.usage.record(keyId, reply.raw.statusCode, reply.elapsedTime, Date.now()));
+    return true;
+  }
+}

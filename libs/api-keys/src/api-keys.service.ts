@@ -1,0 +1,299 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditService, Channel, CHANNELS, CoreConfig, FieldError, notFound, parseCidr, ProblemException, Scope, SCOPES, Tier, TIERS, validationFailed } from '@hub/core';
+import { DataSource, EntityManager } from 'typeorm';
+import { ApiKeyRecord, ApiKeyRow, toRecord } from './api-key.record';
+import { AUDIT, DEFAULT_ROTATION_OVERLAP_SECONDS, LimitOverrides } from './constants';
+import { KeyCacheService } from './key-cache.service';
+import { generateKey, KEY_ID_PATTERN, KeyEnvironment } from './key-format';
+import { PepperRing } from './pepper';
+
+export interface CreateKeyInput {
+  name: string;
+  environment: KeyEnvironment;
+  scopes: Scope[] | 'all';
+  tier: Tier;
+  limits?: LimitOverrides | null;
+  channels?: Channel[] | null;
+  allowedCidrs?: string[] | null;
+  expiresAt?: Date | null;
+  metadata?: Record<string, unknown>;
+  application?: string | null;
+}
+
+export type PatchKeyInput = Partial<Omit<CreateKeyInput, 'environment'>>;
+
+/** Who asked for a change: recorded on the key and in the audit trail. */
+export interface Actor {
+  keyId?: string | null;
+  /** For changes made outside HTTP, e.g. `cli`. */
+  label?: string;
+  requestId?: string | null;
+  ip?: string | null;
+}
+
+export interface CreatedKey {
+  /** The full key: returned once, never stored. */
+  key: string;
+  record: ApiKeyRecord;
+}
+
+export interface UsagePoint {
+  start: string;
+  requests: number;
+  errors4xx: number;
+  errors5xx: number;
+  avgLatencyMs: number | null;
+  maxLatencyMs: number | null;
+}
+
+const MAX_OVERLAP_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Key lifecycle: create, read, patch, rotate, revoke. Every change commits with its audit row and
+ * is then announced to every api instance so cached copies are dropped.
+ */
+@Injectable()
+export class ApiKeysService {
+  readonly peppers: PepperRing;
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly audit: AuditService,
+    private readonly cache: KeyCacheService,
+    core: CoreConfig,
+  ) {
+    this.peppers = new PepperRing(core.API_KEY_PEPPER);
+  }
+
+  /** Checks what DTO validation cannot (and everything, for callers that bypass HTTP such as the CLI). */
+  private check(input: PatchKeyInput & { environment?: string }, creating: boolean): void {
+    const errors: FieldError[] = [];
+    if (creating || input.name !== undefined) {
+      if (typeof input.name !== 'string' || !input.name.trim() || input.name.length > 200) errors.push({ field: 'name', message: 'must be 1 to 200 characters' });
+    }
+    if (creating && input.environment !== 'live' && input.environment !== 'test') errors.push({ field: 'environment', message: 'must be one of: live, test' });
+    if (creating || input.scopes !== undefined) {
+      const s = input.scopes;
+      if (s !== 'all' && (!Array.isArray(s) || !s.length || s.some((x) => !(SCOPES as readonly string[]).includes(x)))) {
+        errors.push({ field: 'scopes', message: `must be "all" or a non-empty list of: ${SCOPES.join(', ')}` });
+      }
+    }
+    if ((creating || input.tier !== undefined) && !(TIERS as readonly string[]).includes(input.tier as string)) {
+      errors.push({ field: 'tier', message: `must be one of: ${TIERS.join(', ')}` });
+    }
+    if (input.channels && input.channels.some((c) => !(CHANNELS as readonly string[]).includes(c))) {
+      errors.push({ field: 'channels', message: `each must be one of: ${CHANNELS.join(', ')}` });
+    }
+    input.allowedCidrs?.forEach((c, i) => {
+      if (typeof c !== 'string' || !parseCidr(c)) errors.push({ field: `allowedCidrs.${i}`, message: 'must be an IPv4 or IPv6 address or CIDR, e.g. 203.0.113.0/24 or 2001:db8::/32' });
+    });
+    if (input.expiresAt && (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime()) || input.expiresAt.getTime() <= Date.now())) {
+      errors.push({ field: 'expiresAt', message: 'must be a date-time in the future' });
+    }
+    const l = input.limits;
+    if (l) {
+      if (l.burstPerSecond !== undefined && (!Number.isInteger(l.burstPerSecond) || l.burstPerSecond < 1 || l.burstPerSecond > 1_000_000)) {
+        errors.push({ field: 'limits.burstPerSecond', message: 'must be an integer from 1 to 1000000' });
+      }
+      if (l.quota) {
+        if (!Number.isInteger(l.quota.limit) || l.quota.limit < 1) errors.push({ field: 'limits.quota.limit', message: 'must be a positive integer' });
+        if (l.quota.period !== 'day' && l.quota.period !== 'month') errors.push({ field: 'limits.quota.period', message: 'must be one of: day, month' });
+      }
+    }
+    if (errors.length) throw validationFailed(errors);
+  }
+
+  private static cidrs(list: string[] | null | undefined): string[] | null {
+    return list?.length ? list.map((c) => parseCidr(c)!.text) : null;
+  }
+
+  async create(input: CreateKeyInput, actor: Actor = {}): Promise<CreatedKey> {
+    this.check(input, true);
+    return this.ds.transaction(async (m) => {
+      const created = await this.insert(m, input, actor, null);
+      await this.audit.record({ action: AUDIT.created, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: created.record.keyId, requestId: actor.requestId, ip: actor.ip, details: this.describe(created.record, actor) }, m);
+      return created;
+    });
+  }
+
+  private describe(r: ApiKeyRecord, actor: Actor): Record<string, unknown> {
+    return { name: r.name, environment: r.environment, scopes: r.scopes, tier: r.tier, channels: r.channels, by: actor.keyId ?? actor.label ?? null };
+  }
+
+  private async insert(m: EntityManager, input: CreateKeyInput, actor: Actor, rotatedFrom: string | null): Promise<CreatedKey> {
+    const { key, keyId, secret } = generateKey(input.environment);
+    const scopes = input.scopes === 'all' ? [...SCOPES] : [...new Set(input.scopes)];
+    const rows: ApiKeyRow[] = await m.query(
+      `INSERT INTO api_keys (key_id, environment, name, application, metadata, scopes, channels, tier, limits, allowed_cidrs,
+                             secret_hash, pepper_version, secret_start, expires_at, created_by, rotated_from)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
+      [
+        keyId, input.environment, input.name.trim(), input.application ?? null, input.metadata ?? {}, scopes,
+        input.channels?.length ? [...new Set(input.channels)] : null, input.tier, input.limits ? JSON.stringify(input.limits) : null,
+        ApiKeysService.cidrs(input.allowedCidrs), this.peppers.hash(secret), this.peppers.current, secret.slice(0, 4),
+        input.expiresAt ?? null, actor.keyId ?? actor.label ?? null, rotatedFrom,
+      ],
+    );
+    return { key, record: toRecord(rows[0]) };
+  }
+
+  async list(opts: { limit?: number; cursor?: string } = {}): Promise<{ data: ApiKeyRecord[]; nextCursor: string | null }> {
+    const limit = Math.min(Math.max(opts.limit ?? 50, 1), 200);
+    const params: unknown[] = [];
+    let where = '';
+    if (opts.cursor) {
+      const [ts, id] = Buffer.from(opts.cursor, 'base64url').toString().split('|');
+      if (!id || Number.isNaN(Date.parse(ts))) throw validationFailed([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+      params.push(ts, id);
+      where = `WHERE (created_at, key_id) < ($1::timestamptz, $2)`;
+    }
+    const rows: ApiKeyRow[] = await this.ds.query(`SELECT * FROM api_keys ${where} ORDER BY created_at DESC, key_id DESC LIMIT ${limit + 1}`, params);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(toRecord),
+      nextCursor: rows.length > limit ? Buffer.from(`${last.created_at.toISOString()}|${last.key_id}`).toString('base64url') : null,
+    };
+  }
+
+  private async row(keyId: string, m: EntityManager = this.ds.manager, lock = false): Promise<ApiKeyRow> {
+    if (!KEY_ID_PATTERN.test(keyId)) throw notFound(`API key ${keyId.slice(0, 40)}`);
+    const rows: ApiKeyRow[] = await m.query(`SELECT * FROM api_keys WHERE key_id = $1 ${lock ? 'FOR UPDATE' : ''}`, [keyId]);
+    if (!rows[0]) throw notFound(`API key ${keyId}`);
+    return rows[0];
+  }
+
+  async get(keyId: string): Promise<ApiKeyRecord> {
+    return toRecord(await this.row(keyId));
+  }
+
+  async patch(keyId: string, input: PatchKeyInput, actor: Actor = {}): Promise<ApiKeyRecord> {
+    this.check(input, false);
+    const record = await this.ds.transaction(async (m) => {
+      const before = await this.row(keyId, m, true);
+      const sets: string[] = [];
+      const params: unknown[] = [];
+      const set = (col: string, v: unknown) => {
+        params.push(v);
+        sets.push(`${col} = $${params.length}`);
+      };
+      const changes: Record<string, unknown> = {};
+      if (input.name !== undefined) set('name', input.name.trim());
+      if (input.application !== undefined) set('application', input.application);
+      if (input.metadata !== undefined) set('metadata', input.metadata);
+      if (input.scopes !== undefined) {
+        const scopes = input.scopes === 'all' ? [...SCOPES] : [...new Set(input.scopes)];
+        set('scopes', scopes);
+        changes.scopes = { from: before.scopes, to: scopes };
+      }
+      if (input.tier !== undefined) {
+        set('tier', input.tier);
+        changes.tier = { from: before.tier, to: input.tier };
+      }
+      if (input.limits !== undefined) {
+        set('limits', input.limits ? JSON.stringify(input.limits) : null);
+        changes.limits = { from: before.limits, to: input.limits };
+      }
+      if (input.channels !== undefined) {
+        const ch = input.channels?.length ? [...new Set(input.channels)] : null;
+        set('channels', ch);
+        changes.channels = { from: before.channels, to: ch };
+      }
+      if (input.allowedCidrs !== undefined) {
+        const c = ApiKeysService.cidrs(input.allowedCidrs);
+        set('allowed_cidrs', c);
+        changes.allowedCidrs = { from: before.allowed_cidrs, to: c };
+      }
+      if (input.expiresAt !== undefined) {
+        set('expires_at', input.expiresAt);
+        changes.expiresAt = { from: before.expires_at, to: input.expiresAt };
+      }
+      if (!sets.length) return toRecord(before);
+      params.push(keyId);
+      const rows: ApiKeyRow[] = await m.query(`UPDATE api_keys SET ${sets.join(', ')}, updated_at = now() WHERE key_id = $${params.length} RETURNING *`, params);
+      await this.audit.record({ action: AUDIT.patched, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: keyId, requestId: actor.requestId, ip: actor.ip, details: { fields: Object.keys(input), changes, by: actor.keyId ?? actor.label ?? null } }, m);
+      return toRecord(rows[0]);
+    });
+    await this.cache.announce(keyId);
+    return record;
+  }
+
+  async rotate(keyId: string, overlapSeconds: number | undefined, actor: Actor = {}): Promise<CreatedKey & { previous: ApiKeyRecord }> {
+    const overlap = overlapSeconds ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
+    if (!Number.isInteger(overlap) || overlap < 0 || overlap > MAX_OVERLAP_SECONDS) {
+      throw validationFailed([{ field: 'overlapSeconds', message: `must be an integer from 0 to ${MAX_OVERLAP_SECONDS}` }]);
+    }
+    const result = await this.ds.transaction(async (m) => {
+      const old = await this.row(keyId, m, true);
+      if (old.revoked_at) throw new ProblemException(409, 'key-revoked', `API key ${keyId} is revoked and cannot be rotated`);
+      if (old.expires_at && old.expires_at.getTime() <= Date.now()) throw new ProblemException(409, 'key-expired', `API key ${keyId} has expired and cannot be rotated`);
+      if (old.rotated_to) throw new ProblemException(409, 'key-already-rotated', `API key ${keyId} was already rotated to ${old.rotated_to}`, { extensions: { rotatedTo: old.rotated_to } });
+      const created = await this.insert(
+        m,
+        {
+          name: old.name, environment: old.environment, scopes: old.scopes, tier: old.tier, limits: old.limits, channels: old.channels,
+          allowedCidrs: old.allowed_cidrs, expiresAt: old.expires_at, metadata: old.metadata, application: old.application,
+        },
+        actor,
+        keyId,
+      );
+      // The old key keeps working for the overlap (never longer than it would have anyway), then expires.
+      const rows: ApiKeyRow[] = await m.query(
+        `UPDATE api_keys SET rotated_to = $2, updated_at = now(),
+                expires_at = LEAST(COALESCE(expires_at, 'infinity'::timestamptz), now() + make_interval(secs => $3))
+          WHERE key_id = $1 RETURNING *`,
+        [keyId, created.record.keyId, overlap],
+      );
+      await this.audit.record({ action: AUDIT.rotated, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: keyId, requestId: actor.requestId, ip: actor.ip, details: { rotatedTo: created.record.keyId, overlapSeconds: overlap, oldExpiresAt: rows[0].expires_at, by: actor.keyId ?? actor.label ?? null } }, m);
+      return { ...created, previous: toRecord(rows[0]) };
+    });
+    await this.cache.announce(keyId);
+    return result;
+  }
+
+  async revoke(keyId: string, reason: string, actor: Actor = {}): Promise<ApiKeyRecord> {
+    const record = await this.ds.transaction(async (m) => {
+      const old = await this.row(keyId, m, true);
+      // Revoking twice keeps the first revocation's time and reason (the forensic fact).
+      if (old.revoked_at) return toRecord(old);
+      const rows: ApiKeyRow[] = await m.query(
+        `UPDATE api_keys SET revoked_at = now(), revoked_reason = $2, revoked_by = $3, updated_at = now() WHERE key_id = $1 RETURNING *`,
+        [keyId, reason, actor.keyId ?? actor.label ?? null],
+      );
+      await this.audit.record({ action: AUDIT.revoked, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: keyId, requestId: actor.requestId, ip: actor.ip, details: { reason, by: actor.keyId ?? actor.label ?? null } }, m);
+      return toRecord(rows[0]);
+    });
+    await this.cache.announce(keyId);
+    return record;
+  }
+
+  async usage(keyId: string, from: Date, to: Date, granularity: 'hour' | 'day'): Promise<UsagePoint[]> {
+    await this.row(keyId);
+    const rows: Record<string, unknown>[] = await this.ds.query(
+      `WITH buckets AS (
+         SELECT generate_series(date_trunc($4, $2::timestamptz AT TIME ZONE 'UTC'), $3::timestamptz AT TIME ZONE 'UTC', ('1 ' || $4)::interval) AS b
+       )
+       SELECT (b AT TIME ZONE 'UTC') AS start,
+              COALESCE(SUM(u.requests), 0) AS requests, COALESCE(SUM(u.errors_4xx), 0) AS e4, COALESCE(SUM(u.errors_5xx), 0) AS e5,
+              SUM(u.latency_ms_sum) AS lat_sum, MAX(u.latency_ms_max) AS lat_max
+         FROM buckets
+         LEFT JOIN api_key_usage_hourly u
+           ON u.key_id = $1 AND date_trunc($4, u.hour AT TIME ZONE 'UTC') = b AND u.hour >= $2 AND u.hour < $3
+        WHERE (b AT TIME ZONE 'UTC') < $3
+        GROUP BY b ORDER BY b`,
+      [keyId, from, to, granularity],
+    );
+    return rows.map((r) => {
+      const requests = Number(r.requests);
+      return {
+        start: new Date(r.start as string).toISOString(),
+        requests,
+        errors4xx: Number(r.e4),
+        errors5xx: Number(r.e5),
+        avgLatencyMs: requests && r.lat_sum !== null ? Math.round((Number(r.lat_sum) / requests) * 100) / 100 : null,
+        maxLatencyMs: r.lat_max === null ? null : Math.round(Number(r.lat_max) * 100) / 100,
+      };
+    });
+  }
+}

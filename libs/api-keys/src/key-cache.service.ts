@@ -1,0 +1,173 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuthContext, Cidr, CoreConfig, MetricsService, parseCidr, REDIS, REDIS_SUBSCRIBER, Scope } from '@hub/core';
+import type { Redis } from 'ioredis';
+import type { Counter } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { ApiKeysConfig } from './api-keys.config';
+import type { ApiKeyRow } from './api-key.record';
+import { EffectiveLimits, effectiveLimits, KEY_CHANGED_CHANNEL, rateLimitPolicy } from './constants';
+import type { KeyEnvironment } from './key-format';
+
+/** A key record prepared for the hot path: everything the guard needs, nothing it must compute. */
+export interface CachedKey {
+  keyId: string;
+  environment: KeyEnvironment;
+  hash: Buffer;
+  pepperVersion: number;
+  scopes: ReadonlySet<Scope>;
+  cidrs: Cidr[] | null;
+  expiresAtMs: number | null;
+  revokedAtMs: number | null;
+  limits: EffectiveLimits;
+  /** `RateLimit-Policy` value, computed once per record. */
+  policy: string;
+  /** Shared by every request of this key (never mutated), so authenticated requests allocate nothing for it. */
+  auth: AuthContext;
+  loadedAt: number;
+}
+
+const KEY_COLUMNS = `key_id, environment, name, scopes, channels, tier, limits, allowed_cidrs, secret_hash, pepper_version, expires_at, revoked_at`;
+
+export function toCachedKey(row: ApiKeyRow, now = Date.now()): CachedKey {
+  const scopes = new Set(row.scopes);
+  const limits = effectiveLimits(row.tier, row.limits);
+  return {
+    keyId: row.key_id,
+    environment: row.environment,
+    hash: row.secret_hash,
+    pepperVersion: row.pepper_version,
+    scopes,
+    cidrs: row.allowed_cidrs?.length ? row.allowed_cidrs.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== null) : null,
+    expiresAtMs: row.expires_at ? row.expires_at.getTime() : null,
+    revokedAtMs: row.revoked_at ? row.revoked_at.getTime() : null,
+    limits,
+    policy: rateLimitPolicy(limits),
+    auth: Object.freeze({
+      keyId: row.key_id,
+      name: row.name,
+      environment: row.environment,
+      scopes,
+      channels: row.channels?.length ? Object.freeze([...row.channels]) : null,
+      tier: row.tier,
+    }),
+    loadedAt: now,
+  };
+}
+
+/**
+ * In-process cache of key records by keyId. A miss costs one Postgres query shared by every
+ * concurrent request for that keyId (single-flight); unknown keyIds are remembered briefly so a
+ * storm of one made-up id costs one query. Changes are announced over Redis pub/sub and evict the
+ * entry on every instance; when the subscription drops, the whole cache is dropped because
+ * announcements may have been missed.
+ */
+@Injectable()
+export class KeyCacheService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('ApiKeyCache');
+  private readonly entries = new Map<string, CachedKey>();
+  private readonly negative = new Map<string, number>();
+  private readonly inflight = new Map<string, Promise<CachedKey | null>>();
+  /** Bumped by every eviction: a load that raced with one is answered but not cached. */
+  private epoch = 0;
+  private readonly channel: string;
+  private readonly lookups: Counter;
+  /** Postgres lookups made by this instance (the benchmark and tests read it). */
+  dbLookups = 0;
+  private readonly onMessage = (ch: string, msg: string) => {
+    if (ch === this.channel) this.evict(msg);
+  };
+  private readonly onReady = () => this.clear();
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    private readonly cfg: ApiKeysConfig,
+    core: CoreConfig,
+    metrics: MetricsService,
+  ) {
+    this.channel = `${core.REDIS_PREFIX}:${KEY_CHANGED_CHANNEL}`;
+    this.lookups = metrics.counter('api_key_db_lookups_total', 'API key records read from Postgres (cache misses)');
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber.on('message', this.onMessage);
+    this.subscriber.on('ready', this.onReady);
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.subscriber.off('message', this.onMessage);
+    this.subscriber.off('ready', this.onReady);
+    await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
+  }
+
+  /** undefined: not known here (load it); null: known not to exist (recently). */
+  peek(keyId: string, now: number): CachedKey | null | undefined {
+    const hit = this.entries.get(keyId);
+    if (hit) {
+      if (now - hit.loadedAt < this.cfg.API_KEY_CACHE_TTL_MS) return hit;
+      this.entries.delete(keyId);
+      return undefined;
+    }
+    const neg = this.negative.get(keyId);
+    if (neg !== undefined) {
+      if (neg > now) return null;
+      this.negative.delete(keyId);
+    }
+    return undefined;
+  }
+
+  load(keyId: string): Promise<CachedKey | null> {
+    let p = this.inflight.get(keyId);
+    if (!p) {
+      p = this.fetch(keyId).finally(() => this.inflight.delete(keyId));
+      this.inflight.set(keyId, p);
+    }
+    return p;
+  }
+
+  private async fetch(keyId: string): Promise<CachedKey | null> {
+    const epoch = this.epoch;
+    this.dbLookups++;
+    this.lookups.inc();
+    const rows: ApiKeyRow[] = await this.ds.query(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_id = $1`, [keyId]);
+    const now = Date.now();
+    const entry = rows[0] ? toCachedKey(rows[0], now) : null;
+    if (epoch === this.epoch) {
+      if (entry) {
+        if (this.entries.size >= this.cfg.API_KEY_CACHE_MAX) this.entries.delete(this.entries.keys().next().value as string);
+        this.entries.set(keyId, entry);
+      } else if (this.cfg.API_KEY_NEGATIVE_CACHE_MS > 0) {
+        // Bounded like the positive cache: a storm of distinct made-up ids must not grow memory.
+        if (this.negative.size >= this.cfg.API_KEY_CACHE_MAX) this.negative.delete(this.negative.keys().next().value as string);
+        this.negative.set(keyId, now + this.cfg.API_KEY_NEGATIVE_CACHE_MS);
+      }
+    }
+    return entry;
+  }
+
+  evict(keyId: string): void {
+    this.epoch++;
+    this.entries.delete(keyId);
+    this.negative.delete(keyId);
+  }
+
+  clear(): void {
+    this.epoch++;
+    this.entries.clear();
+    this.negative.clear();
+  }
+
+  /** Evicts here at once and tells every other instance; call after the change has committed. */
+  async announce(keyId: string): Promise<void> {
+    this.evict(keyId);
+    try {
+      await this.redis.publish(this.channel, keyId);
+    } catch (err) {
+      // The change is committed; other instances converge within API_KEY_CACHE_TTL_MS at worst.
+      this.logger.error({ err, keyId }, 'could not announce a key change over Redis');
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+/** `0-9A-Za-z` in that order (CONTRACT "API keys"): the checksum's base62 alphabet. */
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+export const KEY_ID_LENGTH = 12;
+export const SECRET_LENGTH = 32;
+export const CHECKSUM_LENGTH = 6;
+/** `nsk_live_` + keyId + `_` + secret + checksum. */
+export const KEY_LENGTH = 9 + KEY_ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH;
+
+export type KeyEnvironment = 'live' | 'test';
+
+export interface ParsedKey {
+  environment: KeyEnvironment;
+  keyId: string;
+  secret: string;
+}
+
+/** Uniform base62 characters from the CSPRNG (rejection sampling, no modulo bias). */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      if (b < 248) out += BASE62[b % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+export function base62Checksum(body: string): string {
+  let n = crc32(body);
+  let out = '';
+  do {
+    out = BASE62[n % 62] + out;
+    n = Math.floor(n / 62);
+  } while (n > 0);
+  return out.padStart(CHECKSUM_LENGTH, '0');
+}
+
+export function formatKey(environment: KeyEnvironment, keyId: string, secret: string): string {
+  const body = `nsk_${environment}_${keyId}_${secret}`;
+  return body + base62Checksum(body);
+}
+
+export function generateKey(environment: KeyEnvironment): { key: string; keyId: string; secret: string } {
+  const keyId = randomBase62(KEY_ID_LENGTH);
+  const secret = randomBase62(SECRET_LENGTH);
+  return { key: formatKey(environment, keyId, secret), keyId, secret };
+}
+
+function isBase62Code(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/**
+ * Shape and checksum only: no I/O, so a storm of made-up keys costs a few microseconds each and
+ * never reaches Postgres or Redis. Returns null for anything that is not a well-formed key.
+ */
+export function parseKey(text: string): ParsedKey | null {
+  if (text.length !== KEY_LENGTH) return null;
+  if (!text.startsWith('nsk_')) return null;
+  const env = text.slice(4, 8);
+  if ((env !== 'live' && env !== 'test') || text.charCodeAt(8) !== 95 /* _ */) return null;
+  if (text.charCodeAt(9 + KEY_ID_LENGTH) !== 95) return null;
+  for (let i = 9; i < KEY_LENGTH; i++) {
+    if (i === 9 + KEY_ID_LENGTH) continue;
+    if (!isBase62Code(text.charCodeAt(i))) return null;
+  }
+  const body = text.slice(0, KEY_LENGTH - CHECKSUM_LENGTH);
+  if (base62Checksum(body) !== text.slice(KEY_LENGTH - CHECKSUM_LENGTH)) return null;
+  return {
+    environment: env,
+    keyId: text.slice(9, 9 + KEY_ID_LENGTH),
+    secret: text.slice(10 + KEY_ID_LENGTH, 10 + KEY_ID_LENGTH + SECRET_LENGTH),
+  };
+}
+
+export const KEY_ID_PATTERN = /^[0-9A-Za-z]{12}$/;

@@ -1,0 +1,195 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { CoreConfig, REDIS } from '@hub/core';
+import type { Redis } from 'ioredis';
+import type { QuotaLimit } from '../constants';
+import { InstanceRegistryService } from './instance-registry.service';
+import { quotaPeriod } from './quota-period';
+
+/**
+ * Grants up to ARGV[2] units of the period's quota, never more than what is left, and never more
+ * than a fair share of what is left (remaining / (2 x instances)) so leases shrink as the quota
+ * nears its end and the last units are spread instead of stranded on one instance.
+ * Returns {granted, usedAfter}.
+ */
+const LEASE_SCRIPT = `
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local limit = tonumber(ARGV[1])
+local remaining = limit - used
+if remaining <= 0 then return {0, used} end
+local share = math.floor(remaining / (2 * tonumber(ARGV[3])))
+if share < 1 then share = 1 end
+local grant = math.min(tonumber(ARGV[2]), share, remaining)
+used = redis.call('INCRBY', KEYS[1], grant)
+redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+return {grant, used}
+`;
+
+/** Gives back units leased but not used (idle key, shutdown), so other instances can spend them. */
+const RETURN_SCRIPT = `
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local back = math.min(tonumber(ARGV[1]), used)
+if back > 0 then redis.call('DECRBY', KEYS[1], back) end
+return back
+`;
+
+interface Lease {
+  periodId: string;
+  endsAt: number;
+  tokens: number;
+  /** The quota's global use right after our last lease (for the RateLimit header). */
+  usedGlobal: number;
+  limit: number;
+  /** Next lease size: doubles while the key spends leases quickly. */
+  want: number;
+  leasedAt: number;
+  lastUse: number;
+  exhaustedUntil: number;
+  pending: Promise<void> | null;
+}
+
+export type QuotaDecision = { ok: true; remaining: number; resetSeconds: number } | { ok: false; retryAfter: number; resetSeconds: number };
+
+const MAX_LEASE = 1000;
+const IDLE_RETURN_MS = 2000;
+
+/**
+ * Exact quotas across instances without a Redis round trip per request: each instance leases
+ * blocks of the period's quota with an atomic script and spends them locally. The sum of all
+ * grants never exceeds the quota, so no instance can over-admit; units an idle instance holds are
+ * given back after IDLE_RETURN_MS.
+ */
+@Injectable()
+export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('ApiKeyQuota');
+  private readonly leases = new Map<string, Lease>();
+  private readonly prefix: string;
+  private timer: NodeJS.Timeout | null = null;
+  /** Lease calls made to Redis by this instance (tests and benchmark read it). */
+  redisCalls = 0;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly instances: InstanceRegistryService,
+    core: CoreConfig,
+  ) {
+    this.prefix = `${core.REDIS_PREFIX}:api-keys:quota:`;
+    this.redis.defineCommand('hubQuotaLease', { numberOfKeys: 1, lua: LEASE_SCRIPT });
+    this.redis.defineCommand('hubQuotaReturn', { numberOfKeys: 1, lua: RETURN_SCRIPT });
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.returnIdle(Date.now(), IDLE_RETURN_MS), 1000);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.returnIdle(Date.now(), 0);
+  }
+
+  /** Synchronous when a leased unit is at hand (the common case); a promise only when it must lease. */
+  take(keyId: string, quota: QuotaLimit, now: number): QuotaDecision | Promise<QuotaDecision> {
+    const lease = this.current(keyId, quota, now);
+    const immediate = this.spend(lease, now);
+    if (immediate) return immediate;
+    return this.takeSlow(keyId, lease, now);
+  }
+
+  private current(keyId: string, quota: QuotaLimit, now: number): Lease {
+    let lease = this.leases.get(keyId);
+    if (!lease || lease.endsAt <= now || lease.limit !== quota.limit) {
+      const p = quotaPeriod(quota.period, now);
+      // A new period (or a changed limit): units left from the old lease are not valid any more.
+      if (lease && lease.tokens > 0 && lease.endsAt > now) void this.giveBack(keyId, lease, lease.tokens);
+      lease = { periodId: p.id, endsAt: p.endsAt, tokens: 0, usedGlobal: 0, limit: quota.limit, want: 10, leasedAt: 0, lastUse: now, exhaustedUntil: 0, pending: null };
+      this.leases.set(keyId, lease);
+    }
+    return lease;
+  }
+
+  private spend(lease: Lease, now: number): QuotaDecision | null {
+    const resetSeconds = Math.max(1, Math.ceil((lease.endsAt - now) / 1000));
+    if (lease.tokens > 0) {
+      lease.tokens--;
+      lease.lastUse = now;
+      return { ok: true, remaining: Math.max(0, lease.limit - lease.usedGlobal + lease.tokens), resetSeconds };
+    }
+    if (lease.exhaustedUntil > now) return { ok: false, retryAfter: resetSeconds, resetSeconds };
+    return null;
+  }
+
+  private async takeSlow(keyId: string, lease: Lease, now: number): Promise<QuotaDecision> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      lease.pending ??= this.lease(keyId, lease).finally(() => (lease.pending = null));
+      await lease.pending;
+      const d = this.spend(lease, Date.now());
+      if (d) return d;
+    }
+    // Only reachable under extreme contention; refusing is the safe side of an exact quota.
+    const resetSeconds = Math.max(1, Math.ceil((lease.endsAt - now) / 1000));
+    return { ok: false, retryAfter: 1, resetSeconds };
+  }
+
+  private async lease(keyId: string, lease: Lease): Promise<void> {
+    const now = Date.now();
+    // Spent the last lease within a second: ask for more next time.
+    if (lease.leasedAt && now - lease.leasedAt < 1000) lease.want = Math.min(MAX_LEASE, lease.want * 2);
+    this.redisCalls++;
+    const [granted, used] = (await (this.redis as unknown as { hubQuotaLease: (...a: unknown[]) => Promise<[number, number]> }).hubQuotaLease(
+      this.prefix + keyId + ':' + lease.periodId,
+      lease.limit,
+      lease.want,
+      this.instances.count,
+      lease.endsAt + 86_400_000,
+    )) as [number, number];
+    lease.leasedAt = Date.now();
+    lease.usedGlobal = Number(used);
+    if (granted > 0) lease.tokens += Number(granted);
+    // Another instance may give units back; look again in a second rather than on every request.
+    else lease.exhaustedUntil = Math.min(lease.endsAt, lease.leasedAt + 1000);
+  }
+
+  /** Starts the next lease before this one runs out, so requests rarely wait on Redis. */
+  prefetch(keyId: string): void {
+    const lease = this.leases.get(keyId);
+    if (lease && !lease.pending && lease.tokens > 0 && lease.tokens * 5 < lease.want && lease.exhaustedUntil <= Date.now()) {
+      lease.pending = this.lease(keyId, lease)
+        .catch((err) => this.logger.warn({ err, keyId }, 'quota prefetch failed'))
+        .finally(() => (lease.pending = null));
+    }
+  }
+
+  private async giveBack(keyId: string, lease: Lease, n: number): Promise<void> {
+    lease.tokens -= n;
+    try {
+      await (this.redis as unknown as { hubQuotaReturn: (...a: unknown[]) => Promise<number> }).hubQuotaReturn(this.prefix + keyId + ':' + lease.periodId, n);
+    } catch (err) {
+      // Units not given back are only lost for this period: never an over-admission.
+      this.logger.warn({ err, keyId }, 'could not return unused quota');
+    }
+  }
+
+  private async returnIdle(now: number, idleMs: number): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (const [keyId, lease] of this.leases) {
+      if (lease.pending) continue;
+      if (lease.endsAt <= now) {
+        this.leases.delete(keyId);
+        continue;
+      }
+      if (now - lease.lastUse >= idleMs) {
+        if (lease.tokens > 0) work.push(this.giveBack(keyId, lease, lease.tokens));
+        this.leases.delete(keyId);
+      }
+    }
+    await Promise.all(work);
+  }
+
+  /** Drops local lease state of a key whose limits changed (units go back to Redis). */
+  forget(keyId: string): void {
+    const lease = this.leases.get(keyId);
+    if (!lease) return;
+    this.leases.delete(keyId);
+    if (lease.tokens > 0) void this.giveBack(keyId, lease, lease.tokens);
+  }
+}

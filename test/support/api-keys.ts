@@ -1,0 +1,41 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import type { Channel, Scope, Tier } from '@hub/core';
+import { ApiKeysService, LimitOverrides } from '@hub/api-keys';
+
+export interface TestKeyOptions {
+  scopes: Scope[] | 'all';
+  channels?: Channel[];
+  /** Default `internal` (200 requests/s, no quota). */
+  tier?: Tier;
+  /** e.g. `{ burstPerSecond: 100000 }` for load tests, `{ quota: { limit: 50, period: 'day' } }`. */
+  limits?: LimitOverrides;
+  name?: string;
+  environment?: 'live' | 'test';
+  allowedCidrs?: string[];
+  expiresAt?: Date;
+}
+
+/**
+ * Creates an API key through the real service of a running app (api or CLI context) and returns
+ * the full key string, for `Authorization: Bearer <key>`.
+ */
+export async function createTestKey(app: INestApplicationContext, opts: TestKeyOptions): Promise<string> {
+  const svc = app.get(ApiKeysService, { strict: false });
+  const { key } = await svc.create(
+    {
+      name: opts.name ?? 'test key',
+      environment: opts.environment ?? 'test',
+      scopes: opts.scopes,
+      tier: opts.tier ?? 'internal',
+      limits: opts.limits,
+      channels: opts.channels,
+      allowedCidrs: opts.allowedCidrs,
+      expiresAt: opts.expiresAt,
+    },
+    { label: 'test' },
+  );
+  return key;
+}
+
+/** `{ authorization: 'Bearer <key>' }` */
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
