@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
-import { CoreModule, EnvPartnerCredentialsModule } from '@hub/core';
+import { CoreModule } from '@hub/core';
+import { AlertsWorkerModule } from '@hub/alerts';
+import { VaultWorkerModule } from '@hub/vault';
 import { SystemSchedules } from './system/system-schedules.service';
 import { SystemProcessor } from './system/system.processor';
 
 @Module({
-  imports: [CoreModule, EnvPartnerCredentialsModule],
+  imports: [CoreModule, VaultWorkerModule, AlertsWorkerModule],
   providers: [SystemProcessor, SystemSchedules],
 })
 export class WorkerModule {}

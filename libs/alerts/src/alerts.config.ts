@@ -1,0 +1,28 @@
+import { IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
+import { IsUrlWithProtocol, Sensitive } from '@hub/core';
+
+export class AlertsConfig {
+  @IsOptional()
+  @IsUrlWithProtocol(['http:', 'https:'])
+  ALERT_WEBHOOK_URL?: string;
+
+  /** Standard Webhooks secret: `whsec_` followed by the base64 of the signing key. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^whsec_[A-Za-z0-9+/]+={0,2}$/, { message: 'must be whsec_<base64>' })
+  @Sensitive()
+  ALERT_WEBHOOK_SECRET?: string;
+
+  @IsInt()
+  @Min(250)
+  ALERTS_EVALUATE_EVERY_MS = 60_000;
+
+  /** Delivery attempts per alert before giving up (exponential backoff from 1 s). */
+  @IsInt()
+  @Min(1)
+  ALERT_WEBHOOK_ATTEMPTS = 10;
+
+  @IsInt()
+  @Min(100)
+  ALERT_WEBHOOK_TIMEOUT_MS = 5_000;
+}

@@ -1,0 +1,76 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { AlertsConfig } from './alerts.config';
+import type { Alert } from './alerts.service';
+import { AlertsService } from './alerts.service';
+import { ALERTS_DELIVER_JOB, ALERTS_EVALUATE_JOB, ALERTS_QUEUE } from './constants';
+import { signWebhook } from './webhook/standard-webhooks';
+
+interface DeliverData {
+  eventId: string;
+  type: string;
+  alert: Alert;
+}
+
+/** Evaluates alert conditions and delivers alert webhooks (a thrown error makes BullMQ retry). */
+@Processor(ALERTS_QUEUE)
+export class AlertsProcessor extends WorkerHost {
+  private readonly logger = new Logger(AlertsProcessor.name);
+
+  constructor(
+    private readonly alerts: AlertsService,
+    private readonly cfg: AlertsConfig,
+  ) {
+    super();
+  }
+
+  async process(job: Job): Promise<unknown> {
+    switch (job.name) {
+      case ALERTS_EVALUATE_JOB:
+        await this.alerts.evaluateAll();
+        return null;
+      case ALERTS_DELIVER_JOB:
+        return this.deliver(job as Job<DeliverData>);
+      default:
+        this.logger.warn({ job: job.name }, 'unknown alerts job');
+        return null;
+    }
+  }
+
+  private async deliver(job: Job<DeliverData>): Promise<{ status: number }> {
+    const url = this.cfg.ALERT_WEBHOOK_URL;
+    const secret = this.cfg.ALERT_WEBHOOK_SECRET;
+    if (!url || !secret) return { status: 0 };
+    const { eventId, type, alert } = job.data;
+    const body = JSON.stringify({
+      type,
+      timestamp: new Date().toISOString(),
+      data: {
+        id: alert.id,
+        kind: alert.kind,
+        subject: alert.subject,
+        severity: alert.severity,
+        message: alert.message,
+        details: alert.details,
+        openedAt: alert.openedAt,
+      },
+    });
+    // Signed per attempt: the timestamp must be fresh for receivers' replay windows.
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': eventId,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': signWebhook(secret, eventId, ts, body),
+        'user-agent': 'novaskin-hub-alerts/1',
+      },
+      body,
+      signal: AbortSignal.timeout(this.cfg.ALERT_WEBHOOK_TIMEOUT_MS),
+    });
+    if (!res.ok) throw new Error(`alert webhook answered ${res.status}`);
+    return { status: res.status };
+  }
+}

@@ -1,0 +1,194 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { ALERTS_DELIVER_JOB, ALERTS_QUEUE, AlertKind, AlertSeverity } from './constants';
+import { AlertsConfig } from './alerts.config';
+
+export interface AlertInput {
+  kind: AlertKind;
+  /** What the alert is about: a partner (`amazon`), a channel, a keyId. */
+  subject: string;
+  severity: AlertSeverity;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface Alert {
+  id: string;
+  kind: string;
+  subject: string;
+  severity: AlertSeverity;
+  status: 'open' | 'resolved';
+  message: string;
+  details: Record<string, unknown>;
+  openedAt: string;
+  lastSeenAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+}
+
+/** A condition source: returns every alert of `kinds` that should be open right now. */
+export interface AlertEvaluator {
+  kinds: AlertKind[];
+  evaluate(): Promise<AlertInput[]>;
+}
+
+const SEVERITY_RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
+
+/**
+ * Alert storage and fan-out. Libs either raise/resolve on events (a rejected credential) or
+ * register an evaluator that the repeatable job reconciles: whatever it no longer reports
+ * resolves by itself. Every new alert, and every escalation of an open one, is queued for the
+ * signed webhook.
+ */
+@Injectable()
+export class AlertsService {
+  private readonly logger = new Logger(AlertsService.name);
+  private readonly evaluators: AlertEvaluator[] = [];
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @InjectQueue(ALERTS_QUEUE) private readonly queue: Queue,
+    private readonly cfg: AlertsConfig,
+  ) {}
+
+  registerEvaluator(e: AlertEvaluator): void {
+    this.evaluators.push(e);
+  }
+
+  /** Opens the alert, or refreshes the open one; true when a notification went out. */
+  async raise(a: AlertInput): Promise<{ alert: Alert; notified: boolean }> {
+    const rows: Record<string, unknown>[] = await this.ds.query(
+      `WITH prior AS (
+         SELECT id, severity, details FROM alerts WHERE kind = $1 AND subject = $2 AND resolved_at IS NULL
+       )
+       INSERT INTO alerts (kind, subject, severity, message, details)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (kind, subject) WHERE resolved_at IS NULL
+       DO UPDATE SET last_seen_at = now(), severity = EXCLUDED.severity, message = EXCLUDED.message, details = EXCLUDED.details
+       RETURNING alerts.*, (xmax = 0) AS inserted, (SELECT severity FROM prior) AS prior_severity,
+                 (SELECT details FROM prior) AS prior_details`,
+      [a.kind, a.subject, a.severity, a.message, a.details ?? {}],
+    );
+    const row = rows[0];
+    const alert = toAlert(row);
+    const inserted = row.inserted === true;
+    const priorSeverity = row.prior_severity as AlertSeverity | null;
+    // A tighter expiry threshold (30 -> 7 -> 1 days) or a worse severity is news worth sending.
+    const escalated =
+      !inserted &&
+      ((priorSeverity !== null && SEVERITY_RANK[a.severity] > SEVERITY_RANK[priorSeverity]) ||
+        (a.details?.escalation !== undefined && (row.prior_details as Record<string, unknown> | null)?.escalation !== a.details.escalation));
+    if (inserted || escalated) {
+      await this.enqueueDelivery(alert, inserted ? 'alert.opened' : 'alert.escalated');
+      this.logger.warn({ kind: a.kind, subject: a.subject, severity: a.severity }, inserted ? 'alert opened' : 'alert escalated');
+    }
+    return { alert, notified: inserted || escalated };
+  }
+
+  async resolve(kind: AlertKind, subject: string): Promise<boolean> {
+    const rows: unknown[] = await this.ds.query(
+      `UPDATE alerts SET resolved_at = now() WHERE kind = $1 AND subject = $2 AND resolved_at IS NULL RETURNING id`,
+      [kind, subject],
+    );
+    const resolved = (rows as unknown[][])[0]?.length ?? 0;
+    if (resolved) this.logger.log({ kind, subject }, 'alert resolved');
+    return resolved > 0;
+  }
+
+  /** Makes the open alerts of `kinds` exactly `active`: raises what is new, resolves what cleared. */
+  async reconcile(kinds: AlertKind[], active: AlertInput[]): Promise<void> {
+    for (const a of active) await this.raise(a);
+    const keep = new Set(active.map((a) => `${a.kind}\u0000${a.subject}`));
+    const open: { kind: AlertKind; subject: string }[] = await this.ds.query(
+      `SELECT kind, subject FROM alerts WHERE resolved_at IS NULL AND kind = ANY($1)`,
+      [kinds],
+    );
+    for (const o of open) if (!keep.has(`${o.kind}\u0000${o.subject}`)) await this.resolve(o.kind, o.subject);
+  }
+
+  /** Runs every registered evaluator; one failing source does not stop the others. */
+  async evaluateAll(): Promise<void> {
+    for (const e of this.evaluators) {
+      try {
+        await this.reconcile(e.kinds, await e.evaluate());
+      } catch (err) {
+        this.logger.error({ err, kinds: e.kinds }, 'alert evaluation failed');
+      }
+    }
+  }
+
+  async list(q: { status?: 'open' | 'resolved'; kind?: string; limit?: number }): Promise<Alert[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.status === 'open') where.push('resolved_at IS NULL');
+    if (q.status === 'resolved') where.push('resolved_at IS NOT NULL');
+    if (q.kind) {
+      params.push(q.kind);
+      where.push(`kind = $${params.length}`);
+    }
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 500);
+    const rows: Record<string, unknown>[] = await this.ds.query(
+      `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY opened_at DESC, id DESC LIMIT ${limit}`,
+      params,
+    );
+    return rows.map(toAlert);
+  }
+
+  async get(id: string): Promise<Alert | null> {
+    const rows: Record<string, unknown>[] = await this.ds.query(`SELECT * FROM alerts WHERE id = $1`, [id]);
+    return rows[0] ? toAlert(rows[0]) : null;
+  }
+
+  /** Acknowledging keeps the alert open (the condition still holds) but records who saw it. */
+  async ack(id: string, by: string | null): Promise<Alert | null> {
+    const rows: Record<string, unknown>[] = await this.ds.query(
+      `UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, now()), acknowledged_by = COALESCE(acknowledged_by, $2)
+        WHERE id = $1 RETURNING *`,
+      [id, by],
+    );
+    const r = (rows as unknown as Record<string, unknown>[][])[0]?.[0];
+    return r ? toAlert(r) : null;
+  }
+
+  private async enqueueDelivery(alert: Alert, type: string): Promise<void> {
+    if (!this.cfg.ALERT_WEBHOOK_URL || !this.cfg.ALERT_WEBHOOK_SECRET) return;
+    const eventId = `alert-${alert.id}-${type === 'alert.opened' ? 'opened' : `esc-${Date.now()}`}`;
+    await this.queue.add(
+      ALERTS_DELIVER_JOB,
+      { eventId, type, alert },
+      {
+        // The job id dedupes a double enqueue of the same event; the webhook-id lets receivers dedupe retries.
+        jobId: eventId,
+        attempts: this.cfg.ALERT_WEBHOOK_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { count: 1000 },
+      },
+    );
+  }
+}
+
+function iso(v: unknown): string | null {
+  return v ? new Date(v as string).toISOString() : null;
+}
+
+export function toAlert(r: Record<string, unknown>): Alert {
+  return {
+    id: String(r.id),
+    kind: r.kind as string,
+    subject: r.subject as string,
+    severity: r.severity as AlertSeverity,
+    status: r.resolved_at ? 'resolved' : 'open',
+    message: r.message as string,
+    details: (r.details as Record<string, unknown>) ?? {},
+    openedAt: iso(r.opened_at)!,
+    lastSeenAt: iso(r.last_seen_at)!,
+    acknowledgedAt: iso(r.acknowledged_at),
+    acknowledgedBy: (r.acknowledged_by as string) ?? null,
+    resolvedAt: iso(r.resolved_at),
+  };
+}

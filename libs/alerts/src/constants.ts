@@ -1,0 +1,18 @@
+export const ALERTS_QUEUE = 'alerts';
+/** Repeatable: re-evaluates every registered condition so alerts open and resolve without events. */
+export const ALERTS_EVALUATE_JOB = 'alerts-evaluate';
+/** One per new (or escalated) alert: the signed POST to ALERT_WEBHOOK_URL, retried with backoff. */
+export const ALERTS_DELIVER_JOB = 'alerts-deliver';
+
+export const ALERT_KINDS = [
+  'credential-expiring',
+  'credential-expired',
+  'credential-failing',
+  'credential-stale',
+  'channel-sync-paused',
+  'key-expiring',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];

@@ -1,0 +1,87 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { AuthContext, CurrentKey, notFound, Partner, PARTNERS, ProblemException, RequireScope, validationFailed } from '@hub/core';
+import type { FastifyRequest } from 'fastify';
+import { CredentialListDto, CredentialOutcomeDto, PutCredentialDto, VerifyCredentialDto } from './dto/credential.dto';
+import { isPartner, validatePartnerFields } from './partners/partner-fields';
+import { Actor, VaultService } from './vault.service';
+
+const partnerParam = { name: 'partner', enum: PARTNERS as unknown as string[] };
+
+@ApiTags('vault')
+@Controller('v1/vault/credentials')
+export class VaultController {
+  constructor(private readonly vault: VaultService) {}
+
+  @Get()
+  @RequireScope('vault:read')
+  @ApiOperation({ summary: 'Partner credentials: every version with status, fingerprint and health (never a secret)' })
+  @ApiOkResponse({ type: CredentialListDto })
+  async list(): Promise<CredentialListDto> {
+    return { data: await this.vault.list() };
+  }
+
+  @Put(':partner')
+  @HttpCode(201)
+  @RequireScope('vault:write')
+  @ApiParam(partnerParam)
+  @ApiOperation({
+    summary: 'Store a new credential version, verify it with the partner, and make it current',
+    description:
+      'The version is stored encrypted as `pending`, verified with one authenticated call to the partner (Amazon: an LWA token ' +
+      'exchange; Nykaa: its auth check; Razorpay: an authenticated read; Cloudinary: an Admin API ping), and only then made ' +
+      '`current`. The version it replaces becomes `previous` and stays usable until its own expiry or 7 days ' +
+      '(VAULT_PREVIOUS_GRACE_DAYS), whichever is sooner. If verification fails the answer is 422 `credential-verification-failed` ' +
+      'with the partner\'s error; the version stays `pending` and can be re-checked with POST .../verify {version}.',
+  })
+  @ApiCreatedResponse({ type: CredentialOutcomeDto })
+  @ApiUnprocessableEntityResponse({ description: 'The partner refused the credential (or could not be reached); it stays pending.' })
+  async put(@Param('partner') partner: string, @Body() body: PutCredentialDto, @CurrentKey() key: AuthContext | undefined, @Req() req: FastifyRequest): Promise<CredentialOutcomeDto> {
+    const p = this.partner(partner);
+    const checked = validatePartnerFields(p, body.fields);
+    if (!checked.fields) throw validationFailed(checked.errors);
+    let expiresAt: Date | null = null;
+    if (body.expiresAt) {
+      expiresAt = new Date(body.expiresAt);
+      if (expiresAt.getTime() <= Date.now()) throw validationFailed([{ field: 'expiresAt', message: 'must be in the future' }]);
+    }
+    const outcome = await this.vault.write(p, { fields: checked.fields, expiresAt, rotateEveryDays: body.rotateEveryDays ?? null }, actorOf(key, req));
+    if (!outcome.verification.ok) {
+      const v = outcome.verification;
+      throw new ProblemException(422, 'credential-verification-failed', `${p} did not accept credential v${outcome.credential.version}: ${v.error}`, {
+        title: 'The partner did not accept this credential',
+        extensions: { partner: p, version: outcome.credential.version, status: outcome.credential.status, error: v.error, retryable: !v.rejected, credential: outcome.credential },
+      });
+    }
+    return outcome;
+  }
+
+  @Post(':partner/verify')
+  @HttpCode(200)
+  @RequireScope('vault:write')
+  @ApiParam(partnerParam)
+  @ApiBody({ type: VerifyCredentialDto, required: false })
+  @ApiOperation({
+    summary: 'Re-check a credential with the partner now',
+    description:
+      'Checks the current version (or `version`). The answer is 200 with `verification.ok` either way: a failing check is a ' +
+      'result, not a request error. Success clears `failing`, resumes a paused channel and resolves its alerts; a pending ' +
+      'version that passes becomes current.',
+  })
+  @ApiOkResponse({ type: CredentialOutcomeDto })
+  async verify(@Param('partner') partner: string, @Body() body: VerifyCredentialDto, @CurrentKey() key: AuthContext | undefined, @Req() req: FastifyRequest): Promise<CredentialOutcomeDto> {
+    const p = this.partner(partner);
+    const outcome = await this.vault.verify(p, body?.version, actorOf(key, req));
+    if (!outcome) throw notFound(body?.version ? `${p} credential version ${body.version}` : `A current ${p} credential`);
+    return outcome;
+  }
+
+  private partner(v: string): Partner {
+    if (!isPartner(v)) throw validationFailed([{ field: 'partner', message: `must be one of ${PARTNERS.join(', ')}` }]);
+    return v;
+  }
+}
+
+function actorOf(key: AuthContext | undefined, req: FastifyRequest): Actor {
+  return { keyId: key?.keyId ?? null, requestId: String(req.id ?? ''), ip: req.ip };
+}

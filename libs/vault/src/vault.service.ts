@@ -1,0 +1,541 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import {
+  AuditService,
+  CHANNEL_PARTNER,
+  Channel,
+  ChannelSyncControl,
+  CoreConfig,
+  MissingPartnerCredentialError,
+  Partner,
+  PartnerCredential,
+  PARTNERS,
+  partnerFieldsFromEnv,
+  PartnerFields,
+  REDIS,
+  REDIS_SUBSCRIBER,
+} from '@hub/core';
+import { AlertInput, AlertsService } from '@hub/alerts';
+import type { Redis } from 'ioredis';
+import { credentialHealth, CredentialHealth, CredentialStatus } from './credential-health';
+import { Envelope, MissingMasterKeyError, VaultDecryptionError } from './crypto/envelope';
+import { MasterKeyRing } from './crypto/master-keys';
+import { vaultChangedChannel } from './constants';
+import { PartnerVerifier, VerifyResult } from './partners/partner-verifier';
+import { VaultConfig } from './vault.config';
+import { VaultRepository, VersionRow } from './vault.repository';
+
+/** What the API shows of a version: metadata and a fingerprint, never a secret. */
+export interface CredentialVersionView {
+  partner: Partner;
+  version: number;
+  status: CredentialStatus;
+  source: string;
+  fingerprint: string;
+  health: CredentialHealth;
+  expiringWithinDays: number | null;
+  expiresAt: string | null;
+  rotateEveryDays: number | null;
+  createdAt: string;
+  rotatedAt: string | null;
+  retiredAt: string | null;
+  lastVerifiedAt: string | null;
+  lastUsedAt: string | null;
+  lastFailureAt: string | null;
+  lastError: string | null;
+  masterKeyVersion: number;
+}
+
+export interface Actor {
+  keyId?: string | null;
+  requestId?: string | null;
+  ip?: string | null;
+  /** Who acted when no API key did (bootstrap, worker jobs, CLI). */
+  system?: string;
+}
+
+export interface WriteInput<P extends Partner = Partner> {
+  fields: PartnerFields[P];
+  expiresAt?: Date | null;
+  rotateEveryDays?: number | null;
+  source?: string;
+  /** When the replaced version stops working, if the partner said so (Amazon's notice). */
+  previousExpiresAt?: Date;
+}
+
+export interface VerificationOutcome {
+  credential: CredentialVersionView;
+  verification: VerifyResult;
+}
+
+interface CacheEntry {
+  at: number;
+  creds: PartnerCredential[];
+  /** Set when the current version exists but cannot be decrypted. */
+  currentError: VaultDecryptionError | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const DAY_MS = 86_400_000;
+
+/**
+ * The vault: envelope-encrypted credential versions, verified rotation, and the state behind
+ * PartnerCredentials (in-process cache, batched lastUsedAt, failure handling that pauses the
+ * dependent channel and raises alerts).
+ */
+@Injectable()
+export class VaultService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(VaultService.name);
+  readonly envelope: Envelope;
+  private readonly cache = new Map<Partner, CacheEntry>();
+  /** Bumped on every invalidation so a load that raced with it is not cached. */
+  private readonly generation = new Map<Partner, number>();
+  private readonly usage = new Map<string, { partner: Partner; version: number; at: Date }>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly channel: string;
+  private syncControl: ChannelSyncControl | null | undefined;
+
+  constructor(
+    private readonly repo: VaultRepository,
+    private readonly cfg: VaultConfig,
+    core: CoreConfig,
+    private readonly verifier: PartnerVerifier,
+    private readonly audit: AuditService,
+    private readonly alerts: AlertsService,
+    private readonly moduleRef: ModuleRef,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+  ) {
+    this.envelope = new Envelope(new MasterKeyRing(core.HUB_MASTER_KEYS));
+    this.channel = vaultChangedChannel(core.REDIS_PREFIX);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.assertMasterKeysPresent();
+    await this.importFromEnvironment();
+    this.subscriber.on('message', this.onMessage);
+    // Messages missed while disconnected cannot be replayed: drop everything on reconnect.
+    this.subscriber.on('ready', this.onReady);
+    await this.subscriber.subscribe(this.channel);
+    this.flushTimer = setInterval(() => void this.flushUsage().catch((err) => this.logger.warn({ err }, 'lastUsedAt flush failed')), this.cfg.VAULT_USAGE_FLUSH_MS);
+    this.flushTimer.unref();
+    this.alerts.registerEvaluator({ kinds: ['credential-expiring', 'credential-expired', 'credential-failing', 'credential-stale'], evaluate: () => this.credentialAlerts() });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.subscriber.off('message', this.onMessage);
+    this.subscriber.off('ready', this.onReady);
+    await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
+    await this.flushUsage().catch(() => undefined);
+  }
+
+  private readonly onMessage = (channel: string, message: string) => {
+    if (channel !== this.channel) return;
+    if ((PARTNERS as readonly string[]).includes(message)) this.dropCache(message as Partner);
+  };
+
+  private readonly onReady = () => {
+    for (const p of PARTNERS) this.dropCache(p);
+  };
+
+  private dropCache(partner: Partner): void {
+    this.cache.delete(partner);
+    this.generation.set(partner, (this.generation.get(partner) ?? 0) + 1);
+  }
+
+  /** Tells every instance (this one included) that a partner's versions changed. */
+  private async invalidate(partner: Partner): Promise<void> {
+    this.dropCache(partner);
+    await this.redis.publish(this.channel, partner).catch((err) => this.logger.warn({ err }, 'vault invalidation publish failed'));
+  }
+
+  // ---------------------------------------------------------------- boot
+
+  /** Refuses to start when a stored version needs a master key HUB_MASTER_KEYS no longer lists. */
+  async assertMasterKeysPresent(): Promise<void> {
+    const usage = await this.repo.masterKeyUsage();
+    const missing = usage.filter((u) => !this.envelope.hasMasterKey(u.masterKeyVersion));
+    if (missing.length) {
+      throw new MissingMasterKeyError(
+        missing.map((m) => m.masterKeyVersion),
+        missing.reduce((n, m) => n + m.count, 0),
+      );
+    }
+  }
+
+  /**
+   * Fresh install path: a partner with no version at all gets the environment's credential as
+   * version 1. Afterwards the environment is ignored for that partner.
+   */
+  async importFromEnvironment(): Promise<Partner[]> {
+    const present = await this.repo.partnersWithAnyVersion();
+    const imported: Partner[] = [];
+    for (const partner of PARTNERS) {
+      if (present.has(partner)) continue;
+      const fields = partnerFieldsFromEnv(partner);
+      if (!fields) continue;
+      const done = await this.repo.ds.transaction(async (m) => {
+        await this.repo.lockPartner(m, partner);
+        // Another instance may have imported while we waited for the lock.
+        if ((await this.repo.nextVersion(m, partner)) !== 1) return false;
+        const sealed = this.envelope.encrypt(partner, 1, fields as unknown as Record<string, string>);
+        await this.repo.insertNextVersion(
+          m,
+          { partner, status: 'current', source: 'environment', ...sealed, fingerprint: this.envelope.fingerprint(fields as unknown as Record<string, string>), expiresAt: null, rotateEveryDays: null },
+          1,
+        );
+        await this.audit.record({ action: 'vault.credential.imported', subjectType: 'partner-credential', subjectId: `${partner}:v1`, details: { partner, version: 1, source: 'environment', by: 'bootstrap' } }, m);
+        return true;
+      });
+      if (done) {
+        imported.push(partner);
+        this.logger.log({ partner }, 'imported partner credential from the environment into the vault');
+      }
+    }
+    return imported;
+  }
+
+  // ---------------------------------------------------------------- PartnerCredentials
+
+  private async load(partner: Partner): Promise<CacheEntry> {
+    const hit = this.cache.get(partner);
+    if (hit && Date.now() - hit.at < this.cfg.VAULT_CACHE_TTL_MS) return hit;
+    const gen = this.generation.get(partner) ?? 0;
+    const rows = await this.repo.usable(partner);
+    const entry: CacheEntry = { at: Date.now(), creds: [], currentError: null };
+    for (const row of rows) {
+      try {
+        entry.creds.push({ partner, version: row.version, fields: this.envelope.decrypt(partner, row.version, row) as never });
+      } catch (err) {
+        if (!(err instanceof VaultDecryptionError)) throw err;
+        this.logger.error({ partner, version: row.version, reason: err.message }, 'vault decryption refused');
+        await this.onFailure(partner, row.version, err.message, true);
+        if (row.status === 'current') entry.currentError = err;
+      }
+    }
+    if ((this.generation.get(partner) ?? 0) === gen) this.cache.set(partner, entry);
+    return entry;
+  }
+
+  async current<P extends Partner>(partner: P): Promise<PartnerCredential<P>> {
+    const entry = await this.load(partner);
+    if (entry.currentError) throw entry.currentError;
+    const cur = entry.creds[0];
+    if (!cur) throw new MissingPartnerCredentialError(partner, ['a current version in the vault (PUT /v1/vault/credentials/' + partner + ')']);
+    return cur as PartnerCredential<P>;
+  }
+
+  async usable<P extends Partner>(partner: P): Promise<PartnerCredential<P>[]> {
+    const entry = await this.load(partner);
+    if (!entry.creds.length) {
+      if (entry.currentError) throw entry.currentError;
+      throw new MissingPartnerCredentialError(partner, ['a current version in the vault']);
+    }
+    return entry.creds as PartnerCredential<P>[];
+  }
+
+  /** Batched: partners answer many calls per second; one UPDATE every few seconds is enough. */
+  reportAccepted(partner: Partner, version: number): void {
+    this.usage.set(`${partner}:${version}`, { partner, version, at: new Date() });
+  }
+
+  async flushUsage(): Promise<void> {
+    if (!this.usage.size) return;
+    const batch = [...this.usage.values()];
+    this.usage.clear();
+    await this.repo.touchUsed(batch);
+  }
+
+  async reportRejected(partner: Partner, version: number, reason: string): Promise<void> {
+    await this.onFailure(partner, version, reason, true);
+  }
+
+  /**
+   * A partner refused a version (or it no longer decrypts). The first failure of the current
+   * version is audited; every one keeps the alert open and the dependent channel paused.
+   */
+  private async onFailure(partner: Partner, version: number, reason: string, rejected: boolean): Promise<void> {
+    // A success still waiting in the batch must not outrank this failure.
+    this.usage.delete(`${partner}:${version}`);
+    const prior = await this.repo.markFailed(partner, version, reason, rejected);
+    if (!prior || !rejected) return;
+    if (!prior.wasFailing) {
+      await this.audit.record({ action: 'vault.credential.failing', subjectType: 'partner-credential', subjectId: `${partner}:v${version}`, details: { partner, version, reason: reason.slice(0, 300) } });
+    }
+    if (prior.status !== 'current') return;
+    await this.alerts.raise({ kind: 'credential-failing', subject: partner, severity: 'critical', message: `The ${partner} credential v${version} is failing: ${reason.slice(0, 300)}`, details: { partner, version } });
+    const channel = channelOf(partner);
+    const ctl = this.channelSync();
+    if (channel && ctl) {
+      await ctl.pause(channel, `${partner} credential v${version} rejected: ${reason.slice(0, 200)}`);
+      await this.alerts.raise({ kind: 'channel-sync-paused', subject: channel, severity: 'critical', message: `Sync to ${channel} is paused until a working ${partner} credential is current; updates are held, not lost.`, details: { channel, partner, version } });
+    }
+  }
+
+  /** A working credential is current again: resume the channel and let its alerts resolve. */
+  private async onWorking(partner: Partner): Promise<void> {
+    await this.alerts.resolve('credential-failing', partner);
+    const channel = channelOf(partner);
+    const ctl = this.channelSync();
+    if (channel && ctl && (await ctl.isPaused(channel))) {
+      await ctl.resume(channel);
+      this.logger.log({ channel, partner }, 'channel sync resumed after credential recovery');
+    }
+    if (channel) await this.alerts.resolve('channel-sync-paused', channel);
+    await this.alerts.reconcile(['credential-expiring', 'credential-expired', 'credential-failing', 'credential-stale'], await this.credentialAlerts());
+  }
+
+  /** The inventory lib may not be loaded in this process (CLI, tests): then there is nothing to pause. */
+  private channelSync(): ChannelSyncControl | null {
+    if (this.syncControl === undefined) {
+      try {
+        this.syncControl = this.moduleRef.get(ChannelSyncControl, { strict: false });
+      } catch {
+        this.syncControl = null;
+      }
+    }
+    return this.syncControl ?? null;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Stores a pending version, verifies it against the partner, and promotes it when it works. */
+  async write<P extends Partner>(partner: P, input: WriteInput<P>, actor: Actor): Promise<VerificationOutcome> {
+    const fields = input.fields as unknown as Record<string, string>;
+    const row = await this.repo.ds.transaction(async (m) => {
+      await this.repo.lockPartner(m, partner);
+      const version = await this.repo.nextVersion(m, partner);
+      const sealed = this.envelope.encrypt(partner, version, fields);
+      const inserted = await this.repo.insertNextVersion(
+        m,
+        { partner, status: 'pending', source: input.source ?? 'api', ...sealed, fingerprint: this.envelope.fingerprint(fields), expiresAt: input.expiresAt ?? null, rotateEveryDays: input.rotateEveryDays ?? null },
+        version,
+      );
+      await this.audit.record(
+        { action: 'vault.credential.written', ...auditActor(actor), subjectType: 'partner-credential', subjectId: `${partner}:v${version}`, details: { partner, version, fingerprint: inserted.fingerprint, source: inserted.source, expiresAt: iso(inserted.expiresAt) } },
+        m,
+      );
+      return inserted;
+    });
+    return this.verifyRow(row, input.fields, actor, input.previousExpiresAt);
+  }
+
+  /** Re-checks a version (default: the current one); a pending version that passes becomes current. */
+  async verify(partner: Partner, version: number | undefined, actor: Actor): Promise<VerificationOutcome | null> {
+    const row = version ? await this.repo.get(partner, version) : await this.repo.current(partner);
+    if (!row) return null;
+    let fields: PartnerFields[Partner];
+    try {
+      fields = this.envelope.decrypt(partner, row.version, row) as never;
+    } catch (err) {
+      if (!(err instanceof VaultDecryptionError)) throw err;
+      await this.onFailure(partner, row.version, err.message, true);
+      const verification: VerifyResult = { ok: false, rejected: true, error: err.message };
+      await this.audit.record({ action: 'vault.credential.verified', ...auditActor(actor), subjectType: 'partner-credential', subjectId: `${partner}:v${row.version}`, details: { partner, version: row.version, ok: false, error: err.message } });
+      return { credential: this.view((await this.repo.get(partner, row.version))!), verification };
+    }
+    return this.verifyRow(row, fields, actor);
+  }
+
+  private async verifyRow(row: VersionRow, fields: PartnerFields[Partner], actor: Actor, previousExpiresAt?: Date): Promise<VerificationOutcome> {
+    const { partner, version } = row;
+    const verification = await this.verifier.verify(partner, fields);
+    await this.audit.record({
+      action: 'vault.credential.verified',
+      ...auditActor(actor),
+      subjectType: 'partner-credential',
+      subjectId: `${partner}:v${version}`,
+      details: { partner, version, status: row.status, ok: verification.ok, ...(verification.ok ? {} : { error: verification.error, rejected: verification.rejected }) },
+    });
+    if (verification.ok) {
+      await this.repo.markVerified(partner, version);
+      if (row.status === 'pending') await this.promote(partner, version, actor, previousExpiresAt);
+      else if (row.status === 'current') await this.onWorking(partner);
+    } else {
+      await this.onFailure(partner, version, verification.error, verification.rejected);
+    }
+    return { credential: this.view((await this.repo.get(partner, version))!), verification };
+  }
+
+  /**
+   * Makes a verified pending version current. The old current stays usable as `previous` until
+   * its own expiry or the grace period (Amazon keeps an old secret 7 days); an older previous retires.
+   */
+  async promote(partner: Partner, version: number, actor: Actor, previousExpiresAt?: Date): Promise<void> {
+    const graceUntil = new Date(Date.now() + this.cfg.VAULT_PREVIOUS_GRACE_DAYS * DAY_MS);
+    const from = await this.repo.ds.transaction(async (m) => {
+      await this.repo.lockPartner(m, partner);
+      const target = await this.repo.get(partner, version, m);
+      if (!target || target.status !== 'pending') return undefined;
+      const old = await this.repo.current(partner, m);
+      await m.query(`UPDATE vault_credential_versions SET status = 'retired', retired_at = now() WHERE partner = $1 AND status = 'previous'`, [partner]);
+      let oldUntil: Date | null = null;
+      if (old) {
+        const candidates = [graceUntil, previousExpiresAt, old.expiresAt].filter((d): d is Date => !!d);
+        oldUntil = new Date(Math.min(...candidates.map((d) => d.getTime())));
+        await m.query(`UPDATE vault_credential_versions SET status = 'previous', expires_at = $3 WHERE partner = $1 AND version = $2`, [partner, old.version, oldUntil]);
+      }
+      await m.query(
+        `UPDATE vault_credential_versions SET status = 'current', rotated_at = now(), last_verified_at = now(), last_error = NULL WHERE partner = $1 AND version = $2`,
+        [partner, version],
+      );
+      await this.audit.record(
+        { action: 'vault.credential.rotated', ...auditActor(actor), subjectType: 'partner-credential', subjectId: `${partner}:v${version}`, details: { partner, from: old?.version ?? null, to: version, previousUsableUntil: iso(oldUntil) } },
+        m,
+      );
+      return old?.version ?? null;
+    });
+    if (from === undefined) return;
+    this.logger.log({ partner, from, to: version }, 'partner credential rotated');
+    await this.invalidate(partner);
+    await this.onWorking(partner);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async list(): Promise<{ partner: Partner; versions: CredentialVersionView[] }[]> {
+    await this.flushUsage();
+    const rows = await this.repo.all();
+    return PARTNERS.map((partner) => ({ partner, versions: rows.filter((r) => r.partner === partner).map((r) => this.view(r)) }));
+  }
+
+  view(r: VersionRow, now = new Date()): CredentialVersionView {
+    const verdict = credentialHealth(r, now, this.cfg.warnDays());
+    return {
+      partner: r.partner,
+      version: r.version,
+      status: r.status,
+      source: r.source,
+      fingerprint: r.fingerprint,
+      health: verdict.health,
+      expiringWithinDays: verdict.expiringWithinDays ?? null,
+      expiresAt: iso(r.expiresAt),
+      rotateEveryDays: r.rotateEveryDays,
+      createdAt: r.createdAt.toISOString(),
+      rotatedAt: iso(r.rotatedAt),
+      retiredAt: iso(r.retiredAt),
+      lastVerifiedAt: iso(r.lastVerifiedAt),
+      lastUsedAt: iso(r.lastUsedAt),
+      lastFailureAt: iso(r.lastFailureAt),
+      lastError: r.lastError,
+      masterKeyVersion: r.masterKeyVersion,
+    };
+  }
+
+  /**
+   * Conditions of each partner's current version, judged independently (a failing credential
+   * that also expires soon keeps both alerts), for the alerts reconciler.
+   */
+  async credentialAlerts(now = new Date()): Promise<AlertInput[]> {
+    const out: AlertInput[] = [];
+    const warn = this.cfg.warnDays();
+    for (const r of (await this.repo.all()).filter((x) => x.status === 'current')) {
+      const p = r.partner;
+      const base = { partner: p, version: r.version, fingerprint: r.fingerprint };
+      const failing = credentialHealth({ ...r, expiresAt: null, rotateEveryDays: null }, now, warn).health === 'failing';
+      if (failing) out.push({ kind: 'credential-failing', subject: p, severity: 'critical', message: `The ${p} credential v${r.version} is failing: ${r.lastError ?? 'rejected by the partner'}`, details: base });
+      const expiry = credentialHealth({ ...r, lastFailureAt: null, rotateEveryDays: null }, now, warn);
+      if (expiry.health === 'expired') {
+        out.push({ kind: 'credential-expired', subject: p, severity: 'critical', message: `The ${p} credential v${r.version} expired at ${iso(r.expiresAt)}`, details: { ...base, expiresAt: iso(r.expiresAt) } });
+      } else if (expiry.health === 'expiring') {
+        const within = expiry.expiringWithinDays!;
+        out.push({
+          kind: 'credential-expiring',
+          subject: p,
+          severity: within <= Math.min(...warn) ? 'critical' : 'warning',
+          message: `The ${p} credential v${r.version} expires at ${iso(r.expiresAt)} (within ${within} day${within === 1 ? '' : 's'}); rotate it before then`,
+          details: { ...base, expiresAt: iso(r.expiresAt), escalation: `within-${within}-days` },
+        });
+      }
+      const stale = credentialHealth({ ...r, lastFailureAt: null, expiresAt: null }, now, warn);
+      if (stale.health === 'stale') {
+        out.push({ kind: 'credential-stale', subject: p, severity: 'warning', message: `The ${p} credential v${r.version} is older than its rotation period of ${r.rotateEveryDays} days`, details: { ...base, rotateEveryDays: r.rotateEveryDays } });
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- periodic and admin work
+
+  /** Worker job: retire expired previous versions and re-verify failing current ones. */
+  async recheck(): Promise<{ retired: number; rechecked: Partner[]; recovered: Partner[] }> {
+    const retired = await this.repo.retireExpired();
+    for (const r of retired) {
+      await this.audit.record({ action: 'vault.credential.retired', subjectType: 'partner-credential', subjectId: `${r.partner}:v${r.version}`, details: { ...r, by: 'system:recheck' } });
+      await this.invalidate(r.partner);
+    }
+    const rechecked: Partner[] = [];
+    const recovered: Partner[] = [];
+    for (const r of (await this.repo.all()).filter((x) => x.status === 'current')) {
+      if (credentialHealth(r, new Date(), []).health !== 'failing') continue;
+      rechecked.push(r.partner);
+      const out = await this.verify(r.partner, r.version, { system: 'system:recheck' });
+      if (out?.verification.ok) recovered.push(r.partner);
+    }
+    return { retired: retired.length, rechecked, recovered };
+  }
+
+  /** Re-encrypts every version under the newest master key with a fresh data key. */
+  async rewrap(actor: Actor): Promise<{ total: number; rewrapped: number; failed: { partner: Partner; version: number; error: string }[]; masterKeyVersion: number }> {
+    const failed: { partner: Partner; version: number; error: string }[] = [];
+    let rewrapped = 0;
+    const rows = await this.repo.all();
+    await this.repo.ds.transaction(async (m) => {
+      for (const p of PARTNERS) await this.repo.lockPartner(m, p);
+      for (const r of rows) {
+        try {
+          const fields = this.envelope.decrypt(r.partner, r.version, r);
+          const sealed = this.envelope.encrypt(r.partner, r.version, fields);
+          await this.repo.replaceSealed(m, r.id, sealed, this.envelope.fingerprint(fields));
+          rewrapped++;
+        } catch (err) {
+          if (!(err instanceof VaultDecryptionError)) throw err;
+          failed.push({ partner: r.partner, version: r.version, error: err.message });
+        }
+      }
+      await this.audit.record(
+        { action: 'vault.rewrapped', ...auditActor(actor), subjectType: 'vault', subjectId: 'all', details: { total: rows.length, rewrapped, failed: failed.map((f) => `${f.partner}:v${f.version}`), masterKeyVersion: this.envelope.newestVersion } },
+        m,
+      );
+    });
+    for (const p of PARTNERS) await this.invalidate(p);
+    return { total: rows.length, rewrapped, failed, masterKeyVersion: this.envelope.newestVersion };
+  }
+
+  /** Amazon announced when the current secret stops working: record it so health and alerts see it. */
+  async recordCurrentExpiry(partner: Partner, expiresAt: Date, actor: Actor): Promise<number | null> {
+    const cur = await this.repo.current(partner);
+    if (!cur) return null;
+    await this.repo.recordExpiry(partner, cur.version, expiresAt);
+    await this.audit.record({ action: 'vault.credential.expiry-recorded', ...auditActor(actor), subjectType: 'partner-credential', subjectId: `${partner}:v${cur.version}`, details: { partner, version: cur.version, expiresAt: expiresAt.toISOString() } });
+    await this.alerts.reconcile(['credential-expiring', 'credential-expired', 'credential-failing', 'credential-stale'], await this.credentialAlerts());
+    return cur.version;
+  }
+
+  /** A version holding exactly these fields (dedupes a notice delivered twice). */
+  async findByFields(partner: Partner, fields: Record<string, string>): Promise<CredentialVersionView | null> {
+    const fp = this.envelope.fingerprint(fields);
+    const row = (await this.repo.all()).find((r) => r.partner === partner && r.fingerprint === fp && r.status !== 'retired');
+    return row ? this.view(row) : null;
+  }
+
+  /** The current fields in clear, for building a new version from one changed field (Amazon's new secret). */
+  async currentFields<P extends Partner>(partner: P): Promise<PartnerFields[P] | null> {
+    try {
+      return (await this.current(partner)).fields;
+    } catch (err) {
+      if (err instanceof MissingPartnerCredentialError) return null;
+      throw err;
+    }
+  }
+}
+
+function channelOf(partner: Partner): Channel | null {
+  const found = Object.entries(CHANNEL_PARTNER).find(([, p]) => p === partner);
+  return found ? (found[0] as Channel) : null;
+}
+
+function auditActor(a: Actor) {
+  return { actorKeyId: a.keyId ?? null, requestId: a.requestId ?? null, ip: a.ip ?? null };
+}
