@@ -1,0 +1,167 @@
+import '../support/test-env';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { InventoryService } from '@hub/inventory';
+import { OrdersService } from '@hub/orders';
+import { razorpaySignature } from '@hub/payments';
+import { DataSource } from 'typeorm';
+import { RunningApi, startApi } from '../support/hub-harness';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { deliver, fakeRazorpay, newStorefrontOrder, ordersTestModule, razorpayEvent, seedProduct, stockOf } from './support/orders-harness';
+
+describe('POST /v1/webhooks/razorpay (signature, exactly-once effects, ordering)', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  let ds: DataSource;
+  let orders: OrdersService;
+  let inventory: InventoryService;
+  let razorpay: ReturnType<typeof fakeRazorpay>;
+
+  before(async () => {
+    db = await createTestDatabase('webhooks');
+    razorpay = fakeRazorpay();
+    api = await startApi({ extraModules: [ordersTestModule()] });
+    ds = api.app.get(DataSource);
+    orders = api.app.get(OrdersService);
+    inventory = api.app.get(InventoryService);
+  });
+  after(async () => {
+    razorpay?.stop();
+    await api?.close();
+    await db?.drop();
+  });
+
+  const eventRows = async (orderId?: string) =>
+    Number((await ds.query(`SELECT count(*)::int AS n FROM razorpay_events ${orderId ? 'WHERE razorpay_order_id = $1' : ''}`, orderId ? [orderId] : []))[0].n);
+  const movements = async (sku: string, kind: string) => Number((await ds.query(`SELECT count(*)::int AS n FROM inventory_movements WHERE sku = $1 AND kind = $2`, [sku, kind]))[0].n);
+
+  it('applies one event delivered 50 times at once, then 5 more times late, exactly once', async () => {
+    await seedProduct(ds, inventory, 'WH-ONCE', 10);
+    const order = await newStorefrontOrder(orders, [{ sku: 'WH-ONCE', quantity: 3 }]);
+    assert.equal(order.status, 'pending-payment');
+    assert.deepEqual(await stockOf(ds, 'WH-ONCE'), { onHand: 10, reserved: 3 });
+
+    const raw = JSON.stringify(razorpayEvent('payment.captured', order.razorpay!.orderId, 'pay_Once00000001', order.amountMinor));
+    const burst = await Promise.all(Array.from({ length: 50 }, () => deliver(api.url, 'evt_once_1', raw)));
+    const bodies: any[] = await Promise.all(burst.map((r) => r.json()));
+    assert.ok(burst.every((r) => r.status === 200), `statuses: ${burst.map((r) => r.status).join(',')}`);
+    assert.equal(bodies.filter((b) => b.status === 'processed').length, 1);
+    assert.equal(bodies.filter((b) => b.status === 'duplicate').length, 49);
+    for (let i = 0; i < 5; i++) {
+      const late = await deliver(api.url, 'evt_once_1', raw);
+      assert.equal(late.status, 200);
+      assert.equal(((await late.json()) as any).status, 'duplicate');
+    }
+    const paid = await orders.get(undefined, order.id);
+    assert.equal(paid.status, 'paid');
+    assert.equal(paid.razorpay!.paymentId, 'pay_Once00000001');
+    assert.deepEqual(await stockOf(ds, 'WH-ONCE'), { onHand: 7, reserved: 0 }, 'stock taken once');
+    assert.equal(await movements('WH-ONCE', 'commit'), 1);
+    assert.equal(await eventRows(order.razorpay!.orderId), 1);
+
+    // order.paid for the same payment is a different event id: recorded, but the order is already paid.
+    const orderPaid = await deliver(api.url, 'evt_once_2', JSON.stringify(razorpayEvent('order.paid', order.razorpay!.orderId, 'pay_Once00000001', order.amountMinor)));
+    assert.deepEqual(await orderPaid.json(), { eventId: 'evt_once_2', status: 'processed', outcome: 'already-paid' });
+    assert.deepEqual(await stockOf(ds, 'WH-ONCE'), { onHand: 7, reserved: 0 });
+  });
+
+  it('refuses a bad signature, a body changed by one byte and a re-serialised body, storing nothing', async () => {
+    await seedProduct(ds, inventory, 'WH-SIG', 5);
+    const order = await newStorefrontOrder(orders, [{ sku: 'WH-SIG', quantity: 1 }]);
+    const raw = JSON.stringify(razorpayEvent('payment.captured', order.razorpay!.orderId, 'pay_Sig000000001', order.amountMinor));
+    const good = razorpaySignature(raw, process.env.RAZORPAY_WEBHOOK_SECRET!);
+    const oneByte = Buffer.from(raw);
+    oneByte[raw.indexOf('captured') + 1] ^= 0x20; // "captured" -> "cAptured"
+    const reserialised = JSON.stringify(JSON.parse(raw), null, 1);
+    const attempts: [string, Response][] = [
+      ['wrong secret', await deliver(api.url, 'evt_sig_1', raw, { secret: 'not-the-secret' })],
+      ['garbage signature', await deliver(api.url, 'evt_sig_2', raw, { signature: 'deadbeef' })],
+      ['empty signature', await deliver(api.url, 'evt_sig_3', raw, { signature: '' })],
+      ['one byte changed', await deliver(api.url, 'evt_sig_4', oneByte, { signature: good })],
+      ['re-serialised', await deliver(api.url, 'evt_sig_5', reserialised, { signature: good })],
+    ];
+    for (const [what, res] of attempts) {
+      assert.equal(res.status, 400, what);
+      assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/, what);
+      const body: any = await res.json();
+      assert.ok(body.type.endsWith('/invalid-signature'), `${what}: ${body.type}`);
+    }
+    assert.equal(await eventRows(order.razorpay!.orderId), 0, 'nothing stored');
+    assert.equal((await orders.get(undefined, order.id)).status, 'pending-payment');
+    assert.deepEqual(await stockOf(ds, 'WH-SIG'), { onHand: 5, reserved: 1 });
+
+    // The genuine delivery under the same event id still works afterwards.
+    const ok = await deliver(api.url, 'evt_sig_1', raw);
+    assert.equal(ok.status, 200);
+    assert.equal((await orders.get(undefined, order.id)).status, 'paid');
+  });
+
+  it('answers a missing event id or a body that is not an event with a 400 naming it, and an unknown order with 200', async () => {
+    const raw = JSON.stringify(razorpayEvent('payment.captured', 'order_NotOurs0000001', 'pay_X', 100));
+    const noId = await fetch(`${api.url}/v1/webhooks/razorpay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-razorpay-signature': razorpaySignature(raw, process.env.RAZORPAY_WEBHOOK_SECRET!) },
+      body: raw,
+    });
+    assert.equal(noId.status, 400);
+    assert.match(((await noId.json()) as any).detail, /x-razorpay-event-id/);
+    const notEvent = await deliver(api.url, 'evt_bad_shape', JSON.stringify({ hello: 'world' }));
+    assert.equal(notEvent.status, 400);
+    assert.match(((await notEvent.json()) as any).detail, /event/);
+    const unknown = await deliver(api.url, 'evt_unknown_order', raw);
+    assert.equal(unknown.status, 200);
+    assert.equal(((await unknown.json()) as any).outcome, 'ignored-unknown-order');
+  });
+
+  it('ends 1,000 shuffled deliveries with duplicates in the same state as each event delivered once in order', async () => {
+    const N = 45; // orders per group; 15 paid, 15 failed then paid, 15 failed
+    const stories = (i: number) =>
+      i % 3 === 0 ? ['payment.authorized', 'payment.captured', 'order.paid'] : i % 3 === 1 ? ['payment.failed', 'payment.authorized', 'payment.captured', 'order.paid'] : ['payment.failed'];
+    const group = async (tag: string) => {
+      const list: { order: Awaited<ReturnType<typeof newStorefrontOrder>>; events: { id: string; raw: string }[]; sku: string }[] = [];
+      for (let i = 0; i < N; i++) {
+        const sku = `WH-${tag}-${i}`;
+        await seedProduct(ds, inventory, sku, 4);
+        const order = await newStorefrontOrder(orders, [{ sku, quantity: 2 }]);
+        const events = stories(i).map((e, k) => ({
+          id: `evt_${tag}_${i}_${k}`,
+          raw: JSON.stringify(razorpayEvent(e, order.razorpay!.orderId, `pay_${tag}${i}${e === 'payment.failed' ? 'f' : 'ok'}`, order.amountMinor)),
+        }));
+        list.push({ order, events, sku });
+      }
+      return list;
+    };
+    const inOrder = await group('A');
+    const shuffled = await group('B');
+
+    for (const o of inOrder) for (const e of o.events) assert.equal((await deliver(api.url, e.id, e.raw)).status, 200);
+
+    const unique = shuffled.flatMap((o) => o.events);
+    const deliveries = [...unique];
+    while (deliveries.length < 1000) deliveries.push(unique[Math.floor(Math.random() * unique.length)]);
+    for (let i = deliveries.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [deliveries[i], deliveries[j]] = [deliveries[j], deliveries[i]];
+    }
+    let next = 0;
+    const statuses: number[] = [];
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < deliveries.length) {
+        const d = deliveries[next++];
+        statuses.push((await deliver(api.url, d.id, d.raw)).status);
+      }
+    }));
+    assert.equal(statuses.length, 1000);
+    assert.ok(statuses.every((s) => s === 200), 'every delivery acknowledged');
+
+    for (let i = 0; i < N; i++) {
+      const a = await orders.get(undefined, inOrder[i].order.id);
+      const b = await orders.get(undefined, shuffled[i].order.id);
+      assert.equal(b.status, a.status, `order ${i}`);
+      assert.deepEqual(await stockOf(ds, shuffled[i].sku), await stockOf(ds, inOrder[i].sku), `stock ${i}`);
+      assert.equal(a.status, i % 3 === 2 ? 'payment-failed' : 'paid');
+    }
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM razorpay_events WHERE event_id LIKE 'evt_B_%'`);
+    assert.equal(n, unique.length, 'each distinct event stored once');
+  });
+});

@@ -1,0 +1,85 @@
+import '../../support/test-env';
+import type { DynamicModule } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Injectable } from '@nestjs/common';
+import { inventoryStockBinding, OrderCatalog, OrdersModule, OrdersService, CatalogPrice } from '@hub/orders';
+import { InventoryService } from '@hub/inventory';
+import { razorpaySignature } from '@hub/payments';
+import nock from 'nock';
+import { DataSource } from 'typeorm';
+
+/**
+ * Prices for the SKUs a test creates. The catalog lib is not merged yet; until it is, this in-memory
+ * price list stands in for it behind the same OrderCatalog port the real binding implements.
+ */
+@Injectable()
+export class TestCatalog extends OrderCatalog {
+  static readonly prices = new Map<string, CatalogPrice>();
+  async prices(skus: string[]): Promise<Map<string, CatalogPrice>> {
+    return new Map(skus.filter((s) => TestCatalog.prices.has(s)).map((s) => [s, TestCatalog.prices.get(s)!]));
+  }
+}
+
+export function ordersTestModule(): DynamicModule {
+  return OrdersModule.register({
+    imports: inventoryStockBinding.imports,
+    providers: [...inventoryStockBinding.providers, { provide: OrderCatalog, useClass: TestCatalog }],
+  });
+}
+
+/** A fake Razorpay host (nock) for tests that do not need the sandbox: it mints order ids and counts calls. */
+export function fakeRazorpay(host = 'http://razorpay.e2e.test'): { host: string; created: () => number; stop: () => void } {
+  let n = 0;
+  nock.disableNetConnect();
+  nock.enableNetConnect((h) => h.startsWith('127.0.0.1') || h.startsWith('localhost'));
+  nock(host)
+    .persist()
+    .post('/v1/orders')
+    .reply(200, (_uri, body: any) => {
+      n++;
+      return { id: `order_T${String(n).padStart(10, '0')}${Math.random().toString(36).slice(2, 6)}`, entity: 'order', amount: body.amount, amount_paid: 0, amount_due: body.amount, currency: body.currency, receipt: body.receipt, status: 'created', notes: body.notes ?? [], created_at: Math.floor(Date.now() / 1000) };
+    });
+  process.env.RAZORPAY_API_URL = `${host}/v1/`;
+  return { host, created: () => n, stop: () => (nock.cleanAll(), nock.enableNetConnect()) };
+}
+
+export async function seedProduct(ds: DataSource, inventory: InventoryService, sku: string, onHand: number, price = '899.00'): Promise<void> {
+  TestCatalog.prices.set(sku, { sku, price, currency: 'INR' });
+  await inventory.ensureItem(ds.manager, sku, onHand);
+}
+
+export async function stockOf(ds: DataSource, sku: string): Promise<{ onHand: number; reserved: number }> {
+  const [r] = await ds.query(`SELECT on_hand, reserved FROM inventory_items WHERE sku = $1`, [sku]);
+  return { onHand: r.on_hand, reserved: r.reserved };
+}
+
+export const WEBHOOK_SECRET = () => process.env.RAZORPAY_WEBHOOK_SECRET!;
+
+/** Razorpay's envelope for the events the hub reacts to. */
+export function razorpayEvent(event: string, rzpOrderId: string, paymentId: string, amount: number): Record<string, unknown> {
+  const status = event === 'payment.failed' ? 'failed' : event === 'payment.authorized' ? 'authorized' : 'captured';
+  const payment = { entity: { id: paymentId, entity: 'payment', amount, currency: 'INR', status, order_id: rzpOrderId, method: 'upi', captured: status === 'captured', error_code: status === 'failed' ? 'BAD_REQUEST_ERROR' : null } };
+  const payload: Record<string, unknown> = { payment };
+  if (event === 'order.paid') payload.order = { entity: { id: rzpOrderId, entity: 'order', amount, amount_paid: amount, amount_due: 0, currency: 'INR', status: 'paid' } };
+  return { entity: 'event', account_id: 'acc_TestAccount01', event, contains: Object.keys(payload), payload, created_at: Math.floor(Date.now() / 1000) };
+}
+
+export async function deliver(apiUrl: string, eventId: string, raw: string | Buffer, opts: { secret?: string; signature?: string } = {}): Promise<Response> {
+  const signature = opts.signature ?? razorpaySignature(raw, opts.secret ?? WEBHOOK_SECRET());
+  return fetch(`${apiUrl}/v1/webhooks/razorpay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-razorpay-signature': signature, 'x-razorpay-event-id': eventId },
+    body: raw,
+  });
+}
+
+export async function newStorefrontOrder(orders: OrdersService, items: { sku: string; quantity: number }[], key = `k-${Math.random().toString(36).slice(2)}`) {
+  const res = await orders.create(
+    { keyId: 'testkey00001', name: 'test', environment: 'test', scopes: new Set(['orders:write']), channels: null, tier: 'internal' },
+    key,
+    { channel: 'storefront', items } as any,
+  );
+  return res.body;
+}
+
+export { InjectDataSource };
