@@ -1,6 +1,7 @@
 import type { SandboxPartner } from '../sandbox-partner';
 import { AmazonPartner } from './amazon/amazon.partner';
+import { CloudinaryPartner } from './cloudinary/cloudinary.partner';
 import { NykaaPartner } from './nykaa/nykaa.partner';
 
 /** Every partner the sandbox serves; each entry builds a fresh instance (fresh state). */
-export const PARTNER_FACTORIES: (() => SandboxPartner)[] = [() => new AmazonPartner(), () => new NykaaPartner()];
+export const PARTNER_FACTORIES: (() => SandboxPartner)[] = [() => new AmazonPartner(), () => new NykaaPartner(), () => new CloudinaryPartner()];
