@@ -9,4 +9,6 @@ export * from './orders-worker.module';
 export * from './ports/order-stock';
 export * from './ports/order-catalog';
 export * from './dto/order.view';
+export * from './dto/create-order.dto';
+export * from './dto/list-orders.query';
 export * from './inventory-stock.binding';

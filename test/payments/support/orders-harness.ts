@@ -28,19 +28,21 @@ export function ordersTestModule(): DynamicModule {
 }
 
 /** A fake Razorpay host (nock) for tests that do not need the sandbox: it mints order ids and counts calls. */
-export function fakeRazorpay(host = 'http://razorpay.e2e.test'): { host: string; created: () => number; stop: () => void } {
+export function fakeRazorpay(host = 'http://razorpay.e2e.test'): { host: string; created: () => number; failWith: (status: number | null) => void; stop: () => void } {
   let n = 0;
+  let failStatus: number | null = null;
   nock.disableNetConnect();
   nock.enableNetConnect((h) => h.startsWith('127.0.0.1') || h.startsWith('localhost'));
   nock(host)
     .persist()
     .post('/v1/orders')
-    .reply(200, (_uri, body: any) => {
+    .reply((_uri, body: any) => {
+      if (failStatus) return [failStatus, { error: { code: 'SERVER_ERROR', description: 'The server encountered an error', field: null } }];
       n++;
-      return { id: `order_T${String(n).padStart(10, '0')}${Math.random().toString(36).slice(2, 6)}`, entity: 'order', amount: body.amount, amount_paid: 0, amount_due: body.amount, currency: body.currency, receipt: body.receipt, status: 'created', notes: body.notes ?? [], created_at: Math.floor(Date.now() / 1000) };
+      return [200, { id: `order_T${String(n).padStart(10, '0')}${Math.random().toString(36).slice(2, 6)}`, entity: 'order', amount: body.amount, amount_paid: 0, amount_due: body.amount, currency: body.currency, receipt: body.receipt, status: 'created', notes: body.notes ?? [], created_at: Math.floor(Date.now() / 1000) }];
     });
   process.env.RAZORPAY_API_URL = `${host}/v1/`;
-  return { host, created: () => n, stop: () => (nock.cleanAll(), nock.enableNetConnect()) };
+  return { host, created: () => n, failWith: (s) => (failStatus = s), stop: () => (nock.cleanAll(), nock.enableNetConnect()) };
 }
 
 export async function seedProduct(ds: DataSource, inventory: InventoryService, sku: string, onHand: number, price = '899.00'): Promise<void> {
@@ -75,7 +77,7 @@ export async function deliver(apiUrl: string, eventId: string, raw: string | Buf
 
 export async function newStorefrontOrder(orders: OrdersService, items: { sku: string; quantity: number }[], key = `k-${Math.random().toString(36).slice(2)}`) {
   const res = await orders.create(
-    { keyId: 'testkey00001', name: 'test', environment: 'test', scopes: new Set(['orders:write']), channels: null, tier: 'internal' },
+    testAuth(),
     key,
     { channel: 'storefront', items } as any,
   );
@@ -83,3 +85,7 @@ export async function newStorefrontOrder(orders: OrdersService, items: { sku: st
 }
 
 export { InjectDataSource };
+
+export function testAuth(channels: ('amazon' | 'nykaa' | 'storefront')[] | null = null, keyId = 'testkey00001') {
+  return { keyId, name: 'test', environment: 'test' as const, scopes: new Set(['orders:write', 'orders:read'] as const), channels, tier: 'internal' as const };
+}
