@@ -2,7 +2,8 @@ import '../support/test-env';
 import { Controller, Get, Module } from '@nestjs/common';
 import { CurrentKey, Public, RequireScope } from '@hub/core';
 import type { AuthContext } from '@hub/core';
-import { formatKey, KeyCacheService } from '@hub/api-keys';
+import { ApiKeysService, formatKey, KeyCacheService } from '@hub/api-keys';
+import { request as httpRequest } from 'node:http';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bearer, createTestKey } from '../support/api-keys';
@@ -99,5 +100,116 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     const body = await problem(await get('/__keys_probe/catalog', bearer(key)), 403, 'insufficient-scope');
     assert.equal(body.requiredScope, 'catalog:read');
     assert.match(body.detail, /catalog:read/);
+  });
+  it('refuses a key after its expiry, to the second, with expired-api-key', async () => {
+    const expiresAt = new Date(Date.now() + 1500);
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'], expiresAt });
+    assert.equal((await get('/__keys_probe/catalog', bearer(key))).status, 200);
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt.getTime() - Date.now() - 400)));
+    assert.equal((await get('/__keys_probe/catalog', bearer(key))).status, 200, 'still valid just before expiry');
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt.getTime() - Date.now() + 20)));
+    const body = await problem(await get('/__keys_probe/catalog', bearer(key)), 401, 'expired-api-key');
+    assert.match(body.detail, new RegExp(expiresAt.toISOString().slice(0, 19)));
+  });
+
+  it('refuses a revoked key with revoked-api-key, but only when the secret matched', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    assert.equal((await get('/__keys_probe/catalog', bearer(key))).status, 200);
+    await api.app.get(ApiKeysService, { strict: false }).revoke(key.slice(9, 21), 'test');
+    await problem(await get('/__keys_probe/catalog', bearer(key)), 401, 'revoked-api-key');
+    const secret = key.slice(22, 54);
+    const wrong = formatKey('test', key.slice(9, 21), secret.slice(0, -1) + (secret.endsWith('x') ? 'y' : 'x'));
+    await problem(await get('/__keys_probe/catalog', bearer(wrong)), 401, 'invalid-api-key');
+  });
+
+  it('limits bursts: 20 requests at once on a 5/s key admit about 5, the rest get 429 rate-limited with Retry-After', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'], limits: { burstPerSecond: 5 } });
+    const res = await Promise.all(Array.from({ length: 20 }, () => get('/__keys_probe/catalog', bearer(key))));
+    const ok = res.filter((r) => r.status === 200);
+    const limited = res.filter((r) => r.status === 429);
+    assert.equal(ok.length + limited.length, 20);
+    assert.ok(ok.length >= 5 && ok.length <= 6, `admitted ${ok.length}`);
+    for (const r of limited) {
+      assert.ok(Number(r.headers.get('retry-after')) >= 1);
+      await problem(r, 429, 'rate-limited');
+    }
+    assert.equal(ok[0].headers.get('ratelimit-policy'), '"burst";q=5;w=1');
+  });
+
+  it('enforces a quota with quota-exceeded, Retry-After until the period ends, and RateLimit headers', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'], limits: { quota: { limit: 3, period: 'day' } } });
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await get('/__keys_probe/catalog', bearer(key));
+      statuses.push(last.status);
+      if (i === 0) {
+        assert.equal(last.headers.get('ratelimit-policy'), '"burst";q=200;w=1, "daily";q=500;w=86400'.replace('q=500', 'q=3'));
+        assert.match(last.headers.get('ratelimit') ?? '', /"daily";r=2;t=\d+$/);
+      }
+      if (last.status === 429) break;
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    const retry = Number(last!.headers.get('retry-after'));
+    const now = new Date();
+    const endOfDay = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+    assert.ok(Math.abs(retry - (endOfDay - Date.now()) / 1000) < 5, `Retry-After ${retry}`);
+    await problem(last!, 429, 'quota-exceeded');
+  });
+
+  it('does not count 401/403 refusals against the quota', async () => {
+    const key = await createTestKey(api.app, { scopes: ['orders:read'], limits: { quota: { limit: 2, period: 'day' } } });
+    for (let i = 0; i < 5; i++) await problem(await get('/__keys_probe/catalog', bearer(key)), 403, 'insufficient-scope');
+    await api.app.get(ApiKeysService, { strict: false }).patch(key.slice(9, 21), { scopes: ['catalog:read'] });
+    assert.equal((await get('/__keys_probe/catalog', bearer(key))).status, 200);
+    assert.equal((await get('/__keys_probe/catalog', bearer(key))).status, 200);
+    await problem(await get('/__keys_probe/catalog', bearer(key)), 429, 'quota-exceeded');
+  });
+
+  it('pauses a key that keeps hammering past its burst with abnormal-usage-detected', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'], limits: { burstPerSecond: 1 } });
+    let tripped: Response | undefined;
+    for (let i = 0; i < 300 && !tripped; i++) {
+      const r = await get('/__keys_probe/catalog', bearer(key));
+      if (r.status === 429 && (await r.clone().json() as any).type.endsWith('/abnormal-usage-detected')) tripped = r;
+    }
+    assert.ok(tripped, 'breaker never opened');
+    assert.ok(Number(tripped.headers.get('retry-after')) > 1);
+    await new Promise((r) => setTimeout(r, 1100));
+    await problem(await get('/__keys_probe/catalog', bearer(key)), 429, 'abnormal-usage-detected');
+  });
+
+  const raw = (headers: Record<string, string | string[]>) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const u = new URL(`${api.url}/__keys_probe/catalog`);
+      const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, headers }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('answers duplicated or oversized auth headers with 400/401, never 500', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    const other = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    const dupAuth = await raw({ authorization: [`Bearer ${key}`, `Bearer ${other}`] });
+    assert.equal(dupAuth.status, 400);
+    assert.match(JSON.parse(dupAuth.body).errors[0].field, /Authorization/);
+    const dupX = await raw({ 'x-api-key': [key, key] });
+    assert.equal(dupX.status, 400);
+    const conflicting = await raw({ authorization: `Bearer ${key}`, 'x-api-key': other });
+    assert.equal(conflicting.status, 400);
+    assert.equal(JSON.parse(conflicting.body).errors[0].field, 'X-API-Key');
+    const agreeing = await raw({ authorization: `Bearer ${key}`, 'x-api-key': key });
+    assert.equal(agreeing.status, 200);
+    for (const h of [{ authorization: 'Bearer ' + 'A'.repeat(6000) }, { 'x-api-key': key + 'x'.repeat(3000) }, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, { authorization: 'Bearer' }, { authorization: `Bearer ${key} extra` }]) {
+      const r = await raw(h);
+      assert.equal(r.status, 401, JSON.stringify(h).slice(0, 80));
+      assert.ok(JSON.parse(r.body).type.endsWith('/invalid-api-key'));
+    }
+    const huge = await raw({ authorization: 'Bearer ' + 'A'.repeat(70_000) });
+    assert.ok(huge.status >= 400 && huge.status < 500, `status ${huge.status}`);
   });
 });

@@ -18,6 +18,17 @@ import { UsageRecorderService } from './usage/usage-recorder.service';
 const MAX_HEADER_LENGTH = 512;
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="novaskin-hub"' };
 
+function repeatedAuthHeader(raw: string[]): boolean {
+  let auth = 0;
+  let xKey = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i];
+    if (n.length === 13 && n.toLowerCase() === 'authorization') auth++;
+    else if (n.length === 9 && n.toLowerCase() === 'x-api-key') xKey++;
+  }
+  return auth > 1 || xKey > 1;
+}
+
 /**
  * The one answer for a malformed key, a bad checksum, an unknown keyId and a wrong secret, so a
  * caller cannot tell which it was. Bodies differ only in `requestId`, which CONTRACT requires on
@@ -107,6 +118,12 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const auth = req.headers.authorization;
     const xKey = req.headers['x-api-key'];
     let fromAuth: string | undefined;
+    if ((auth !== undefined || xKey !== undefined) && repeatedAuthHeader(req.raw.rawHeaders)) {
+      // Node keeps only the first Authorization header; a second one is a client bug or an attack.
+      throw new ProblemException(400, 'bad-request', 'Send one Authorization or X-API-Key header', {
+        extensions: { errors: [{ field: 'Authorization', message: 'must be sent once' }] },
+      });
+    }
     if (typeof auth === 'string' && auth !== '') {
       if (auth.length > MAX_HEADER_LENGTH) {
         this.rejections.inc({ reason: 'malformed' });
@@ -119,10 +136,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       }
       fromAuth = m[1];
     }
-    if (Array.isArray(xKey)) {
-      throw new ProblemException(400, 'bad-request', 'Send the X-API-Key header once', { extensions: { errors: [{ field: 'X-API-Key', message: 'must be sent once' }] } });
-    }
-    const fromHeader = typeof xKey === 'string' && xKey !== '' ? xKey.trim() : undefined;
+    const fromHeader = typeof xKey === 'string' && xKey !== '' ? xKey.trim() : Array.isArray(xKey) ? '' : undefined;
     if (fromAuth !== undefined && fromHeader !== undefined && fromAuth !== fromHeader) {
       throw new ProblemException(400, 'bad-request', 'Authorization and X-API-Key carry different keys; send one', {
         extensions: { errors: [{ field: 'X-API-Key', message: 'differs from the key in Authorization' }] },

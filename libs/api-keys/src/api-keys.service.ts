@@ -47,6 +47,12 @@ export interface UsagePoint {
   maxLatencyMs: number | null;
 }
 
+/** TypeORM's postgres driver answers UPDATE ... RETURNING with [rows, count], INSERT with rows. */
+function returned(result: unknown): ApiKeyRow {
+  const r = result as unknown[];
+  return (Array.isArray(r[0]) ? (r[0] as ApiKeyRow[])[0] : (r as ApiKeyRow[])[0]);
+}
+
 const MAX_OVERLAP_SECONDS = 30 * 24 * 3600;
 
 /**
@@ -135,7 +141,7 @@ export class ApiKeysService {
         input.expiresAt ?? null, actor.keyId ?? actor.label ?? null, rotatedFrom,
       ],
     );
-    return { key, record: toRecord(rows[0]) };
+    return { key, record: toRecord(returned(rows)) };
   }
 
   async list(opts: { limit?: number; cursor?: string } = {}): Promise<{ data: ApiKeyRecord[]; nextCursor: string | null }> {
@@ -211,9 +217,9 @@ export class ApiKeysService {
       }
       if (!sets.length) return toRecord(before);
       params.push(keyId);
-      const rows: ApiKeyRow[] = await m.query(`UPDATE api_keys SET ${sets.join(', ')}, updated_at = now() WHERE key_id = $${params.length} RETURNING *`, params);
+      const updated = returned(await m.query(`UPDATE api_keys SET ${sets.join(', ')}, updated_at = now() WHERE key_id = $${params.length} RETURNING *`, params));
       await this.audit.record({ action: AUDIT.patched, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: keyId, requestId: actor.requestId, ip: actor.ip, details: { fields: Object.keys(input), changes, by: actor.keyId ?? actor.label ?? null } }, m);
-      return toRecord(rows[0]);
+      return toRecord(updated);
     });
     await this.cache.announce(keyId);
     return record;
@@ -239,14 +245,14 @@ export class ApiKeysService {
         keyId,
       );
       // The old key keeps working for the overlap (never longer than it would have anyway), then expires.
-      const rows: ApiKeyRow[] = await m.query(
+      const old2 = returned(await m.query(
         `UPDATE api_keys SET rotated_to = $2, updated_at = now(),
                 expires_at = LEAST(COALESCE(expires_at, 'infinity'::timestamptz), now() + make_interval(secs => $3))
           WHERE key_id = $1 RETURNING *`,
         [keyId, created.record.keyId, overlap],
-      );
-      await this.audit.record({ action: AUDIT.rotated, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: keyId, requestId: actor.requestId, ip: actor.ip, details: { rotatedTo: created.record.keyId, overlapSeconds: overlap, oldExpiresAt: rows[0].expires_at, by: actor.keyId ?? actor.label ?? null } }, m);
-      return { ...created, previous: toRecord(rows[0]) };
+      ));
+      await this.audit.record({ action: AUDIT.rotated, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: keyId, requestId: actor.requestId, ip: actor.ip, details: { rotatedTo: created.record.keyId, overlapSeconds: overlap, oldExpiresAt: old2.expires_at, by: actor.keyId ?? actor.label ?? null } }, m);
+      return { ...created, previous: toRecord(old2) };
     });
     await this.cache.announce(keyId);
     return result;
@@ -257,12 +263,12 @@ export class ApiKeysService {
       const old = await this.row(keyId, m, true);
       // Revoking twice keeps the first revocation's time and reason (the forensic fact).
       if (old.revoked_at) return toRecord(old);
-      const rows: ApiKeyRow[] = await m.query(
+      const revoked = returned(await m.query(
         `UPDATE api_keys SET revoked_at = now(), revoked_reason = $2, revoked_by = $3, updated_at = now() WHERE key_id = $1 RETURNING *`,
         [keyId, reason, actor.keyId ?? actor.label ?? null],
-      );
+      ));
       await this.audit.record({ action: AUDIT.revoked, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: keyId, requestId: actor.requestId, ip: actor.ip, details: { reason, by: actor.keyId ?? actor.label ?? null } }, m);
-      return toRecord(rows[0]);
+      return toRecord(revoked);
     });
     await this.cache.announce(keyId);
     return record;
