@@ -204,7 +204,7 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     assert.equal(JSON.parse(conflicting.body).errors[0].field, 'X-API-Key');
     const agreeing = await raw({ authorization: `Bearer ${key}`, 'x-api-key': key });
     assert.equal(agreeing.status, 200);
-    for (const h of [{ authorization: 'Bearer ' + 'A'.repeat(6000) }, { 'x-api-key': key + 'x'.repeat(3000) }, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, { authorization: 'Bearer' }, { authorization: `Bearer ${key} extra` }]) {
+    for (const h of [{ authorization: 'Bearer ' + 'A'.repeat(6000) } as Record<string, string>, { 'x-api-key': key + 'x'.repeat(3000) }, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, { authorization: 'Bearer' }, { authorization: `Bearer ${key} extra` }]) {
       const r = await raw(h);
       assert.equal(r.status, 401, JSON.stringify(h).slice(0, 80));
       assert.ok(JSON.parse(r.body).type.endsWith('/invalid-api-key'));
