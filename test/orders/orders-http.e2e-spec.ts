@@ -1,0 +1,124 @@
+import '../support/test-env';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { InventoryService } from '@hub/inventory';
+import { DataSource } from 'typeorm';
+import { bearer, createTestKey } from '../support/api-keys';
+import { RunningApi, startApi } from '../support/hub-harness';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { fakeRazorpay, ordersTestModule, seedProduct, stockOf } from '../payments/support/orders-harness';
+
+describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  let ds: DataSource;
+  let razorpay: ReturnType<typeof fakeRazorpay>;
+  let writer: string;
+  let reader: string;
+  let amazon: string;
+
+  before(async () => {
+    db = await createTestDatabase('ordershttp');
+    razorpay = fakeRazorpay();
+    api = await startApi({ extraModules: [ordersTestModule()] });
+    ds = api.app.get(DataSource);
+    const inventory = api.app.get(InventoryService, { strict: false });
+    await seedProduct(ds, inventory, 'HT-SERUM', 20, '899.00');
+    await seedProduct(ds, inventory, 'HT-CREAM', 20, '450.50');
+    writer = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'] });
+    reader = await createTestKey(api.app, { scopes: ['orders:read'] });
+    amazon = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'], channels: ['amazon'] });
+  });
+  after(async () => {
+    razorpay?.stop();
+    await api?.close();
+    await db?.drop();
+  });
+
+  const post = (path: string, key: string, body: unknown, idem?: string) =>
+    fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { ...bearer(key), 'content-type': 'application/json', ...(idem ? { 'idempotency-key': idem } : {}) },
+      body: JSON.stringify(body),
+    });
+  const get = (path: string, key: string) => fetch(`${api.url}${path}`, { headers: bearer(key) });
+  const problem = async (res: Response, status: number, slug: string) => {
+    assert.equal(res.status, status, `${slug}: ${res.status}`);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    const body: any = await res.json();
+    assert.ok(body.type.endsWith('/' + slug), `${body.type} should end with ${slug}`);
+    assert.equal(body.requestId, res.headers.get('x-request-id'));
+    return body;
+  };
+
+  it('creates a storefront order (201, Razorpay order id, paise) and replays it for the same Idempotency-Key', async () => {
+    const body = { channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 2 }, { sku: 'HT-CREAM', quantity: 1 }], customer: { name: 'Asha', email: 'asha@example.com' } };
+    const res = await post('/v1/orders', writer, body, 'http-create-1');
+    assert.equal(res.status, 201);
+    const o: any = await res.json();
+    assert.equal(o.status, 'pending-payment');
+    assert.equal(o.amountMinor, 2 * 89900 + 45050);
+    assert.match(o.razorpay.orderId, /^order_/);
+    assert.equal(o.reservation.status, 'held');
+    const again = await post('/v1/orders', writer, body, 'http-create-1');
+    assert.equal(again.status, 201);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal(((await again.json()) as any).id, o.id);
+    await problem(await post('/v1/orders', writer, { ...body, items: [{ sku: 'HT-SERUM', quantity: 1 }] }, 'http-create-1'), 422, 'idempotency-key-reused');
+
+    const read = await get(`/v1/orders/${o.id}`, reader);
+    assert.equal(read.status, 200);
+    assert.deepEqual(((await read.json()) as any).items.map((i: any) => [i.sku, i.quantity, i.unitPrice]), [['HT-SERUM', 2, '899.00'], ['HT-CREAM', 1, '450.50']]);
+    assert.deepEqual(await stockOf(ds, 'HT-SERUM'), { onHand: 20, reserved: 2 });
+
+    const cancelled = await post(`/v1/orders/${o.id}/cancel`, writer, { reason: 'changed my mind' });
+    assert.equal(cancelled.status, 200);
+    assert.equal(((await cancelled.json()) as any).status, 'cancelled');
+    assert.deepEqual(await stockOf(ds, 'HT-SERUM'), { onHand: 20, reserved: 0 });
+    const list: any = await (await get('/v1/orders?status=cancelled', reader)).json();
+    assert.deepEqual(list.data.map((x: any) => x.id), [o.id]);
+  });
+
+  it('answers bad input with a 4xx naming the field and reserves nothing', async () => {
+    const cases: [unknown, number, string, string][] = [
+      [{ channel: 'storefront', items: [] }, 400, 'validation-failed', 'items'],
+      [{ channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 0 }] }, 400, 'validation-failed', 'items.0.quantity'],
+      [{ channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: -1 }] }, 400, 'validation-failed', 'items.0.quantity'],
+      [{ channel: 'storefront', items: Array.from({ length: 101 }, () => ({ sku: 'HT-SERUM', quantity: 1 })) }, 400, 'validation-failed', 'items'],
+      [{ channel: 'ebay', items: [{ sku: 'HT-SERUM', quantity: 1 }] }, 400, 'validation-failed', 'channel'],
+      [{ channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 1 }], price: 1 }, 400, 'validation-failed', 'price'],
+      [{ channel: 'storefront', items: [{ sku: 'NOPE', quantity: 1 }] }, 422, 'unknown-sku', 'items.0.sku'],
+      [{ channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 21 }] }, 409, 'insufficient-stock', ''],
+    ];
+    let i = 0;
+    for (const [body, status, slug, field] of cases) {
+      const p = await problem(await post('/v1/orders', writer, body, `bad-${i++}`), status, slug);
+      if (field) assert.ok((p.errors ?? []).some((e: any) => e.field === field), `${slug} names ${field}: ${JSON.stringify(p.errors)}`);
+    }
+    await problem(await post('/v1/orders', writer, { channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 1 }] }), 400, 'missing-idempotency-key');
+    await problem(await post('/v1/orders', amazon, { channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 1 }] }, 'amz-sf'), 403, 'channel-not-allowed');
+    await problem(await post('/v1/orders', reader, { channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 1 }] }, 'reader-1'), 403, 'insufficient-scope');
+    await problem(await fetch(`${api.url}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'x' }, body: '{}' }), 401, 'missing-api-key');
+    await problem(await get('/v1/orders/not-a-uuid', reader), 404, 'not-found');
+    await problem(await get('/v1/orders?status=lost', reader), 400, 'validation-failed');
+    assert.deepEqual(await stockOf(ds, 'HT-SERUM'), { onHand: 20, reserved: 0 });
+    assert.deepEqual(await stockOf(ds, 'HT-CREAM'), { onHand: 20, reserved: 0 });
+  });
+
+  it('takes stock at once for an Amazon order from an Amazon-bound key, which sees only Amazon orders', async () => {
+    const res = await post('/v1/orders', amazon, { channel: 'amazon', externalId: '171-5555555-5555555', items: [{ sku: 'HT-CREAM', quantity: 3 }] }, 'amz-1');
+    assert.equal(res.status, 201);
+    const o: any = await res.json();
+    assert.equal(o.status, 'paid');
+    assert.equal(o.razorpay, null);
+    assert.deepEqual(await stockOf(ds, 'HT-CREAM'), { onHand: 17, reserved: 0 });
+    const mine: any = await (await get('/v1/orders', amazon)).json();
+    assert.ok(mine.data.length >= 1 && mine.data.every((x: any) => x.channel === 'amazon'));
+  });
+
+  it('documents the order and webhook routes in OpenAPI', async () => {
+    const doc: any = await (await fetch(`${api.url}/docs/openapi.json`)).json();
+    for (const path of ['/v1/orders', '/v1/orders/{id}', '/v1/orders/{id}/cancel', '/v1/webhooks/razorpay']) assert.ok(doc.paths[path], path);
+    assert.ok(doc.components.schemas.CreateOrderDto.properties.items);
+  });
+});
