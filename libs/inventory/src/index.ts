@@ -1,5 +1,11 @@
 export * from './inventory.module';
+export * from './inventory-worker.module';
 export * from './inventory.service';
 export * from './inventory.errors';
+export * from './inventory.config';
 export * from './allocation';
 export { INVENTORY_SYNC_QUEUE } from './constants';
+export { InventorySyncControl } from './sync/inventory-sync-control.service';
+export { OutboxRelay } from './sync/outbox-relay.service';
+export { Reconciler, type ReconcileReport } from './sync/reconciler.service';
+export { SyncDelivery } from './sync/sync-delivery.service';

@@ -1,14 +1,14 @@
-import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { INVENTORY_SYNC_QUEUE } from './constants';
-import { INVENTORY_ENTITIES } from './entities';
-import { InventoryService } from './inventory.service';
+import { InventoryController } from './inventory.controller';
+import { InventorySharedModule } from './inventory-shared.module';
 
-/** API side: the stock service other libs call, the HTTP routes and the outbox relay (producer). */
+/**
+ * API side: InventoryService (for catalog and orders), the /v1/inventory routes, the outbox relay
+ * and ChannelSyncControl (the vault pauses and resumes channels from the api process).
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature(INVENTORY_ENTITIES), BullModule.registerQueue({ name: INVENTORY_SYNC_QUEUE })],
-  providers: [InventoryService],
-  exports: [InventoryService],
+  imports: [InventorySharedModule],
+  controllers: [InventoryController],
+  exports: [InventorySharedModule],
 })
 export class InventoryModule {}

@@ -1,0 +1,45 @@
+import { IsInt, Max, Min } from 'class-validator';
+
+/** Tuning for the sync pipeline; defaults suit one api and one worker on a laptop. */
+export class InventoryConfig {
+  /** Sync jobs one worker runs at once (each mostly waits on a partner). */
+  @IsInt()
+  @Min(1)
+  @Max(512)
+  INVENTORY_SYNC_CONCURRENCY = 32;
+
+  /** Attempts per push before the row is marked failed (the sweeper retries failed rows later). */
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  INVENTORY_SYNC_ATTEMPTS = 10;
+
+  /** First retry delay; doubles per attempt, with jitter, up to INVENTORY_BACKOFF_MAX_MS. */
+  @IsInt()
+  @Min(10)
+  INVENTORY_BACKOFF_BASE_MS = 250;
+
+  @IsInt()
+  @Min(100)
+  INVENTORY_BACKOFF_MAX_MS = 30_000;
+
+  /** Fallback poll of the outbox; NOTIFY normally wakes the relay at once. */
+  @IsInt()
+  @Min(20)
+  INVENTORY_OUTBOX_POLL_MS = 500;
+
+  /** A tracked row dirty for longer than this without a push is re-enqueued (lost job, Redis outage). */
+  @IsInt()
+  @Min(100)
+  INVENTORY_SWEEP_AFTER_MS = 2_000;
+
+  /** How often every channel's quantities are read back and drift repaired. */
+  @IsInt()
+  @Min(1_000)
+  INVENTORY_RECONCILE_EVERY_MS = 5 * 60_000;
+
+  /** Give up on a Redis call after this long so a Redis outage cannot stall the relay. */
+  @IsInt()
+  @Min(100)
+  INVENTORY_REDIS_TIMEOUT_MS = 2_000;
+}

@@ -1,0 +1,83 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AuthContext, canTouchChannel, CurrentKey, IdempotencyService, notFound, RequireScope, validationFailed } from '@hub/core';
+import type { FastifyReply } from 'fastify';
+import { AdjustStockDto, MovementPage, MovementsQueryDto, SetStockDto, StockView } from './dto/inventory.dto';
+import { InventoryService } from './inventory.service';
+
+function checkSku(sku: string): string {
+  if (!sku || sku.length > 200) throw validationFailed([{ field: 'sku', message: 'must be 1 to 200 characters' }]);
+  return sku;
+}
+
+@ApiTags('inventory')
+@Controller('v1/inventory')
+export class InventoryController {
+  constructor(
+    private readonly inventory: InventoryService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Get(':sku')
+  @RequireScope('inventory:read')
+  @ApiOperation({ summary: 'Stock of a SKU', description: 'On-hand, reserved and available, and per channel the quantity the channel last confirmed and its sync state.' })
+  @ApiOkResponse({ type: StockView })
+  async get(@Param('sku') sku: string, @CurrentKey() key?: AuthContext): Promise<StockView> {
+    return this.view(checkSku(sku), key);
+  }
+
+  @Put(':sku')
+  @RequireScope('inventory:write')
+  @ApiOperation({ summary: 'Set the absolute on-hand count', description: 'For stocktakes. Refused (422 `below-reserved`) if it would drop below the units reserved for open orders. Every channel is updated within seconds.' })
+  @ApiOkResponse({ type: StockView })
+  async set(@Param('sku') sku: string, @Body() body: SetStockDto, @CurrentKey() key?: AuthContext): Promise<StockView> {
+    await this.inventory.setOnHand(checkSku(sku), body.onHand, key?.keyId ?? null, undefined, 'set via API');
+    return this.view(sku, key);
+  }
+
+  @Post(':sku/adjustments')
+  @HttpCode(201)
+  @RequireScope('inventory:write')
+  @ApiOperation({
+    summary: 'Adjust on-hand by a delta',
+    description: 'Requires `Idempotency-Key`: a retry with the same key and body returns the first response; the same key with another body is 422 `idempotency-key-reused`. Refused (422 `invalid-adjustment`) if on-hand would fall below reserved.',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Unique per adjustment, e.g. a UUID' })
+  @ApiResponse({ status: 201, type: StockView })
+  async adjust(
+    @Param('sku') sku: string,
+    @Body() body: AdjustStockDto,
+    @Headers('idempotency-key') idemKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentKey() key?: AuthContext,
+  ): Promise<unknown> {
+    checkSku(sku);
+    const result = await this.idempotency.execute(
+      { actor: key?.keyId ?? 'anonymous', scope: `inventory.adjust:${sku}`, key: idemKey, fingerprint: { sku, delta: body.delta, reason: body.reason } },
+      async (m) => {
+        const level = await this.inventory.adjust(sku, body.delta, body.reason, key?.keyId ?? null, m);
+        return { status: 201, body: { ...level, delta: body.delta, reason: body.reason } };
+      },
+    );
+    reply.status(result.status);
+    if (result.replayed) reply.header('idempotent-replayed', 'true');
+    return result.body;
+  }
+
+  @Get(':sku/movements')
+  @RequireScope('inventory:read')
+  @ApiOperation({ summary: 'The ledger of a SKU', description: 'Every stock change, newest first, with kind, reason, acting key and order line. Paginate with `cursor`.' })
+  @ApiOkResponse({ type: MovementPage })
+  async movements(@Param('sku') sku: string, @Query() q: MovementsQueryDto): Promise<MovementPage> {
+    if (!(await this.inventory.getLevel(checkSku(sku)))) throw notFound(`SKU ${sku}`);
+    return this.inventory.movements(sku, q.cursor, q.limit ?? 50);
+  }
+
+  private async view(sku: string, key?: AuthContext): Promise<StockView> {
+    const level = await this.inventory.getLevel(sku);
+    if (!level) throw notFound(`SKU ${sku}`);
+    // A key bound to channels sees only those channels.
+    const channels = (await this.inventory.channelStock(sku)).filter((c) => canTouchChannel(key, c.channel));
+    return { ...level, channels };
+  }
+}

@@ -1,0 +1,175 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { CoreConfig, MetricsService } from '@hub/core';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { OUTBOX_NOTIFY_CHANNEL } from '../constants';
+import { InventoryConfig } from '../inventory.config';
+import { sql } from '../sql';
+import { SyncEnqueuer, SyncTarget } from './sync-enqueuer.service';
+
+const BATCH = 500;
+
+/**
+ * Moves committed outbox rows to BullMQ. A batch is deleted, turned into "dirty" marks on the
+ * (channel, SKU) sync rows and enqueued in one Postgres transaction that commits only after Redis
+ * accepted the jobs: with Redis down the rows stay in the outbox and go out when it returns.
+ * Woken by NOTIFY (sent on commit), with a poll as a fallback. Several relays (every api and worker
+ * instance) can run at once: SKIP LOCKED gives each its own rows.
+ *
+ * It also sweeps: a dirty row with no push for a while (a job lost with Redis, a worker killed) is
+ * enqueued again, which is harmless because the dedup id folds it into any job still pending.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private listener: Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  private lastSweep = 0;
+  private lastWarn = 0;
+  private readonly relayed;
+  private readonly failures;
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly enqueuer: SyncEnqueuer,
+    private readonly cfg: InventoryConfig,
+    private readonly core: CoreConfig,
+    metrics: MetricsService,
+  ) {
+    this.relayed = metrics.counter('inventory_outbox_relayed_total', 'Outbox rows moved to the sync queue');
+    this.failures = metrics.counter('inventory_outbox_relay_failures_total', 'Relay passes that could not reach Redis or Postgres');
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (process.env.INVENTORY_RELAY === 'off') return;
+    await this.listen();
+    this.timer = setInterval(() => this.kick(), this.cfg.INVENTORY_OUTBOX_POLL_MS);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+    const l = this.listener;
+    this.listener = null;
+    await l?.end().catch(() => undefined);
+  }
+
+  /** Runs a drain now, or right after the one in progress. */
+  kick(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Drains until the outbox is empty; resolves when done (tests and shutdown wait on it). */
+  async drainNow(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.drainOnce();
+      total += n;
+      if (n < BATCH) return total;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.drainNow();
+        if (Date.now() - this.lastSweep >= Math.min(1000, this.cfg.INVENTORY_SWEEP_AFTER_MS / 2)) {
+          this.lastSweep = Date.now();
+          await this.sweep();
+        }
+      } catch (err) {
+        this.failures.inc();
+        // An outage fails every poll; one line every 10 s is enough to see it.
+        if (Date.now() - this.lastWarn > 10_000) {
+          this.lastWarn = Date.now();
+          this.logger.warn({ err: (err as Error).message }, 'outbox relay pass failed; changes stay in the outbox and will be retried');
+        }
+        return;
+      }
+    } while (this.again && !this.closed);
+  }
+
+  private async drainOnce(): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      const drained = await sql<{ sku: string }>(
+        m,
+        `DELETE FROM inventory_outbox WHERE id IN (SELECT id FROM inventory_outbox ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED) RETURNING sku`,
+      );
+      if (!drained.length) return 0;
+      const skus = [...new Set(drained.map((r) => r.sku))].sort();
+      // Rows locked in (channel, sku) order so two relays touching the same SKUs cannot deadlock.
+      const marked = await sql<{ channel: SyncTarget['channel']; sku: string; paused: boolean }>(
+        m,
+        `WITH locked AS (
+           SELECT channel, sku FROM inventory_channel_sync WHERE sku = ANY($1) ORDER BY channel, sku FOR UPDATE
+         )
+         UPDATE inventory_channel_sync s
+            SET wanted_version = s.wanted_version + 1,
+                dirty_since = COALESCE(s.dirty_since, now()),
+                state = CASE WHEN p.channel IS NOT NULL THEN 'paused' ELSE 'pending' END,
+                updated_at = now()
+           FROM locked l LEFT JOIN inventory_channel_pauses p ON p.channel = l.channel
+          WHERE s.channel = l.channel AND s.sku = l.sku
+          RETURNING s.channel, s.sku, (p.channel IS NOT NULL) AS paused`,
+        [skus],
+      );
+      // Paused channels keep their dirty marks (held); resume() enqueues them.
+      await this.enqueuer.enqueue(marked.filter((r) => !r.paused).map((r) => ({ channel: r.channel, sku: r.sku })));
+      this.relayed.inc(drained.length);
+      return drained.length;
+    });
+  }
+
+  async sweep(): Promise<number> {
+    const rows = await sql<SyncTarget>(
+      this.ds,
+      `SELECT s.channel, s.sku FROM inventory_channel_sync s
+        WHERE s.wanted_version > s.synced_version
+          AND NOT EXISTS (SELECT 1 FROM inventory_channel_pauses p WHERE p.channel = s.channel)
+          AND ((s.state <> 'failed' AND s.dirty_since < now() - make_interval(secs => $1::double precision / 1000))
+               OR (s.state = 'failed' AND s.updated_at < now() - interval '30 seconds'))
+        ORDER BY s.dirty_since LIMIT 1000`,
+      [this.cfg.INVENTORY_SWEEP_AFTER_MS],
+    );
+    await this.enqueuer.enqueue(rows);
+    return rows.length;
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new Client({ connectionString: this.core.DATABASE_URL, application_name: `${process.env.HUB_PROCESS_NAME ?? 'hub'}-outbox-listener` });
+    const retry = () => {
+      if (this.listener !== client || this.closed) return;
+      this.listener = null;
+      client.end().catch(() => undefined);
+      // Until it is back, the poll keeps the outbox moving.
+      setTimeout(() => void this.listen(), 1000).unref();
+    };
+    client.on('notification', () => this.kick());
+    client.on('error', retry);
+    client.on('end', retry);
+    this.listener = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_NOTIFY_CHANNEL}`);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'cannot LISTEN for outbox notifications; polling only');
+      retry();
+    }
+  }
+}

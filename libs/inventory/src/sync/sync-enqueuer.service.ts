@@ -1,0 +1,58 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { Channel } from '@hub/core';
+import type { Queue } from 'bullmq';
+import { INVENTORY_SYNC_QUEUE, SYNC_JOB, syncDedupId } from '../constants';
+import { InventoryConfig } from '../inventory.config';
+import { SYNC_BACKOFF } from './sync-backoff';
+
+export interface SyncTarget {
+  channel: Channel;
+  sku: string;
+}
+
+export interface SyncJobData {
+  channel: Channel;
+  sku: string;
+}
+
+/**
+ * Puts one sync job per (channel, SKU) on the queue. The dedup id folds any number of requests into
+ * one waiting job; `keepLastIfActive` queues exactly one follow-up when a push is already running,
+ * so a change that lands mid-push is never lost. Job data is ids only: the job reads the quantity.
+ */
+@Injectable()
+export class SyncEnqueuer {
+  constructor(
+    @InjectQueue(INVENTORY_SYNC_QUEUE) readonly queue: Queue,
+    private readonly cfg: InventoryConfig,
+  ) {}
+
+  async enqueue(targets: SyncTarget[]): Promise<void> {
+    if (!targets.length) return;
+    const jobs = targets.map((t) => ({
+      name: SYNC_JOB,
+      data: { channel: t.channel, sku: t.sku } satisfies SyncJobData,
+      opts: {
+        deduplication: { id: syncDedupId(t.channel, t.sku), keepLastIfActive: true },
+        attempts: this.cfg.INVENTORY_SYNC_ATTEMPTS,
+        backoff: { type: SYNC_BACKOFF },
+        removeOnComplete: true,
+        removeOnFail: { count: 1000 },
+      },
+    }));
+    await withTimeout(this.queue.addBulk(jobs), this.cfg.INVENTORY_REDIS_TIMEOUT_MS, 'Redis did not accept the sync jobs in time');
+  }
+}
+
+export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
