@@ -136,7 +136,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       }
       fromAuth = m[1];
     }
-    const fromHeader = typeof xKey === 'string' && xKey !== '' ? xKey.trim() : Array.isArray(xKey) ? '' : undefined;
+    const fromHeader = typeof xKey === 'string' && xKey !== '' ? xKey : Array.isArray(xKey) ? '' : undefined;
     if (fromAuth !== undefined && fromHeader !== undefined && fromAuth !== fromHeader) {
       throw new ProblemException(400, 'bad-request', 'Authorization and X-API-Key carry different keys; send one', {
         extensions: { errors: [{ field: 'X-API-Key', message: 'differs from the key in Authorization' }] },
