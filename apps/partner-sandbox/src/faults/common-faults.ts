@@ -7,7 +7,18 @@ export interface FaultRenderers {
   serverError(reply: FastifyReply, status: number): void;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when `signal` aborts (faults cleared, sandbox closing). */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 
 /**
  * Applies latency, timeout, rate-limit and server-error faults to one partner request.
@@ -24,12 +35,12 @@ export async function applyCommonFaults(
   const latency = faults.take(partner, 'latency', path);
   if (latency) {
     const jitter = latency.jitterMs ? (Math.random() * 2 - 1) * latency.jitterMs : 0;
-    await sleep(Math.max(0, (latency.ms ?? 100) + jitter));
+    await sleep(Math.max(0, (latency.ms ?? 100) + jitter), faults.holdSignal(partner));
   }
   const timeout = faults.take(partner, 'timeout', path);
   if (timeout) {
     // Hold the request open like a hung upstream, then drop the connection without answering.
-    await sleep(timeout.ms ?? 30_000);
+    await sleep(timeout.ms ?? 30_000, faults.holdSignal(partner));
     req.raw.socket.destroy();
     return true;
   }

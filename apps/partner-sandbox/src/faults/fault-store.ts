@@ -23,6 +23,8 @@ export interface Fault {
 
 export class FaultStore {
   private faults: Fault[] = [];
+  /** Per partner: aborted when its faults are cleared, releasing requests held by latency/timeout. */
+  private holds = new Map<string, AbortController>();
 
   add(input: Omit<Fault, 'id'>): Fault {
     const fault = { ...input, id: randomUUID() } as Fault;
@@ -36,6 +38,19 @@ export class FaultStore {
 
   clear(partner?: string): void {
     this.faults = partner ? this.faults.filter((f) => f.partner !== partner) : [];
+    for (const [p, c] of this.holds) {
+      if (!partner || p === partner || p === '*') {
+        c.abort();
+        this.holds.delete(p);
+      }
+    }
+  }
+
+  /** Signal a held request waits on, so clearing faults (or shutting down) never leaves it hanging. */
+  holdSignal(partner: string): AbortSignal {
+    let c = this.holds.get(partner);
+    if (!c) this.holds.set(partner, (c = new AbortController()));
+    return c.signal;
   }
 
   /** The first matching fault without consuming it. */

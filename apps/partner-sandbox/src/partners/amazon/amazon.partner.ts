@@ -99,6 +99,11 @@ export class AmazonPartner implements SandboxPartner {
     this.notifications.clear();
   }
 
+  /** Releases requests held by latency/timeout faults so shutdown does not wait for them. */
+  close(): void {
+    this.ctx?.faults.clear(this.name);
+  }
+
   async register(app: FastifyInstance, ctx: SandboxContext): Promise<void> {
     this.ctx = ctx;
     await app.register(async (scope) => {

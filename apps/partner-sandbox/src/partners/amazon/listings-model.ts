@@ -93,7 +93,7 @@ export function validateAttributes(attrs: Attributes, requirements: string): Lis
 
 /** What `/_sandbox/state` shows per SKU: the values tests and the demo check for convergence. */
 export function projectListing(l: StoredListing) {
-  const price = first(l.attributes, 'list_price');
+  const price = first(l.attributes, 'list_price') ?? offerPrice(l.attributes);
   return {
     quantity: (first(l.attributes, 'fulfillment_availability')?.quantity as number | undefined) ?? 0,
     imageUrl: (first(l.attributes, 'main_product_image_locator')?.media_location as string | undefined) ?? null,
@@ -104,6 +104,13 @@ export function projectListing(l: StoredListing) {
     productType: l.productType,
     updatedAt: l.updatedAt,
   };
+}
+
+/** The selling price when sent as SP-API's `purchasable_offer` instead of `list_price`. */
+function offerPrice(attrs: Attributes): Record<string, unknown> | undefined {
+  const offer = first(attrs, 'purchasable_offer');
+  const schedule = (offer?.our_price as any)?.[0]?.schedule?.[0];
+  return schedule ? { value_with_tax: schedule.value_with_tax, currency: offer?.currency } : undefined;
 }
 
 /** The `summaries` entry of a GET, as SP-API shapes it. */

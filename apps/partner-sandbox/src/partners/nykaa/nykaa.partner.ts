@@ -35,6 +35,7 @@ export interface NykaaReview {
  */
 export class NykaaPartner implements SandboxPartner {
   readonly name = 'nykaa';
+  private ctx?: SandboxContext;
   private creds!: PartnerFields['nykaa'];
   private listings = new Map<string, Listing>();
   private reviews: NykaaReview[] = [];
@@ -59,7 +60,13 @@ export class NykaaPartner implements SandboxPartner {
     this.requests = {};
   }
 
+  /** Releases requests held by latency/timeout faults so shutdown does not wait for them. */
+  close(): void {
+    this.ctx?.faults.clear(this.name);
+  }
+
   async register(app: FastifyInstance, ctx: SandboxContext): Promise<void> {
+    this.ctx = ctx;
     await app.register(
       async (scope) => {
         scope.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {

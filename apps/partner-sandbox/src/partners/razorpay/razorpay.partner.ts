@@ -75,6 +75,7 @@ export class RazorpayPartner implements SandboxPartner {
 
   close(): void {
     this.dispatcher.cancelAll();
+    this.ctx?.faults.clear(this.name);
   }
 
   /** Resolves once no webhook delivery is pending or about to start (tests). */
