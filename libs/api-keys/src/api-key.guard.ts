@@ -156,6 +156,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
 
   private fail(reason: string, keyId: string | null, ip: string, req: FastifyRequest, now: number, guess: boolean): void {
     this.rejections.inc({ reason });
+    // keyId is public; the presented secret never reaches a log line.
+    this.logger.debug({ reason, keyId, ip, requestId: req.id }, 'api key refused');
     if (guess) this.failures.failed(ip, now);
     this.usage.authFailed(keyId, ip, reason, String(req.id), now);
   }
