@@ -1,5 +1,8 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sniffImage, solidPng } from '../../apps/partner-sandbox/src/partners/cloudinary/image-bytes';
 import { sign, stringToSign } from '../../apps/partner-sandbox/src/partners/cloudinary/signature';
@@ -73,6 +76,15 @@ describe('cloudinary sandbox through the real cloudinary SDK', () => {
     assert.equal(u.secure_url, res.secure_url);
     assert.deepEqual(u.eager.map((e: any) => e.transformation), EAGER.split('|'));
     assert.equal(u.source, 'data-uri');
+  });
+
+  it('uploads a local file as a multipart file part', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cld-'));
+    const file = join(dir, 'cream.png');
+    writeFileSync(file, solidPng(300, 200));
+    const res: any = await cloudinary.v2.uploader.upload(file, { public_id: 'cream' }).finally(() => rmSync(dir, { recursive: true }));
+    assert.deepEqual([res.width, res.height, res.format, res.original_filename], [300, 200, 'png', 'cream']);
+    assert.equal((await sb.state()).cloudinary.uploads.cream.source, 'file');
   });
 
   it('records a remote URL source without fetching it', async () => {

@@ -118,6 +118,31 @@ describe('nykaa sandbox: our REST contract (docs/nykaa-api.md)', () => {
     assert.equal((await sb.state()).nykaa.reviews.length, 2);
   });
 
+  it('a customer order placed on Nykaa lowers the listing quantity and is readable by the seller', async () => {
+    await sb.call('PUT', path('listings'), listing({ quantity: 5 }), KEY);
+    const placed = await sb.call('POST', '/_sandbox/nykaa/orders', { items: [{ sku: 'NS-GEL-50', quantity: 2 }], customer: { name: 'Test Buyer' } });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    assert.match(placed.body.orderId, /^NYK-O-/);
+    assert.deepEqual(placed.body.items, [{ sku: 'NS-GEL-50', quantity: 2, price: { amount: '899.00', currency: 'INR' } }]);
+    assert.deepEqual(placed.body.total, { amount: '1798.00', currency: 'INR' });
+    assert.equal((await sb.call('GET', path('inventory'), undefined, KEY)).body.quantity, 3);
+
+    const list = await sb.call('GET', `/nykaa/v1/sellers/${SELLER}/orders`, undefined, KEY);
+    assert.deepEqual(list.body.orders.map((o: any) => o.orderId), [placed.body.orderId]);
+    const one = await sb.call('GET', `/nykaa/v1/sellers/${SELLER}/orders/${placed.body.orderId}`, undefined, KEY);
+    assert.equal(one.body.status, 'PLACED');
+    const later = await sb.call('GET', `/nykaa/v1/sellers/${SELLER}/orders?since=${encodeURIComponent(placed.body.createdAt)}`, undefined, KEY);
+    assert.deepEqual(later.body.orders, []);
+    assert.equal((await sb.call('GET', `/nykaa/v1/sellers/${SELLER}/orders/NYK-O-nope`, undefined, KEY)).status, 404);
+
+    const tooMany = await sb.call('POST', '/_sandbox/nykaa/orders', { items: [{ sku: 'NS-GEL-50', quantity: 4 }] });
+    assert.equal(tooMany.status, 409);
+    const unknown = await sb.call('POST', '/_sandbox/nykaa/orders', { items: [{ sku: 'NS-NOPE', quantity: 1 }] });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.field, 'items[0].sku');
+    assert.equal((await sb.state()).nykaa.listings['NS-GEL-50'].quantity, 3);
+  });
+
   it('honours reject-credentials, rate-limit (Retry-After) and server-error faults in its own error format', async () => {
     await sb.fault({ partner: 'nykaa', kind: 'reject-credentials' });
     const rejected = await sb.call('GET', '/nykaa/v1/auth/verify', undefined, KEY);

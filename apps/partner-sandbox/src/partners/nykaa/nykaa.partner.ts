@@ -19,6 +19,15 @@ interface Listing extends ListingInput {
   updatedAt: string;
 }
 
+export interface NykaaOrder {
+  orderId: string;
+  status: 'PLACED';
+  items: { sku: string; quantity: number; price: { amount: string; currency: 'INR' } }[];
+  total: { amount: string; currency: 'INR' };
+  customer: { name: string; city: string };
+  createdAt: string;
+}
+
 export interface NykaaReview {
   id: string;
   sku: string;
@@ -31,7 +40,7 @@ export interface NykaaReview {
 
 /**
  * Nykaa stand-in. Nykaa publishes no seller API, so this implements our own contract
- * (docs/nykaa-api.md): an API-key header, listings, inventory and reviews under /nykaa/v1.
+ * (docs/nykaa-api.md): an API-key header, listings, inventory, orders and reviews under /nykaa/v1.
  */
 export class NykaaPartner implements SandboxPartner {
   readonly name = 'nykaa';
@@ -39,6 +48,7 @@ export class NykaaPartner implements SandboxPartner {
   private creds!: PartnerFields['nykaa'];
   private listings = new Map<string, Listing>();
   private reviews: NykaaReview[] = [];
+  private orders: NykaaOrder[] = [];
   private requests: Record<string, number> = {};
 
   constructor(private readonly now: () => number = () => Date.now()) {
@@ -50,13 +60,14 @@ export class NykaaPartner implements SandboxPartner {
     for (const [sku, l] of this.listings) {
       listings[sku] = { quantity: l.quantity, imageUrl: l.imageUrl, title: l.title, price: l.price, status: l.status, updatedAt: l.updatedAt };
     }
-    return { listings, reviews: [...this.reviews], requests: { ...this.requests } };
+    return { listings, reviews: [...this.reviews], orders: [...this.orders], requests: { ...this.requests } };
   }
 
   reset(): void {
     this.creds = partnerFieldsFromEnv('nykaa') ?? FALLBACK;
     this.listings.clear();
     this.reviews = [];
+    this.orders = [];
     this.requests = {};
   }
 
@@ -109,9 +120,19 @@ export class NykaaPartner implements SandboxPartner {
         );
         scope.get('/v1/sellers/:sellerId/inventory/:sku', (req, reply) => this.withListing(req, reply, (l) => reply.send({ sku: l.sku, quantity: l.quantity })));
         scope.get('/v1/sellers/:sellerId/reviews', (req, reply) => this.listReviews(req, reply));
+        scope.get('/v1/sellers/:sellerId/orders', (req, reply) => {
+          const from = this.since(req);
+          return reply.send({ orders: this.orders.filter((o) => Date.parse(o.createdAt) > from) });
+        });
+        scope.get('/v1/sellers/:sellerId/orders/:orderId', (req, reply) => {
+          const order = this.orders.find((o) => o.orderId === (req.params as { orderId: string }).orderId);
+          return order ? reply.send(order) : nykaaError(reply, 404, 'NOT_FOUND', 'No such order');
+        });
       },
       { prefix: '/nykaa' },
     );
+
+    app.post('/_sandbox/nykaa/orders', async (req, reply) => this.placeOrder(req, reply));
 
     app.post('/_sandbox/nykaa/reviews', async (req, reply) => {
       const b = bodyObject(req.body);
@@ -160,13 +181,54 @@ export class NykaaPartner implements SandboxPartner {
     return fn(l);
   }
 
-  private listReviews(req: FastifyRequest, reply: FastifyReply) {
+  /** `?since=` as epoch ms (-Infinity when absent); throws a validation error when malformed. */
+  private since(req: FastifyRequest): number {
     const since = (req.query as { since?: string }).since;
-    let from = -Infinity;
-    if (since !== undefined) {
-      from = Date.parse(since);
-      if (Number.isNaN(from)) return nykaaError(reply, 400, 'VALIDATION_ERROR', 'since must be an ISO 8601 date-time', 'since');
+    if (since === undefined) return -Infinity;
+    const from = Date.parse(since);
+    if (Number.isNaN(from)) throw new NykaaValidationError('since', 'since must be an ISO 8601 date-time');
+    return from;
+  }
+
+  /** A customer buys on Nykaa: the order becomes visible to the seller and the listing's quantity drops. */
+  private placeOrder(req: FastifyRequest, reply: FastifyReply) {
+    const b = bodyObject(req.body);
+    const items = b?.items;
+    if (!Array.isArray(items) || items.length === 0 || items.length > 50) return controlProblem(reply, 400, 'items must be an array of 1-50 {sku, quantity}', 'items');
+    const lines: { listing: Listing; quantity: number }[] = [];
+    for (const [i, it] of items.entries()) {
+      const line = bodyObject(it);
+      const listing = typeof line?.sku === 'string' ? this.listings.get(line.sku) : undefined;
+      if (!listing || listing.status !== 'ACTIVE') return controlProblem(reply, 400, `items[${i}].sku is not an active listing`, `items[${i}].sku`);
+      if (!Number.isInteger(line!.quantity) || (line!.quantity as number) < 1) return controlProblem(reply, 400, `items[${i}].quantity must be a positive integer`, `items[${i}].quantity`);
+      lines.push({ listing, quantity: line!.quantity as number });
     }
+    for (const { listing } of lines) {
+      const wanted = lines.filter((l) => l.listing === listing).reduce((n, l) => n + l.quantity, 0);
+      if (wanted > listing.quantity) return controlProblem(reply, 409, `only ${listing.quantity} of ${listing.sku} available on Nykaa`);
+    }
+    const paise = (amount: string) => Math.round(Number(amount) * 100);
+    let total = 0;
+    for (const { listing, quantity } of lines) {
+      listing.quantity -= quantity;
+      listing.updatedAt = this.iso();
+      total += paise(listing.price.amount) * quantity;
+    }
+    const customer = bodyObject(b?.customer);
+    const order: NykaaOrder = {
+      orderId: `NYK-O-${base62(12)}`,
+      status: 'PLACED',
+      items: lines.map(({ listing, quantity }) => ({ sku: listing.sku, quantity, price: { ...listing.price } })),
+      total: { amount: (total / 100).toFixed(2), currency: 'INR' },
+      customer: { name: typeof customer?.name === 'string' ? customer.name : 'Nykaa customer', city: typeof customer?.city === 'string' ? customer.city : 'Mumbai' },
+      createdAt: this.iso(),
+    };
+    this.orders.push(order);
+    return reply.status(201).send(order);
+  }
+
+  private listReviews(req: FastifyRequest, reply: FastifyReply) {
+    const from = this.since(req);
     const reviews = this.reviews.filter((r) => Date.parse(r.createdAt) > from).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     return reply.send({ reviews });
   }
