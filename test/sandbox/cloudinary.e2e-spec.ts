@@ -78,6 +78,12 @@ describe('cloudinary sandbox through the real cloudinary SDK', () => {
     assert.equal(u.source, 'data-uri');
   });
 
+  it('accepts SHA-256 signatures (signature_algorithm: sha256)', async () => {
+    const res: any = await cloudinary.v2.uploader.upload(dataUri, { public_id: 'sha256-signed', signature_algorithm: 'sha256' } as any);
+    assert.equal(res.public_id, 'sha256-signed');
+    await assert.rejects(cloudinary.v2.uploader.upload(dataUri, { public_id: 'x', signature_algorithm: 'sha256', api_secret: 'nope' } as any), (err: any) => err.http_code === 401);
+  });
+
   it('uploads a local file as a multipart file part', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cld-'));
     const file = join(dir, 'cream.png');

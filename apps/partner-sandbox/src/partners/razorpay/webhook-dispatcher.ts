@@ -143,6 +143,7 @@ export class WebhookDispatcher {
       }
       this.log.debug({ eventId: d.eventId, attempt, lastError: d.lastError }, 'razorpay webhook delivery failed');
     }
+    if (!d.delivered && !stop.aborted) this.log.warn({ eventId: d.eventId, event: d.event, attempts: d.attempts, lastError: d.lastError, url: d.url }, 'razorpay webhook delivery gave up');
   }
 }
 
