@@ -9,3 +9,4 @@ export * from './key-format';
 export * from './limits/quota-lease.service';
 export * from './limits/instance-registry.service';
 export * from './usage/usage-recorder.service';
+export * from './pepper';

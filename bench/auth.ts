@@ -1,0 +1,179 @@
+// `npm run bench:auth`: what API key authentication costs on the hot path.
+// Layout (the same for every scenario): two api child processes (A, B) on one Postgres and one
+// Redis prefix; autocannon in this process drives A; B exists for the revocation measurement.
+import { dropDatabase, ensureDatabase, runMigrations } from '@hub/core';
+import { generateKey, PepperRing } from '@hub/api-keys';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { freePort, spawnEntry, Spawned } from '../test/support/processes';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodeStats?: Record<string, { count: number }>;
+}
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const LIMITED_KEYS = Number(process.env.BENCH_KEYS ?? 5000);
+const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 100);
+const PEPPER = process.env.API_KEY_PEPPER ?? 'v1:bench-pepper-not-a-secret-00000';
+
+const run = randomBytes(4).toString('hex');
+const dbUrl = `postgres://postgres@127.0.0.1:5432/hub_bench_auth_${run}`;
+
+function env(port: number): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    NODE_ENV: 'production',
+    HUB_SKIP_ENV_FILE: '1',
+    PORT: String(port),
+    DATABASE_URL: dbUrl,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `bench${run}`,
+    HUB_MASTER_KEYS: process.env.HUB_MASTER_KEYS ?? 'v1:YmVuY2gtbWFzdGVyLWtleS0wMDAwMDAwMDAwMDAwMDA=',
+    API_KEY_PEPPER: PEPPER,
+    LOG_LEVEL: 'warn',
+    LOG_REQUESTS: 'false',
+    // The storms below come from one address; lift the brute-force brake so they measure the
+    // verification path itself (with the brake, they are answered 429 even sooner).
+    AUTH_FAILURES_PER_MINUTE: '1000000000',
+  };
+}
+
+/** Inserts keys straight into Postgres (hashed exactly as the service does) so 5,000 take a second. */
+async function insertKeys(db: Client, n: number, tier: string, limits: object | null, scopes = ['catalog:read']): Promise<string[]> {
+  const peppers = new PepperRing(PEPPER);
+  const keys: string[] = [];
+  for (let start = 0; start < n; start += 1000) {
+    const batch = Array.from({ length: Math.min(1000, n - start) }, () => generateKey('live'));
+    await db.query(
+      `INSERT INTO api_keys (key_id, environment, name, scopes, tier, limits, secret_hash, pepper_version, secret_start, created_by)
+       SELECT k, 'live', 'bench', $2::text[], $3, $4::jsonb, h, $5, s, 'bench' FROM unnest($1::text[], $6::bytea[], $7::text[]) AS t(k, h, s)`,
+      [batch.map((b) => b.keyId), scopes, tier, limits ? JSON.stringify(limits) : null, peppers.current, batch.map((b) => peppers.hash(b.secret)), batch.map((b) => b.secret.slice(0, 4))],
+    );
+    keys.push(...batch.map((b) => b.key));
+  }
+  return keys;
+}
+
+async function lookups(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^hub_api_key_db_lookups_total (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+interface Row {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  codes: string;
+}
+
+async function measure(name: string, url: string, headersFor: () => Record<string, string>): Promise<Row> {
+  const opts = (duration: number) => ({
+    url,
+    connections: CONNECTIONS,
+    duration,
+    requests: [{ method: 'GET', setupRequest: (req: Record<string, unknown>) => ({ ...req, headers: headersFor() }) }],
+  });
+  await autocannon(opts(WARMUP));
+  const r = await autocannon(opts(DURATION));
+  const codes = Object.entries(r.statusCodeStats ?? {}).map(([c, s]) => `${c}:${s.count}`).join(' ');
+  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx + r.errors + r.timeouts, codes };
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function main() {
+  await ensureDatabase(dbUrl);
+  await runMigrations(dbUrl);
+  const db = new Client({ connectionString: dbUrl });
+  await db.connect();
+  const procs: Spawned[] = [];
+  try {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const a = spawnEntry('bench/_auth-api.main.js', env(pa));
+    const b = spawnEntry('bench/_auth-api.main.js', env(pb));
+    procs.push(a, b);
+    await Promise.all([a.waitFor(/bench api listening/, 60_000), b.waitFor(/bench api listening/, 60_000)]);
+    const A = `http://127.0.0.1:${pa}`;
+    const B = `http://127.0.0.1:${pb}`;
+
+    const [single] = await insertKeys(db, 1, 'internal', { burstPerSecond: 1_000_000 });
+    const [admin] = await insertKeys(db, 1, 'internal', { burstPerSecond: 1_000_000 }, ['keys:read', 'keys:write']);
+    const limited = await insertKeys(db, LIMITED_KEYS, 'gold', null);
+    let i = 0;
+    const badChecksum = Array.from({ length: 1000 }, () => {
+      const k = generateKey('live').key;
+      return k.slice(0, -6) + (k.slice(-6) === 'zzzzzz' ? 'yyyyyy' : 'zzzzzz');
+    });
+    const unknown = Array.from({ length: 1000 }, () => generateKey('live').key);
+
+    const rows: Row[] = [];
+    rows.push(await measure('bare (public route)', `${A}/__bench/bare`, () => ({})));
+    rows.push(await measure('authenticated (cache hit, no limits)', `${A}/__bench/authed`, () => ({ authorization: `Bearer ${single}` })));
+    rows.push(await measure(`authenticated + limits + usage (${limited.length} gold keys)`, `${A}/__bench/authed`, () => ({ authorization: `Bearer ${limited[i++ % limited.length]}` })));
+    const before = await lookups(A);
+    rows.push(await measure('bad-checksum storm', `${A}/__bench/authed`, () => ({ authorization: `Bearer ${badChecksum[i++ % badChecksum.length]}` })));
+    const badLookups = (await lookups(A)) - before;
+    const before2 = await lookups(A);
+    rows.push(await measure('unknown-keyId storm (1,000 ids, valid checksums)', `${A}/__bench/authed`, () => ({ authorization: `Bearer ${unknown[i++ % unknown.length]}` })));
+    const unknownLookups = (await lookups(A)) - before2;
+
+    // Revocation propagation: revoke on A, time until B refuses a key B has cached.
+    const victims = await insertKeys(db, REVOCATIONS, 'internal', { burstPerSecond: 1_000_000 });
+    for (const v of victims) if ((await fetch(`${B}/__bench/authed`, { headers: { authorization: `Bearer ${v}` } })).status !== 200) throw new Error('warm-up on B failed');
+    const times: number[] = [];
+    for (const v of victims) {
+      const res = await fetch(`${A}/v1/keys/${v.slice(9, 21)}/revoke`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'bench' }),
+      });
+      if (res.status !== 200) throw new Error(`revoke failed: ${res.status} ${await res.text()}`);
+      const t0 = performance.now();
+      for (;;) {
+        const r = await fetch(`${B}/__bench/authed`, { headers: { authorization: `Bearer ${v}` } });
+        await r.arrayBuffer();
+        if (r.status === 401) break;
+        if (performance.now() - t0 > 5000) throw new Error('revocation not seen by B within 5 s');
+      }
+      times.push(performance.now() - t0);
+    }
+    times.sort((x, y) => x - y);
+
+    const bare = rows[0].rps;
+    const w = Math.max(...rows.map((r) => r.name.length));
+    console.log(`\nAPI key auth benchmark: ${CONNECTIONS} connections, ${WARMUP}s warm-up + ${DURATION}s per scenario, api A (measured) + api B, autocannon in this process\n`);
+    console.log(`${'scenario'.padEnd(w)}  ${'req/s'.padStart(9)}  ${'x bare'.padStart(6)}  ${'p50 ms'.padStart(6)}  ${'p99 ms'.padStart(6)}  status codes`);
+    for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.rps.toFixed(0).padStart(9)}  ${(r.rps / bare).toFixed(2).padStart(6)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${r.codes}`);
+    const R2 = rows[1].rps / bare;
+    const R3 = rows[2].rps / bare;
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    console.log(`\nR2 = authenticated / bare = ${R2.toFixed(3)} (target >= 0.95: ${verdict(R2 >= 0.95)}); p50 ${rows[1].p50} vs ${rows[0].p50} ms, p99 ${rows[1].p99} vs ${rows[0].p99} ms`);
+    console.log(`R3 = authenticated+limits+usage / bare = ${R3.toFixed(3)} (target >= 0.80: ${verdict(R3 >= 0.8)}); p50 ${rows[2].p50} ms, p99 ${rows[2].p99} ms`);
+    console.log(`bad-checksum storm = ${(rows[3].rps / bare).toFixed(3)}x bare (target >= 1.0: ${verdict(rows[3].rps >= bare)}), database lookups during it: ${badLookups} (target 0: ${verdict(badLookups === 0)})`);
+    console.log(`unknown-keyId storm = ${(rows[4].rps / bare).toFixed(3)}x bare, database lookups during it: ${unknownLookups} (negative cache; 1,000 distinct ids)`);
+    console.log(`revocation propagation A -> B over ${times.length} revocations: p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms (target p99 <= 100 ms: ${verdict(pct(times, 99) <= 100)})`);
+  } finally {
+    await Promise.all(procs.map((p) => p.kill()));
+    await db.end();
+    await dropDatabase(dbUrl);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
