@@ -12,6 +12,6 @@ import { ALERTS_QUEUE } from './constants';
   imports: [BullModule.registerQueue({ name: ALERTS_QUEUE })],
   controllers: [AlertsController],
   providers: [provideConfig(AlertsConfig), AlertsService],
-  exports: [AlertsService, AlertsConfig],
+  exports: [AlertsService, AlertsConfig, BullModule],
 })
 export class AlertsModule {}

@@ -50,7 +50,7 @@ export class VaultController {
       const v = outcome.verification;
       throw new ProblemException(422, 'credential-verification-failed', `${p} did not accept credential v${outcome.credential.version}: ${v.error}`, {
         title: 'The partner did not accept this credential',
-        extensions: { partner: p, version: outcome.credential.version, status: outcome.credential.status, error: v.error, retryable: !v.rejected, credential: outcome.credential },
+        extensions: { partner: p, version: outcome.credential.version, credentialStatus: outcome.credential.status, error: v.error, retryable: !v.rejected, credential: outcome.credential },
       });
     }
     return outcome;

@@ -27,6 +27,6 @@ import { VaultService } from './vault.service';
     VaultRewrapCommand,
     { provide: PartnerCredentials, useClass: VaultPartnerCredentials },
   ],
-  exports: [PartnerCredentials, VaultService, VaultConfig],
+  exports: [PartnerCredentials, VaultService, VaultConfig, BullModule],
 })
 export class VaultModule {}

@@ -1,0 +1,199 @@
+import '../support/test-env';
+import { PartnerCredentials } from '@hub/core';
+import { VaultService } from '@hub/vault';
+import type { INestApplicationContext } from '@nestjs/common';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DataSource } from 'typeorm';
+import { createSandboxApp, Sandbox } from '../../apps/partner-sandbox/src/create-sandbox-app';
+import { bearer, createTestKey } from '../support/api-keys';
+import { RunningApi, startApi, startWorker } from '../support/hub-harness';
+import { waitUntil } from '../support/processes';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+const DAY = 86_400_000;
+
+describe('vault over HTTP (sandbox partners in-process)', () => {
+  let db: TestDatabase;
+  let sandbox: Sandbox;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let admin: string;
+  let reader: string;
+
+  before(async () => {
+    db = await createTestDatabase('vault');
+    sandbox = await createSandboxApp();
+    const sb = await sandbox.listen(0);
+    process.env.AMAZON_LWA_URL = `${sb}/auth/o2/token`;
+    process.env.NYKAA_API_URL = `${sb}/nykaa`;
+    process.env.AMAZON_NOTIFICATIONS_URL = `${sb}/_sqs/amazon-notifications`;
+    // Polling is driven by the test itself (the notices test calls the poller directly).
+    process.env.AMAZON_NOTIFICATIONS_POLL_MS = '3600000';
+    api = await startApi();
+    worker = await startWorker();
+    admin = await createTestKey(api.app, { scopes: 'all' });
+    reader = await createTestKey(api.app, { scopes: ['vault:read'] });
+  });
+  after(async () => {
+    await worker?.close();
+    await api?.close();
+    await sandbox?.close();
+    await db?.drop();
+  });
+
+  const get = async (key = admin) => {
+    const res = await fetch(`${api.url}/v1/vault/credentials`, { headers: bearer(key) });
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { data: { partner: string; versions: any[] }[] }).data;
+  };
+  const versionsOf = async (partner: string) => (await get()).find((p) => p.partner === partner)!.versions;
+  const put = (partner: string, body: unknown, key = admin) =>
+    fetch(`${api.url}/v1/vault/credentials/${partner}`, { method: 'PUT', headers: { ...bearer(key), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const amazonFields = (clientSecret: string) => ({
+    clientId: process.env.AMAZON_LWA_CLIENT_ID,
+    clientSecret,
+    refreshToken: process.env.AMAZON_LWA_REFRESH_TOKEN,
+    sellerId: process.env.AMAZON_SELLER_ID,
+    marketplaceId: process.env.AMAZON_MARKETPLACE_ID,
+  });
+  const badField = async (res: Response, field: string) => {
+    assert.equal(res.status, 400, await res.clone().text());
+    assert.match(res.headers.get('content-type') ?? '', /problem\+json/);
+    const body: any = await res.json();
+    assert.ok(body.errors.some((e: { field: string }) => e.field === field), `errors should name ${field}: ${JSON.stringify(body.errors)}`);
+  };
+
+  it('imports the environment credentials on first boot as current v1, showing fingerprints only', async () => {
+    const data = await get(reader);
+    assert.deepEqual(data.map((p) => p.partner), ['amazon', 'nykaa', 'razorpay', 'cloudinary']);
+    for (const p of data) {
+      assert.equal(p.versions.length, 1, p.partner);
+      const v = p.versions[0];
+      assert.equal(v.status, 'current');
+      assert.equal(v.source, 'environment');
+      assert.match(v.fingerprint, /^[0-9a-f]{12}$/);
+    }
+    const text = JSON.stringify(data);
+    for (const secret of [process.env.AMAZON_LWA_CLIENT_SECRET!, process.env.NYKAA_API_KEY!, process.env.RAZORPAY_KEY_SECRET!, 'test-cloudinary-secret']) {
+      assert.ok(!text.includes(secret), 'a secret leaked into GET');
+    }
+  });
+
+  it('refuses bad input with 400 naming the field, and enforces scopes', async () => {
+    await badField(await put('ebay', { fields: {} }), 'partner');
+    const missing = amazonFields('x') as Record<string, unknown>;
+    delete missing.clientSecret;
+    await badField(await put('amazon', { fields: missing }), 'fields.clientSecret');
+    await badField(await put('nykaa', { fields: { apiKey: 'k', sellerId: 's', extra: 'x' } }), 'fields.extra');
+    await badField(await put('nykaa', { fields: { apiKey: 'k'.repeat(5000), sellerId: 's' } }), 'fields.apiKey');
+    await badField(await put('nykaa', { fields: { apiKey: 42, sellerId: 's' } }), 'fields.apiKey');
+    await badField(await put('nykaa', { fields: { apiKey: 'k', sellerId: 's' }, expiresAt: new Date(Date.now() - 1000).toISOString() }), 'expiresAt');
+    await badField(await put('nykaa', { fields: { apiKey: 'k', sellerId: 's' }, expiresAt: 'tomorrow' }), 'expiresAt');
+    await badField(await put('nykaa', { fields: { apiKey: 'k', sellerId: 's' }, rotateEveryDays: 0 }), 'rotateEveryDays');
+    await badField(await put('nykaa', { fields: 'k' }), 'fields');
+    assert.equal((await put('nykaa', { fields: { apiKey: 'k', sellerId: 's' } }, reader)).status, 403);
+    assert.equal((await fetch(`${api.url}/v1/vault/credentials`)).status, 401);
+    // None of those created a version.
+    assert.equal((await versionsOf('nykaa')).length, 1);
+  });
+
+  it('keeps a credential the partner refuses as pending with the partner error (422), current unchanged', async () => {
+    const res = await put('amazon', { fields: amazonFields('wrong-secret-canary') });
+    assert.equal(res.status, 422);
+    const body: any = await res.json();
+    assert.ok(body.type.endsWith('/credential-verification-failed'));
+    assert.match(body.error, /invalid_client/);
+    assert.equal(body.status, 422);
+    assert.equal(body.credentialStatus, 'pending');
+    assert.equal(body.retryable, false);
+    assert.ok(!JSON.stringify(body).includes('wrong-secret-canary'));
+    const vs = await versionsOf('amazon');
+    assert.deepEqual(vs.map((v) => [v.version, v.status]), [[2, 'pending'], [1, 'current']]);
+    assert.match(vs[0].lastError, /invalid_client/);
+    assert.equal(vs[0].health, 'failing');
+  });
+
+  it('rotates: a verified new secret becomes current, the old one stays usable as previous for 7 days, every instance sees it at once', async () => {
+    const workerCreds = worker.get(PartnerCredentials, { strict: false });
+    assert.equal((await workerCreds.current('amazon')).version, 1); // warms the worker's cache
+    const rot: any = await (await fetch(`${sandbox.ctx.publicUrl()}/_sandbox/amazon/rotate-secret`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ oldSecretValidDays: 7 }) })).json();
+    const expiresAt = new Date(Date.now() + 5 * DAY).toISOString();
+    const res = await put('amazon', { fields: amazonFields(rot.newClientSecret), expiresAt, rotateEveryDays: 180 });
+    assert.equal(res.status, 201, await res.clone().text());
+    const body: any = await res.json();
+    assert.equal(body.credential.status, 'current');
+    assert.equal(body.credential.version, 3);
+    assert.equal(body.credential.health, 'expiring');
+    assert.equal(body.credential.expiringWithinDays, 7);
+    assert.ok(body.credential.lastVerifiedAt);
+    const vs = await versionsOf('amazon');
+    assert.deepEqual(vs.map((v) => [v.version, v.status]), [[3, 'current'], [2, 'pending'], [1, 'previous']]);
+    const prevUntil = Date.parse(vs[2].expiresAt);
+    assert.ok(Math.abs(prevUntil - (Date.now() + 7 * DAY)) < 60_000, 'previous stays usable 7 days');
+    // The worker (another Nest app with its own cache) sees the promotion through pub/sub, not a TTL.
+    await waitUntil(async () => (await workerCreds.current('amazon')).version === 3, 2000);
+    const usable = await workerCreds.usable('amazon');
+    assert.deepEqual(usable.map((c) => c.version), [3, 1]);
+    assert.equal(usable[0].fields.clientSecret, rot.newClientSecret);
+    // An expiring credential opens its alert at once.
+    const alerts: any = await (await fetch(`${api.url}/v1/alerts?status=open`, { headers: bearer(admin) })).json();
+    assert.ok(alerts.data.some((a: any) => a.kind === 'credential-expiring' && a.subject === 'amazon'));
+  });
+
+  it('marks a rejected credential failing with an alert, and a successful verify clears it', async () => {
+    const creds = api.app.get(PartnerCredentials, { strict: false });
+    const cur = await creds.current('nykaa');
+    await creds.reportRejected('nykaa', cur.version, 'HTTP 401 invalid api key');
+    let v = (await versionsOf('nykaa'))[0];
+    assert.equal(v.health, 'failing');
+    assert.ok(v.lastFailureAt);
+    const open = async () => ((await (await fetch(`${api.url}/v1/alerts?status=open`, { headers: bearer(admin) })).json()) as any).data;
+    assert.ok((await open()).some((a: any) => a.kind === 'credential-failing' && a.subject === 'nykaa'));
+    const res = await fetch(`${api.url}/v1/vault/credentials/nykaa/verify`, { method: 'POST', headers: bearer(admin) });
+    assert.equal(res.status, 200);
+    const body: any = await res.json();
+    assert.equal(body.verification.ok, true);
+    v = (await versionsOf('nykaa'))[0];
+    assert.equal(v.health, 'ok');
+    assert.ok(!(await open()).some((a: any) => a.kind === 'credential-failing' && a.subject === 'nykaa'));
+  });
+
+  it('records lastUsedAt from reportAccepted in batches', async () => {
+    const creds = api.app.get(PartnerCredentials, { strict: false });
+    for (let i = 0; i < 50; i++) await creds.reportAccepted('razorpay', 1);
+    const v = (await versionsOf('razorpay'))[0];
+    assert.ok(v.lastUsedAt, 'lastUsedAt written (GET flushes the batch)');
+  });
+
+  it('refuses tampered ciphertext or a row moved to another version: clear error, credential failing, api still serving', async () => {
+    const ds = api.app.get(DataSource);
+    const vault = api.app.get(VaultService, { strict: false });
+    await ds.query(`UPDATE vault_credential_versions SET ciphertext = set_byte(ciphertext, 40, get_byte(ciphertext, 40) # 1) WHERE partner = 'cloudinary' AND status = 'current'`);
+    await (vault as any).invalidate('cloudinary');
+    const creds = api.app.get(PartnerCredentials, { strict: false });
+    await assert.rejects(creds.current('cloudinary'), /Vault cannot decrypt cloudinary credential v1: the ciphertext failed authentication/);
+    const v = (await versionsOf('cloudinary'))[0];
+    assert.equal(v.health, 'failing');
+    assert.match(v.lastError, /cannot decrypt/);
+    // AAD: the same sealed bytes presented as another version do not open.
+    await ds.query(`UPDATE vault_credential_versions SET version = 9 WHERE partner = 'razorpay' AND version = 1`);
+    await (vault as any).invalidate('razorpay');
+    await assert.rejects(creds.current('razorpay'), /Vault cannot decrypt razorpay credential v9/);
+    const verify: any = await (await fetch(`${api.url}/v1/vault/credentials/razorpay/verify`, { method: 'POST', headers: bearer(admin) })).json();
+    assert.equal(verify.verification.ok, false);
+    assert.match(verify.verification.error, /cannot decrypt/);
+    assert.equal((await fetch(`${api.url}/health/live`)).status, 200);
+  });
+
+  it('audits every write, verification and rotation', async () => {
+    const ds = api.app.get(DataSource);
+    const rows: { action: string; n: string }[] = await ds.query(`SELECT action, count(*) AS n FROM audit_events WHERE action LIKE 'vault.%' GROUP BY action`);
+    const by = Object.fromEntries(rows.map((r) => [r.action, Number(r.n)]));
+    assert.equal(by['vault.credential.imported'], 4);
+    assert.ok(by['vault.credential.written'] >= 2);
+    assert.ok(by['vault.credential.verified'] >= 3);
+    assert.ok(by['vault.credential.rotated'] >= 1);
+    assert.ok(by['vault.credential.failing'] >= 1);
+  });
+});
