@@ -11,6 +11,6 @@ export class OrderPaymentEffects implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.effects.register((manager, event) => this.orders.applyPaymentEvent(manager, event));
+    this.effects.register((manager, events) => this.orders.applyPaymentEvents(manager, events));
   }
 }

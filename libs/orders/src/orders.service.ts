@@ -190,28 +190,51 @@ export class OrdersService {
         });
       }
       await this.stock.releaseReservations(m, id, 'cancelled', auth?.keyId);
-      await this.setStatus(m, id, t.to, reason ?? 'cancelled by API');
+      await this.setStatus(m, order, t.to, reason ?? 'cancelled by API');
       await this.audit.record({ action: 'order.cancelled', actorKeyId: auth?.keyId, subjectType: 'order', subjectId: id, details: { reason: reason ?? null } }, m);
       return this.view(m, id);
     });
   }
 
   /**
-   * The effect of one Razorpay event, inside the webhook's transaction (the event row commits with
-   * it). The order row is locked first so a concurrent expiry, cancel or other event waits.
+   * The effects of a batch of new Razorpay events, in arrival order, inside the webhook's
+   * transaction (their event rows commit with them). Orders are read first without a lock: an
+   * event that changes nothing for an order (a paid order is terminal, and nothing returns to
+   * pending-payment) stays a no-op whatever runs concurrently. Only orders an event may move are
+   * then locked, in id order, so a concurrent expiry, cancel or other batch waits and batches do
+   * not deadlock on orders.
    */
-  async applyPaymentEvent(m: EntityManager, event: RazorpayEvent): Promise<string> {
-    const signal = signalOf(event.event);
-    if (signal === 'other') return 'ignored';
-    if (!event.razorpayOrderId) return 'ignored-no-order';
-    const [row]: { id: string }[] = await m.query(`SELECT id FROM orders WHERE razorpay_order_id = $1`, [event.razorpayOrderId]);
-    if (!row) return 'ignored-unknown-order';
-    const order = (await this.lock(m, row.id))!;
-    const t = onPayment(order.status, signal);
-    if (signal === 'capture' && event.razorpayPaymentId && !order.razorpay_payment_id) {
-      await m.query(`UPDATE orders SET razorpay_payment_id = $2 WHERE id = $1`, [order.id, event.razorpayPaymentId]);
+  async applyPaymentEvents(m: EntityManager, events: RazorpayEvent[]): Promise<string[]> {
+    const relevant = events.filter((e) => signalOf(e.event) !== 'other' && e.razorpayOrderId);
+    const wanted = [...new Set(relevant.map((e) => e.razorpayOrderId!))];
+    const byRzp = new Map<string, OrderRow>();
+    if (wanted.length) {
+      const rows: OrderRow[] = await m.query(`SELECT * FROM orders WHERE razorpay_order_id = ANY($1)`, [wanted]);
+      for (const r of rows) byRzp.set(r.razorpay_order_id!, r);
+      const movable = rows.filter((r) => relevant.some((e) => e.razorpayOrderId === r.razorpay_order_id && onPayment(r.status, signalOf(e.event)).kind !== 'none'));
+      if (movable.length) {
+        const locked: OrderRow[] = await m.query(`SELECT * FROM orders WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [movable.map((r) => r.id)]);
+        for (const r of locked) byRzp.set(r.razorpay_order_id!, { ...r, locked: true } as OrderRow);
+      }
     }
-    return this.apply(m, order, t, `razorpay ${event.event}`);
+    const outcomes: string[] = [];
+    for (const e of events) {
+      const signal = signalOf(e.event);
+      const order = e.razorpayOrderId ? byRzp.get(e.razorpayOrderId) : undefined;
+      if (signal === 'other') outcomes.push('ignored');
+      else if (!e.razorpayOrderId) outcomes.push('ignored-no-order');
+      else if (!order) outcomes.push('ignored-unknown-order');
+      else {
+        const t = onPayment(order.status, signal);
+        if (t.kind !== 'none' && !(order as OrderRow & { locked?: boolean }).locked) throw new Error(`order ${order.id} would move without its lock`);
+        if (t.kind !== 'none' && signal === 'capture' && e.razorpayPaymentId && !order.razorpay_payment_id) {
+          await m.query(`UPDATE orders SET razorpay_payment_id = $2 WHERE id = $1`, [order.id, e.razorpayPaymentId]);
+          order.razorpay_payment_id = e.razorpayPaymentId;
+        }
+        outcomes.push(await this.apply(m, order, t, `razorpay ${e.event}`));
+      }
+    }
+    return outcomes;
   }
 
   /** Releases unpaid storefront reservations whose TTL passed; returns how many orders expired. */
@@ -239,11 +262,11 @@ export class OrdersService {
         return t.reason;
       case 'commit':
         await this.stock.commitReservations(m, order.id);
-        await this.setStatus(m, order.id, 'paid', why, true);
+        await this.setStatus(m, order, 'paid', why, true);
         return 'order-paid';
       case 'release':
         await this.stock.releaseReservations(m, order.id, t.to);
-        await this.setStatus(m, order.id, t.to, why);
+        await this.setStatus(m, order, t.to, why);
         return `order-${t.to}`;
       case 're-reserve': {
         const round = order.reservation_round + 1;
@@ -261,24 +284,26 @@ export class OrdersService {
         } catch (err) {
           await m.query('ROLLBACK TO SAVEPOINT re_reserve');
           if (!isInsufficientStock(err)) throw err;
-          await m.query(`UPDATE orders SET reservation_round = $2 WHERE id = $1`, [order.id, round]);
-          await this.setStatus(m, order.id, t.otherwise, `${why} after the order was ${order.status}; stock no longer available: refund due`, true);
-          await this.audit.record({ action: 'order.paid-out-of-stock', subjectType: 'order', subjectId: order.id, details: { previous: order.status } }, m);
-          this.logger.warn({ orderId: order.id, previous: order.status }, 'payment captured for an order whose stock is gone; refund due');
+          const previous = order.status;
+          await this.setStatus(m, order, t.otherwise, `${why} after the order was ${previous}; stock no longer available: refund due`, true, round);
+          await this.audit.record({ action: 'order.paid-out-of-stock', subjectType: 'order', subjectId: order.id, details: { previous } }, m);
+          this.logger.warn({ orderId: order.id, previous }, 'payment captured for an order whose stock is gone; refund due');
           return 'order-paid-out-of-stock';
         }
-        await m.query(`UPDATE orders SET reservation_round = $2 WHERE id = $1`, [order.id, round]);
-        await this.setStatus(m, order.id, 'paid', `${why} after the order was ${order.status}; stock re-reserved`, true);
+        await this.setStatus(m, order, 'paid', `${why} after the order was ${order.status}; stock re-reserved`, true, round);
         return 'order-paid-re-reserved';
       }
     }
   }
 
-  private async setStatus(m: EntityManager, id: string, status: OrderStatus, reason: string, paid = false): Promise<void> {
+  /** Writes the new status and mirrors it on `order`, so later events of the same batch see it. */
+  private async setStatus(m: EntityManager, order: OrderRow, status: OrderStatus, reason: string, paid = false, round = order.reservation_round): Promise<void> {
     await m.query(
-      `UPDATE orders SET status = $2, status_reason = $3, updated_at = now() ${paid ? ', paid_at = COALESCE(paid_at, now())' : ''} WHERE id = $1`,
-      [id, status, reason],
+      `UPDATE orders SET status = $2, status_reason = $3, reservation_round = $4, updated_at = now() ${paid ? ', paid_at = COALESCE(paid_at, now())' : ''} WHERE id = $1`,
+      [order.id, status, reason, round],
     );
+    order.status = status;
+    order.reservation_round = round;
   }
 
   private async lock(m: EntityManager, id: string): Promise<OrderRow | null> {

@@ -12,7 +12,8 @@ export class PaymentsRazorpayEvents1764600000000 implements MigrationInterface {
         razorpay_order_id    text,
         razorpay_payment_id  text,
         amount               bigint,
-        payload              jsonb NOT NULL,
+        -- The exact signed bytes (text, not jsonb: nothing to re-parse, and the signature can be re-checked).
+        raw_body             text NOT NULL,
         outcome              text,
         received_at          timestamptz NOT NULL DEFAULT now(),
         processed_at         timestamptz

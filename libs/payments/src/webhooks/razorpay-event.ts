@@ -15,14 +15,17 @@ export interface RazorpayEvent {
   /** Razorpay's own event time (epoch seconds). */
   createdAt: number | null;
   payload: Record<string, unknown>;
+  /** The exact signed body, kept so a stored event can be re-verified later. */
+  rawBody: string;
 }
 
 /**
- * What applies an event's effect. It runs inside the transaction that also stores the event row,
- * so the effect and "this event id was seen" commit together or not at all. Returns a short
- * outcome word kept on the event row (e.g. `order-paid`, `ignored`).
+ * What applies the effects of new events (each id seen for the first time), in arrival order. It
+ * runs inside the transaction that also stores their event rows, so an effect and "this event id
+ * was seen" commit together or not at all. Returns one short outcome word per event, kept on its
+ * row (e.g. `order-paid`, `already-paid`, `ignored`).
  */
-export type RazorpayEventEffect = (manager: EntityManager, event: RazorpayEvent) => Promise<string>;
+export type RazorpayEventEffect = (manager: EntityManager, events: RazorpayEvent[]) => Promise<string[]>;
 
 function obj(v: unknown): Record<string, unknown> | null {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
@@ -31,7 +34,7 @@ const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** Reads Razorpay's envelope (`{entity:"event", event, payload:{payment:{entity}, order:{entity}}, created_at}`). */
-export function parseRazorpayEvent(id: string, body: unknown): RazorpayEvent | { error: string } {
+export function parseRazorpayEvent(id: string, body: unknown, rawBody: string): RazorpayEvent | { error: string } {
   const env = obj(body);
   if (!env) return { error: 'body must be a JSON object' };
   const event = str(env.event);
@@ -49,5 +52,6 @@ export function parseRazorpayEvent(id: string, body: unknown): RazorpayEvent | {
     currency: str(payment?.currency) ?? str(order?.currency),
     createdAt: num(env.created_at),
     payload: env,
+    rawBody,
   };
 }

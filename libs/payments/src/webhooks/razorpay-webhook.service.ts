@@ -10,6 +10,24 @@ import { RazorpayEventEffects } from './razorpay-event-effects';
 const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
 /** Secrets are re-read at most this often on the happy path; a failed check always re-reads once. */
 const SECRET_CACHE_MS = 30_000;
+/** Most events applied in one transaction (bounds lock time and the size of one INSERT). */
+const MAX_BATCH = 64;
+/** Transactions in flight at once per process; each order's events always use the same lane. */
+const LANES = 4;
+
+interface Pending {
+  event: RazorpayEvent;
+  resolve: (r: WebhookReceipt) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Same Razorpay order (and so same event id) -> same lane: lanes never wait on each other's rows. */
+function laneOf(event: RazorpayEvent): number {
+  const key = event.razorpayOrderId ?? event.id;
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+  return Math.abs(h) % LANES;
+}
 
 export interface WebhookReceipt {
   eventId: string;
@@ -19,17 +37,19 @@ export interface WebhookReceipt {
 }
 
 /**
- * Verify, then store-and-apply in one short transaction. Doing the effect inline (instead of
- * store-then-queue as Medusa does) keeps Razorpay's retry as our retry: if anything fails nothing
- * is stored, we answer 5xx and Razorpay redelivers. The transaction touches one order row and its
- * reservations, so it finishes in milliseconds, well inside Razorpay's 5 s and our 1 s budget.
- * The unique key on the event id makes concurrent redeliveries wait for the first and then do
- * nothing, so each event takes effect exactly once.
+ * Verify, then store-and-apply in one short transaction before answering. Doing the effect inline
+ * (instead of store-then-queue as Medusa does) keeps Razorpay's retry as our retry: if anything
+ * fails nothing is stored, we answer 5xx and Razorpay redelivers; a 200 means the effect is
+ * committed. The transaction touches a few order rows and their reservations, so it finishes in
+ * milliseconds, well inside Razorpay's 5 s and our 1 s budget. The primary key on the event id
+ * makes concurrent redeliveries (on any instance) wait for the first and then do nothing, so each
+ * event takes effect exactly once.
  */
 @Injectable()
 export class RazorpayWebhookService {
   private readonly logger = new Logger(RazorpayWebhookService.name);
   private secrets: { values: string[]; at: number } | null = null;
+  private readonly lanes = Array.from({ length: LANES }, () => ({ pending: [] as Pending[], flushing: false }));
   private readonly received: Counter<'event' | 'result'>;
 
   constructor(
@@ -51,29 +71,90 @@ export class RazorpayWebhookService {
         extensions: { errors: [{ field: 'x-razorpay-event-id', message: 'must be 1 to 128 visible ASCII characters' }] },
       });
     }
-    const parsed = parseRazorpayEvent(eventIdHeader, body);
+    const parsed = parseRazorpayEvent(eventIdHeader, body, rawBody.toString('utf8'));
     if ('error' in parsed) {
       throw new ProblemException(400, 'validation-failed', `body: ${parsed.error}`, { extensions: { errors: [{ field: 'body', message: parsed.error }] } });
     }
-    const effect = this.effects.get();
-    if (!effect) {
+    if (!this.effects.get()) {
       // Nothing can apply it yet; refusing (instead of storing) lets Razorpay redeliver later.
       throw new ProblemException(503, 'service-unavailable', 'Payment events cannot be applied right now');
     }
-    const receipt = await this.ds.transaction(async (manager) => {
-      const inserted: unknown[] = await manager.query(
-        `INSERT INTO razorpay_events (event_id, event, razorpay_order_id, razorpay_payment_id, amount, payload)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING RETURNING 1`,
-        [parsed.id, parsed.event, parsed.razorpayOrderId, parsed.razorpayPaymentId, parsed.amount, parsed.payload],
-      );
-      if (!inserted.length) return { eventId: parsed.id, status: 'duplicate' as const, outcome: null };
-      const outcome = await effect(manager, parsed);
-      await manager.query(`UPDATE razorpay_events SET outcome = $2, processed_at = now() WHERE event_id = $1`, [parsed.id, outcome]);
-      return { eventId: parsed.id, status: 'processed' as const, outcome };
+    const receipt = await new Promise<WebhookReceipt>((resolve, reject) => {
+      const lane = this.lanes[laneOf(parsed)];
+      lane.pending.push({ event: parsed, resolve, reject });
+      this.kick(lane);
     });
     this.received.inc({ event: parsed.event, result: receipt.status });
     if (receipt.status === 'processed') this.logger.log({ eventId: parsed.id, event: parsed.event, outcome: receipt.outcome }, 'razorpay event applied');
     return receipt;
+  }
+
+  /**
+   * Group commit: deliveries that arrive while a lane's transaction is in flight are applied
+   * together in its next one (one commit for many events). Nothing waits on a timer, so a lone
+   * event goes straight through. Lanes split the work by Razorpay order, so all events of one order
+   * are applied in arrival order by one lane and lanes never contend for the same order or event
+   * rows. If a batch fails (a deadlock on stock rows with another lane or instance, one bad
+   * effect), each of its events is retried in a transaction of its own, so one failure cannot take
+   * the others down with it.
+   */
+  private kick(lane: { pending: Pending[]; flushing: boolean }): void {
+    if (lane.flushing) return;
+    lane.flushing = true;
+    setImmediate(async () => {
+      try {
+        while (lane.pending.length) {
+          const batch = lane.pending.splice(0, MAX_BATCH);
+          try {
+            const results = await this.applyBatch(batch.map((p) => p.event));
+            batch.forEach((p, i) => p.resolve(results[i]));
+          } catch {
+            for (const p of batch) await this.applyBatch([p.event]).then(([r]) => p.resolve(r), p.reject);
+          }
+        }
+      } finally {
+        lane.flushing = false;
+      }
+    });
+  }
+
+  /**
+   * Applies the events not seen before and stores them with their outcomes, in one transaction.
+   * The plain INSERT (no ON CONFLICT) is the exactly-once guard: a delivery of the same id racing
+   * on another instance blocks on the primary key and then fails, rolling back its effects too, and
+   * its retry finds the id already stored.
+   */
+  private async applyBatch(events: RazorpayEvent[]): Promise<WebhookReceipt[]> {
+    const effect = this.effects.get()!;
+    return this.ds.transaction(async (manager) => {
+      const first = new Map<string, RazorpayEvent>();
+      for (const e of events) if (!first.has(e.id)) first.set(e.id, e);
+      const seen: { event_id: string }[] = await manager.query(`SELECT event_id FROM razorpay_events WHERE event_id = ANY($1)`, [[...first.keys()]]);
+      for (const r of seen) first.delete(r.event_id);
+      const toApply = [...first.values()];
+      const outcomes = new Map<string, string>();
+      if (toApply.length) {
+        const results = await effect(manager, toApply);
+        toApply.forEach((e, i) => outcomes.set(e.id, results[i]));
+        await manager.query(
+          `INSERT INTO razorpay_events (event_id, event, razorpay_order_id, razorpay_payment_id, amount, raw_body, outcome, processed_at)
+           SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) ORDER BY 1`,
+          [
+            toApply.map((e) => e.id), toApply.map((e) => e.event), toApply.map((e) => e.razorpayOrderId), toApply.map((e) => e.razorpayPaymentId),
+            toApply.map((e) => e.amount), toApply.map((e) => e.rawBody), results,
+          ],
+        );
+      }
+      // Within a batch only the first delivery of an id is "processed"; its repeats are duplicates.
+      const claimed = new Set<string>();
+      return events.map((e) => {
+        if (outcomes.has(e.id) && !claimed.has(e.id)) {
+          claimed.add(e.id);
+          return { eventId: e.id, status: 'processed' as const, outcome: outcomes.get(e.id)! };
+        }
+        return { eventId: e.id, status: 'duplicate' as const, outcome: null };
+      });
+    });
   }
 
   /** Current or previous webhook secret; the secrets themselves never leave this method. */

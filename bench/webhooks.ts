@@ -1,0 +1,157 @@
+/**
+ * npm run bench:webhooks
+ *
+ * 1. Throughput: signed ~4 KiB Razorpay events against POST /v1/webhooks/razorpay (verify, store,
+ *    apply, all in Postgres) versus a bare public route that only parses the same JSON, in the same
+ *    process and run. Prints the ratio (target >= 0.5) and p99.
+ * 2. Replay: one capture event per order, re-sent so that 20% of deliveries are duplicates,
+ *    shuffled and concurrent. Prints the duplicate effects found in the stock ledger (target 0).
+ *
+ * Needs the local Postgres and Redis (as the tests do); creates and drops its own database.
+ * Env: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 16), BENCH_ORDERS (default 200).
+ */
+import '../test/support/test-env';
+import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
+import { Public } from '@hub/core';
+import { InventoryService } from '@hub/inventory';
+import { OrdersService } from '@hub/orders';
+import { razorpaySignature } from '@hub/payments';
+import { createRequire } from 'node:module';
+import { DataSource } from 'typeorm';
+import { startApi } from '../test/support/hub-harness';
+import { createTestDatabase } from '../test/support/test-database';
+import { deliver, fakeRazorpay, newStorefrontOrder, ordersTestModule, razorpayEvent, seedProduct } from '../test/payments/support/orders-harness';
+
+const autocannon = createRequire(__filename)('autocannon');
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 200);
+const EVENT_BYTES = 4096;
+
+@Controller('__bench')
+class BareController {
+  // Public: benchmark baseline, mounted only by this script.
+  @Public()
+  @Post('bare')
+  @HttpCode(200)
+  bare(@Body() body: { event?: string }) {
+    return { eventId: 'bare', status: 'processed', outcome: body?.event ?? null };
+  }
+}
+@Module({ controllers: [BareController] })
+class BareModule {}
+
+/** A Razorpay envelope padded (inside payment notes, as merchants' notes are) to exactly 4 KiB. */
+function fourKiB(event: string, rzpOrderId: string, paymentId: string, amount: number): string {
+  const env: any = razorpayEvent(event, rzpOrderId, paymentId, amount);
+  env.payload.payment.entity.notes = { pad: '' };
+  const base = Buffer.byteLength(JSON.stringify(env));
+  env.payload.payment.entity.notes.pad = 'x'.repeat(Math.max(0, EVENT_BYTES - base));
+  return JSON.stringify(env);
+}
+
+async function run(url: string, requests: { body: string; headers: Record<string, string> }[]): Promise<any> {
+  let i = 0;
+  return autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        setupRequest: (req: any) => {
+          const r = requests[i++ % requests.length];
+          return { ...req, body: r.body, headers: { ...req.headers, ...r.headers } };
+        },
+      },
+    ],
+  });
+}
+
+async function main() {
+  const db = await createTestDatabase('benchwebhooks');
+  const razorpay = fakeRazorpay();
+  const api = await startApi({ extraModules: [ordersTestModule(), BareModule] });
+  const ds = api.app.get(DataSource);
+  const orders = api.app.get(OrdersService);
+  const inventory = api.app.get(InventoryService, { strict: false });
+  const secret = process.env.RAZORPAY_WEBHOOK_SECRET!;
+  try {
+    // ---- 1. throughput ----
+    await seedProduct(ds, inventory, 'BENCH-TP', 1_000_000, '899.00');
+    const targets: { rzp: string; amount: number }[] = [];
+    for (let i = 0; i < ORDERS; i++) {
+      const o = await newStorefrontOrder(orders, [{ sku: 'BENCH-TP', quantity: 1 }]);
+      targets.push({ rzp: o.razorpay!.orderId, amount: o.amountMinor });
+    }
+    // Distinct event ids (as Razorpay sends them): the first capture of each order commits its
+    // stock, later events for a paid order take the "already paid" path. Pool larger than the run.
+    const POOL = 60_000;
+    const kinds = ['payment.authorized', 'payment.captured', 'order.paid'];
+    const pool = Array.from({ length: POOL }, (_, i) => {
+      const t = targets[i % targets.length];
+      const body = fourKiB(kinds[i % 3], t.rzp, `pay_Bench${i}`, t.amount);
+      return { body, headers: { 'content-type': 'application/json', 'x-razorpay-signature': razorpaySignature(body, secret), 'x-razorpay-event-id': `evt_bench_${i}` } };
+    });
+    console.log(`event size: ${Buffer.byteLength(pool[0].body)} bytes; ${CONNECTIONS} connections, ${SECONDS}s per route`);
+
+    // Warm both paths (JIT, connection pools) before measuring.
+    await autocannon({ url: `${api.url}/__bench/bare`, method: 'POST', connections: 4, amount: 200, headers: pool[0].headers, body: pool[0].body });
+    for (let i = 0; i < 50; i++) await deliver(api.url, `evt_warm_${i}`, pool[POOL - 1 - i].body);
+
+    const bare = await run(`${api.url}/__bench/bare`, pool);
+    const hook = await run(`${api.url}/v1/webhooks/razorpay`, pool);
+    const non2xx = hook.non2xx + hook.errors;
+    const ratio = hook.requests.average / bare.requests.average;
+    const [{ n: stored }] = await ds.query(`SELECT count(*)::int AS n FROM razorpay_events`);
+
+    // ---- 2. replay with 20% duplicates ----
+    const REPLAY_ORDERS = ORDERS;
+    await seedProduct(ds, inventory, 'BENCH-RP', 1_000_000, '899.00');
+    const before = (await ds.query(`SELECT on_hand FROM inventory_items WHERE sku = 'BENCH-RP'`))[0].on_hand as number;
+    const uniques: { id: string; body: string }[] = [];
+    for (let i = 0; i < REPLAY_ORDERS; i++) {
+      const o = await newStorefrontOrder(orders, [{ sku: 'BENCH-RP', quantity: 1 }]);
+      uniques.push({ id: `evt_replay_${i}`, body: fourKiB('payment.captured', o.razorpay!.orderId, `pay_Replay${i}`, o.amountMinor) });
+    }
+    const deliveries = [...uniques];
+    const dupes = Math.round(uniques.length / 4); // 20% of all deliveries = 25% of the uniques
+    for (let i = 0; i < dupes; i++) deliveries.push(uniques[Math.floor(Math.random() * uniques.length)]);
+    for (let i = deliveries.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [deliveries[i], deliveries[j]] = [deliveries[j], deliveries[i]];
+    }
+    let next = 0;
+    const codes: number[] = [];
+    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+      while (next < deliveries.length) {
+        const d = deliveries[next++];
+        codes.push((await deliver(api.url, d.id, d.body)).status);
+      }
+    }));
+    const [{ commits, orders_with_extra }] = await ds.query(
+      `SELECT count(*)::int AS commits, (SELECT count(*)::int FROM (SELECT order_id FROM inventory_movements WHERE sku = 'BENCH-RP' AND kind = 'commit' GROUP BY order_id HAVING count(*) > 1) x) AS orders_with_extra
+         FROM inventory_movements WHERE sku = 'BENCH-RP' AND kind = 'commit'`,
+    );
+    const after = (await ds.query(`SELECT on_hand FROM inventory_items WHERE sku = 'BENCH-RP'`))[0].on_hand as number;
+    const duplicateEffects = commits - REPLAY_ORDERS + orders_with_extra + (before - after - REPLAY_ORDERS);
+
+    console.log('');
+    console.log(`bare route        : ${bare.requests.average.toFixed(0)} req/s, p50 ${bare.latency.p50} ms, p99 ${bare.latency.p99} ms`);
+    console.log(`webhook route     : ${hook.requests.average.toFixed(0)} req/s, p50 ${hook.latency.p50} ms, p99 ${hook.latency.p99} ms, max ${hook.latency.max} ms, non-2xx/errors ${non2xx}, events stored ${stored}`);
+    console.log(`ratio webhook/bare: ${ratio.toFixed(2)} (target >= 0.5) ${ratio >= 0.5 ? 'OK' : 'BELOW TARGET'}`);
+    console.log(`replay            : ${deliveries.length} deliveries (${dupes} duplicates = ${((dupes / deliveries.length) * 100).toFixed(0)}%), ${codes.filter((c) => c !== 200).length} non-200`);
+    console.log(`duplicate effects : ${duplicateEffects} (target 0) ${duplicateEffects === 0 ? 'OK' : 'FAILED'}; stock committed ${before - after} for ${REPLAY_ORDERS} orders`);
+    process.exitCode = duplicateEffects === 0 && non2xx === 0 && hook.latency.p99 < 1000 ? 0 : 1;
+  } finally {
+    razorpay.stop();
+    await api.close();
+    await db.drop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
