@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit, OnApplicationShutdown } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { AuditService, cidrContains, MetricsService, normalizeIp, ProblemException, routeAccess, Scope } from '@hub/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
+import { AuditService, cidrContains, MetricsService, normalizeIp, ProblemException, routeAccess, Scope, sendProblem } from '@hub/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import { ApiKeysConfig } from './api-keys.config';
 import { ApiKeysService } from './api-keys.service';
@@ -13,6 +14,11 @@ import { InstanceRegistryService } from './limits/instance-registry.service';
 import { QuotaDecision, QuotaLeaseService } from './limits/quota-lease.service';
 import { PepperRing } from './pepper';
 import { UsageRecorderService } from './usage/usage-recorder.service';
+import { buildRouteAccessMap, RouteAccess } from './route-access-map';
+
+/** Set by the Fastify fast path so the guard does not parse the same header twice. */
+const PARSED = Symbol('hub:api-key-parsed');
+type WithParsed = FastifyRequest & { [PARSED]?: ParsedKey };
 
 /** Anything longer cannot be a key; refused before any parsing work. */
 const MAX_HEADER_LENGTH = 512;
@@ -34,8 +40,11 @@ function repeatedAuthHeader(raw: string[]): boolean {
  * caller cannot tell which it was. Bodies differ only in `requestId`, which CONTRACT requires on
  * every problem (tests compare the bodies with requestId removed).
  */
+const INVALID_KEY = new ProblemException(401, 'invalid-api-key', 'The API key is not valid', { headers: WWW_AUTHENTICATE });
+const MISSING_KEY = new ProblemException(401, 'missing-api-key', 'Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`', { headers: WWW_AUTHENTICATE });
+/** Shared instances: the body carries the request's own requestId, and reusing them skips a stack capture per refusal. */
 function invalidKey(): ProblemException {
-  return new ProblemException(401, 'invalid-api-key', 'The API key is not valid', { headers: WWW_AUTHENTICATE });
+  return INVALID_KEY;
 }
 
 /**
@@ -52,6 +61,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   private readonly failures: AuthFailureLimiter;
   private readonly rejections: Counter<'reason'>;
   private sweeper: NodeJS.Timeout | null = null;
+  private readonly accessByHandler = new WeakMap<object, RouteAccess>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -63,6 +73,9 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     keys: ApiKeysService,
     cfg: ApiKeysConfig,
     metrics: MetricsService,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
   ) {
     this.peppers = keys.peppers;
     this.failures = new AuthFailureLimiter(cfg.AUTH_FAILURES_PER_MINUTE);
@@ -77,6 +90,34 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       this.failures.sweep(now);
     }, 10_000);
     this.sweeper.unref();
+    this.installFastPath();
+  }
+
+  /**
+   * Refuses requests to key-protected routes that carry no key or a malformed one (bad checksum
+   * included) in a Fastify onRequest hook, before Nest's pipeline: a storm of made-up keys then
+   * costs less than a real request and never reaches Postgres or Redis. Same bodies as the guard.
+   */
+  private installFastPath(): void {
+    const fastify = this.adapterHost?.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
+    if (!fastify || typeof fastify.addHook !== 'function') return;
+    const routes = buildRouteAccessMap(this.discovery, this.scanner, this.reflector);
+    fastify.addHook('onRequest', (req, reply, done) => {
+      const access = routes.get(req.method + ' ' + req.routeOptions.url);
+      if (!access || access.public || !access.scopes) return done();
+      try {
+        const parsed = parseKey(this.presentedKey(req));
+        if (!parsed) {
+          this.rejections.inc({ reason: 'malformed' });
+          throw INVALID_KEY;
+        }
+        (req as WithParsed)[PARSED] = parsed;
+      } catch (err) {
+        sendProblem(reply, String(req.id), err, req);
+        return;
+      }
+      done();
+    });
   }
 
   onApplicationShutdown(): void {
@@ -84,7 +125,12 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   }
 
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
-    const access = routeAccess(this.reflector, ctx);
+    const handler = ctx.getHandler();
+    let access = this.accessByHandler.get(handler);
+    if (!access) {
+      access = routeAccess(this.reflector, ctx);
+      this.accessByHandler.set(handler, access);
+    }
     if (access.public) return true;
     if (!access.scopes) {
       // A route that declares neither a scope nor @Public is a bug; no key may reach it.
@@ -93,8 +139,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const http = ctx.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const presented = this.presentedKey(req);
-    const parsed = parseKey(presented);
+    const parsed = (req as WithParsed)[PARSED] ?? parseKey(this.presentedKey(req));
     if (!parsed) {
       this.rejections.inc({ reason: 'malformed' });
       throw invalidKey();
@@ -145,7 +190,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const key = fromAuth ?? fromHeader;
     if (key === undefined) {
       this.rejections.inc({ reason: 'missing' });
-      throw new ProblemException(401, 'missing-api-key', 'Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`', { headers: WWW_AUTHENTICATE });
+      throw MISSING_KEY;
     }
     if (key.length !== KEY_LENGTH) {
       this.rejections.inc({ reason: 'malformed' });
@@ -175,7 +220,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       this.fail('unknown-key-id', parsed.keyId, ip, req, now, true);
       throw invalidKey();
     }
-    if (entry.environment !== parsed.environment || !this.peppers.matches(parsed.secret, entry.pepperVersion, entry.hash)) {
+    if (entry.environment !== parsed.environment || !this.secretMatches(entry, parsed.secret)) {
       this.fail('wrong-secret', parsed.keyId, ip, req, now, true);
       throw invalidKey();
     }
@@ -200,6 +245,19 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       });
     }
     return this.limit(entry, req, reply, now);
+  }
+
+  /**
+   * Constant-time either way. The first match runs the HMAC; the verified secret is then kept with
+   * the cached record (memory only, dropped with it) so later requests compare 32 bytes instead
+   * of hashing: the process sees the secret in every request's header anyway.
+   */
+  private secretMatches(entry: CachedKey, secret: string): boolean {
+    const presented = Buffer.from(secret, 'latin1');
+    if (entry.verified && entry.verified.length === presented.length && timingSafeEqual(entry.verified, presented)) return true;
+    if (!this.peppers.matches(secret, entry.pepperVersion, entry.hash)) return false;
+    entry.verified = presented;
+    return true;
   }
 
   private limit(entry: CachedKey, req: FastifyRequest, reply: FastifyReply, now: number): boolean | Promise<boolean> {

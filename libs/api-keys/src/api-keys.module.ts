@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { provideConfig } from '@hub/core';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysConfig } from './api-keys.config';
@@ -26,7 +27,7 @@ export class ApiKeysCoreModule {}
  * The api app binds `ApiKeyGuard` as APP_GUARD.
  */
 @Module({
-  imports: [ApiKeysCoreModule],
+  imports: [ApiKeysCoreModule, DiscoveryModule],
   controllers: [ApiKeysController, AuditEventsController],
   providers: [InstanceRegistryService, QuotaLeaseService, UsageRecorderService, ApiKeyGuard],
   exports: [ApiKeysCoreModule, ApiKeyGuard, QuotaLeaseService, UsageRecorderService, InstanceRegistryService],

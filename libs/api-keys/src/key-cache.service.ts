@@ -25,6 +25,8 @@ export interface CachedKey {
   /** Shared by every request of this key (never mutated), so authenticated requests allocate nothing for it. */
   auth: AuthContext;
   loadedAt: number;
+  /** The secret once it has matched the hash (see ApiKeyGuard.secretMatches). */
+  verified?: Buffer;
 }
 
 const KEY_COLUMNS = `key_id, environment, name, scopes, channels, tier, limits, allowed_cidrs, secret_hash, pepper_version, expires_at, revoked_at`;
@@ -107,9 +109,12 @@ export class KeyCacheService implements OnModuleInit, OnModuleDestroy {
   peek(keyId: string, now: number): CachedKey | null | undefined {
     const hit = this.entries.get(keyId);
     if (hit) {
-      if (now - hit.loadedAt < this.cfg.API_KEY_CACHE_TTL_MS) return hit;
-      this.entries.delete(keyId);
-      return undefined;
+      // Past its TTL the record is refreshed in the background and served meanwhile: changes are
+      // announced over pub/sub, the TTL only bounds how long a missed announcement can last.
+      if (now - hit.loadedAt >= this.cfg.API_KEY_CACHE_TTL_MS && !this.inflight.has(keyId)) {
+        void this.load(keyId).catch((err) => this.logger.warn({ err, keyId }, 'background key refresh failed'));
+      }
+      return hit;
     }
     const neg = this.negative.get(keyId);
     if (neg !== undefined) {

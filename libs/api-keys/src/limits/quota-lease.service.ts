@@ -50,6 +50,8 @@ interface Lease {
 export type QuotaDecision = { ok: true; remaining: number; resetSeconds: number } | { ok: false; retryAfter: number; resetSeconds: number };
 
 const MAX_LEASE = 1000;
+/** First lease of a key: a thousandth of its quota (10..MAX_LEASE); the script shrinks it near the end anyway. */
+const initialLease = (limit: number) => Math.max(10, Math.min(MAX_LEASE, Math.floor(limit / 1000)));
 const IDLE_RETURN_MS = 2000;
 
 /**
@@ -101,7 +103,7 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
       const p = quotaPeriod(quota.period, now);
       // A new period (or a changed limit): units left from the old lease are not valid any more.
       if (lease && lease.tokens > 0 && lease.endsAt > now) void this.giveBack(keyId, lease, lease.tokens);
-      lease = { periodId: p.id, endsAt: p.endsAt, tokens: 0, usedGlobal: 0, limit: quota.limit, want: 10, leasedAt: 0, lastUse: now, exhaustedUntil: 0, pending: null };
+      lease = { periodId: p.id, endsAt: p.endsAt, tokens: 0, usedGlobal: 0, limit: quota.limit, want: initialLease(quota.limit), leasedAt: 0, lastUse: now, exhaustedUntil: 0, pending: null };
       this.leases.set(keyId, lease);
     }
     return lease;
