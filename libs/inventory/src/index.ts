@@ -4,7 +4,7 @@ export * from './inventory.service';
 export * from './inventory.errors';
 export * from './inventory.config';
 export * from './allocation';
-export { INVENTORY_SYNC_QUEUE } from './constants';
+export { INVENTORY_MAINTENANCE_QUEUE, SYNC_QUEUES, syncQueueName } from './constants';
 export { InventorySyncControl } from './sync/inventory-sync-control.service';
 export { OutboxRelay } from './sync/outbox-relay.service';
 export { Reconciler, type ReconcileReport } from './sync/reconciler.service';

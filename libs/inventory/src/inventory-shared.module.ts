@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ChannelSyncControl, provideConfig } from '@hub/core';
-import { INVENTORY_SYNC_QUEUE } from './constants';
+import { INVENTORY_MAINTENANCE_QUEUE, SYNC_QUEUES } from './constants';
 import { INVENTORY_ENTITIES } from './entities';
 import { InventoryConfig } from './inventory.config';
 import { InventoryService } from './inventory.service';
@@ -18,7 +18,7 @@ import { SyncEnqueuer } from './sync/sync-enqueuer.service';
  */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature(INVENTORY_ENTITIES), BullModule.registerQueue({ name: INVENTORY_SYNC_QUEUE })],
+  imports: [TypeOrmModule.forFeature(INVENTORY_ENTITIES), BullModule.registerQueue(...[...SYNC_QUEUES, INVENTORY_MAINTENANCE_QUEUE].map((name) => ({ name })))],
   providers: [
     provideConfig(InventoryConfig),
     InventoryService,

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { InventorySharedModule } from './inventory-shared.module';
-import { InventorySyncProcessor } from './sync/inventory-sync.processor';
+import { CHANNEL_SYNC_PROCESSORS, InventoryMaintenanceProcessor } from './sync/inventory-sync.processor';
 import { Reconciler } from './sync/reconciler.service';
 import { SyncDelivery } from './sync/sync-delivery.service';
 import { InventorySyncSchedules } from './sync/sync-schedules.service';
@@ -11,7 +11,7 @@ import { InventorySyncSchedules } from './sync/sync-schedules.service';
  */
 @Module({
   imports: [InventorySharedModule],
-  providers: [SyncDelivery, Reconciler, InventorySyncProcessor, InventorySyncSchedules],
+  providers: [SyncDelivery, Reconciler, ...CHANNEL_SYNC_PROCESSORS, InventoryMaintenanceProcessor, InventorySyncSchedules],
   exports: [InventorySharedModule, Reconciler, SyncDelivery],
 })
 export class InventoryWorkerModule {}

@@ -6,7 +6,16 @@ export class InventoryConfig {
   @IsInt()
   @Min(1)
   @Max(512)
-  INVENTORY_SYNC_CONCURRENCY = 32;
+  INVENTORY_SYNC_CONCURRENCY = 16;
+
+  /**
+   * Amazon allows 5 listing calls/s. More jobs in flight would only wait for the rate limiter
+   * holding quantities they read seconds earlier, and then push again; two keep each push fresh.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  INVENTORY_AMAZON_SYNC_CONCURRENCY = 2;
 
   /** Attempts per push before the row is marked failed (the sweeper retries failed rows later). */
   @IsInt()

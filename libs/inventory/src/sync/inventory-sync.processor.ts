@@ -1,7 +1,8 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { Channel } from '@hub/core';
 import { Job, UnrecoverableError } from 'bullmq';
-import { INVENTORY_SYNC_QUEUE, RECONCILE_JOB, SYNC_JOB } from '../constants';
+import { INVENTORY_MAINTENANCE_QUEUE, RECONCILE_JOB, SYNC_JOB, syncQueueName } from '../constants';
 import { InventoryConfig } from '../inventory.config';
 import { Reconciler } from './reconciler.service';
 import { SYNC_BACKOFF, syncBackoffDelay } from './sync-backoff';
@@ -10,20 +11,23 @@ import type { SyncJobData } from './sync-enqueuer.service';
 
 const backoffCfg = { base: 250, max: 30_000 };
 
-@Processor(INVENTORY_SYNC_QUEUE, {
-  concurrency: 32,
+const workerOptions = {
+  concurrency: 16,
   settings: {
     // Reads the thrown error so a partner's Retry-After wins over our own schedule.
     backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
       type === SYNC_BACKOFF ? syncBackoffDelay(attemptsMade, err, backoffCfg.base, backoffCfg.max) : 1000,
   },
-})
-export class InventorySyncProcessor extends WorkerHost implements OnApplicationBootstrap {
+};
+
+/** Pushes for one channel. Subclassed once per channel so each has its own queue and workers. */
+@Injectable()
+abstract class ChannelSyncProcessor extends WorkerHost implements OnApplicationBootstrap {
+  protected abstract readonly channel: Channel;
   private readonly logger = new Logger('InventorySyncProcessor');
 
   constructor(
     private readonly delivery: SyncDelivery,
-    private readonly reconciler: Reconciler,
     private readonly cfg: InventoryConfig,
   ) {
     super();
@@ -32,31 +36,54 @@ export class InventorySyncProcessor extends WorkerHost implements OnApplicationB
   onApplicationBootstrap(): void {
     backoffCfg.base = this.cfg.INVENTORY_BACKOFF_BASE_MS;
     backoffCfg.max = this.cfg.INVENTORY_BACKOFF_MAX_MS;
-    this.worker.concurrency = this.cfg.INVENTORY_SYNC_CONCURRENCY;
+    this.worker.concurrency = this.channel === 'amazon' ? this.cfg.INVENTORY_AMAZON_SYNC_CONCURRENCY : this.cfg.INVENTORY_SYNC_CONCURRENCY;
   }
 
-  async process(job: Job): Promise<unknown> {
-    switch (job.name) {
-      case SYNC_JOB:
-        return this.sync(job as Job<SyncJobData>);
-      case RECONCILE_JOB:
-        return this.reconciler.reconcileAll();
-      default:
-        this.logger.warn({ job: job.name }, 'unknown inventory job');
-        return null;
+  async process(job: Job<SyncJobData>): Promise<unknown> {
+    if (job.name !== SYNC_JOB) {
+      this.logger.warn({ job: job.name }, 'unknown inventory sync job');
+      return null;
     }
-  }
-
-  private async sync(job: Job<SyncJobData>): Promise<unknown> {
-    const { channel, sku } = job.data;
+    const { sku } = job.data;
     try {
-      return { outcome: await this.delivery.syncOne(channel, sku) };
+      return { outcome: await this.delivery.syncOne(this.channel, sku) };
     } catch (err) {
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const verdict = await this.delivery.handleFailure(channel, sku, err, last);
+      const verdict = await this.delivery.handleFailure(this.channel, sku, err, last);
       if (verdict === 'held') return { outcome: 'paused' };
       if (verdict === 'permanent') throw new UnrecoverableError((err as Error).message);
       throw err;
     }
+  }
+}
+
+@Processor(syncQueueName('amazon'), workerOptions)
+export class AmazonSyncProcessor extends ChannelSyncProcessor {
+  protected readonly channel = 'amazon' as const;
+}
+
+@Processor(syncQueueName('nykaa'), workerOptions)
+export class NykaaSyncProcessor extends ChannelSyncProcessor {
+  protected readonly channel = 'nykaa' as const;
+}
+
+@Processor(syncQueueName('storefront'), workerOptions)
+export class StorefrontSyncProcessor extends ChannelSyncProcessor {
+  protected readonly channel = 'storefront' as const;
+}
+
+export const CHANNEL_SYNC_PROCESSORS = [AmazonSyncProcessor, NykaaSyncProcessor, StorefrontSyncProcessor];
+
+/** Reconciliation runs on its own queue: a long read-back never delays a push. */
+@Processor(INVENTORY_MAINTENANCE_QUEUE)
+@Injectable()
+export class InventoryMaintenanceProcessor extends WorkerHost {
+  constructor(private readonly reconciler: Reconciler) {
+    super();
+  }
+
+  async process(job: Job): Promise<unknown> {
+    if (job.name === RECONCILE_JOB) return this.reconciler.reconcileAll();
+    return null;
   }
 }

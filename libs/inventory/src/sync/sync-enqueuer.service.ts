@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Channel } from '@hub/core';
 import type { Queue } from 'bullmq';
-import { INVENTORY_SYNC_QUEUE, SYNC_JOB, syncDedupId } from '../constants';
+import { INVENTORY_MAINTENANCE_QUEUE, SYNC_JOB, syncDedupId, syncQueueName } from '../constants';
 import { InventoryConfig } from '../inventory.config';
 import { SYNC_BACKOFF } from './sync-backoff';
 
@@ -23,14 +23,39 @@ export interface SyncJobData {
  */
 @Injectable()
 export class SyncEnqueuer {
+  private readonly queues: Map<Channel, Queue>;
+
   constructor(
-    @InjectQueue(INVENTORY_SYNC_QUEUE) readonly queue: Queue,
+    @InjectQueue(syncQueueName('amazon')) amazon: Queue,
+    @InjectQueue(syncQueueName('nykaa')) nykaa: Queue,
+    @InjectQueue(syncQueueName('storefront')) storefront: Queue,
+    @InjectQueue(INVENTORY_MAINTENANCE_QUEUE) readonly maintenance: Queue,
     private readonly cfg: InventoryConfig,
-  ) {}
+  ) {
+    this.queues = new Map([
+      ['amazon', amazon],
+      ['nykaa', nykaa],
+      ['storefront', storefront],
+    ]);
+  }
+
+  queue(channel: Channel): Queue {
+    return this.queues.get(channel)!;
+  }
 
   async enqueue(targets: SyncTarget[]): Promise<void> {
     if (!targets.length) return;
-    const jobs = targets.map((t) => ({
+    const byChannel = new Map<Channel, SyncTarget[]>();
+    for (const t of targets) byChannel.set(t.channel, [...(byChannel.get(t.channel) ?? []), t]);
+    await withTimeout(
+      Promise.all([...byChannel].map(([channel, list]) => this.queue(channel).addBulk(this.jobs(list)))),
+      this.cfg.INVENTORY_REDIS_TIMEOUT_MS,
+      'Redis did not accept the sync jobs in time',
+    );
+  }
+
+  private jobs(targets: SyncTarget[]) {
+    return targets.map((t) => ({
       name: SYNC_JOB,
       data: { channel: t.channel, sku: t.sku } satisfies SyncJobData,
       opts: {
@@ -41,7 +66,6 @@ export class SyncEnqueuer {
         removeOnFail: { count: 1000 },
       },
     }));
-    await withTimeout(this.queue.addBulk(jobs), this.cfg.INVENTORY_REDIS_TIMEOUT_MS, 'Redis did not accept the sync jobs in time');
   }
 }
 

@@ -12,7 +12,7 @@ export class InventorySyncSchedules implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.enqueuer.queue.upsertJobScheduler(
+    await this.enqueuer.maintenance.upsertJobScheduler(
       `inventory-${RECONCILE_JOB}`,
       { every: this.cfg.INVENTORY_RECONCILE_EVERY_MS },
       { name: RECONCILE_JOB, opts: { removeOnComplete: true, removeOnFail: 100 } },
