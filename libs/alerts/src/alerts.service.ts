@@ -30,10 +30,13 @@ export interface Alert {
   resolvedAt: string | null;
 }
 
-/** A condition source: returns every alert of `kinds` that should be open right now. */
+/**
+ * A condition source: returns every alert of `kinds` that should be open right now, or null
+ * when it cannot tell in this process (then nothing of those kinds is resolved).
+ */
 export interface AlertEvaluator {
   kinds: AlertKind[];
-  evaluate(): Promise<AlertInput[]>;
+  evaluate(): Promise<AlertInput[] | null>;
 }
 
 const SEVERITY_RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
@@ -114,7 +117,8 @@ export class AlertsService {
   async evaluateAll(): Promise<void> {
     for (const e of this.evaluators) {
       try {
-        await this.reconcile(e.kinds, await e.evaluate());
+        const active = await e.evaluate();
+        if (active) await this.reconcile(e.kinds, active);
       } catch (err) {
         this.logger.error({ err, kinds: e.kinds }, 'alert evaluation failed');
       }

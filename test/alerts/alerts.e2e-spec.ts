@@ -1,0 +1,134 @@
+import '../support/test-env';
+import { AlertsService, verifyWebhook } from '@hub/alerts';
+import { ApiKeysService } from '@hub/api-keys';
+import { ChannelSyncControl } from '@hub/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { DataSource } from 'typeorm';
+import { bearer, createTestKey } from '../support/api-keys';
+import { RunningApi, startApi, startWorker } from '../support/hub-harness';
+import { waitUntil } from '../support/processes';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+
+interface Delivery {
+  headers: IncomingHttpHeaders;
+  body: string;
+  answered: number;
+}
+
+describe('alerts: one open alert per kind and subject, signed webhooks with retries, self-resolution', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let receiver: Server;
+  let admin: string;
+  let reader: string;
+  const deliveries: Delivery[] = [];
+  let failNext = 1;
+
+  before(async () => {
+    db = await createTestDatabase('alerts');
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        // The first delivery fails, to prove BullMQ retries it.
+        const status = failNext-- > 0 ? 500 : 204;
+        deliveries.push({ headers: req.headers, body, answered: status });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    process.env.ALERT_WEBHOOK_URL = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks/alerts`;
+    process.env.ALERT_WEBHOOK_SECRET = SECRET;
+    process.env.ALERTS_EVALUATE_EVERY_MS = '300';
+    // Verification targets nothing here: keep the vault's own checks out of the way.
+    process.env.AMAZON_NOTIFICATIONS_POLL_MS = '3600000';
+    process.env.VAULT_RECHECK_EVERY_MS = '3600000';
+    api = await startApi();
+    worker = await startWorker();
+    admin = await createTestKey(api.app, { scopes: 'all' });
+    reader = await createTestKey(api.app, { scopes: ['alerts:read'] });
+  });
+  after(async () => {
+    await worker?.close();
+    await api?.close();
+    await new Promise((r) => receiver?.close(r));
+    await db?.drop();
+  });
+
+  const list = async (q = 'status=open', key = admin) => {
+    const res = await fetch(`${api.url}/v1/alerts?${q}`, { headers: bearer(key) });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it('keeps one open alert when many instances raise the same condition at once, and delivers it once, signed, after a retry', async () => {
+    const alerts = api.app.get(AlertsService, { strict: false });
+    const raised = await Promise.all(
+      Array.from({ length: 20 }, () => alerts.raise({ kind: 'credential-failing', subject: 'amazon', severity: 'critical', message: 'LWA said invalid_client', details: { partner: 'amazon' } })),
+    );
+    assert.equal(new Set(raised.map((r) => r.alert.id)).size, 1);
+    assert.equal(raised.filter((r) => r.notified).length, 1);
+    const ds = api.app.get(DataSource);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM alerts WHERE kind = 'credential-failing' AND subject = 'amazon'`);
+    assert.equal(n, 1);
+
+    const ok = await waitUntil(() => deliveries.find((d) => d.answered === 204), 15_000, 100);
+    assert.equal(deliveries[0].answered, 500, 'first attempt failed');
+    assert.equal(deliveries[0].headers['webhook-id'], ok.headers['webhook-id'], 'a retry keeps its webhook-id');
+    assert.equal(deliveries.filter((d) => d.answered === 204).length, 1);
+    assert.equal(verifyWebhook(SECRET, ok.headers as Record<string, string>, ok.body), true, 'valid Standard Webhooks signature');
+    assert.match(String(ok.headers['webhook-signature']), /^v1,[A-Za-z0-9+/]+=*$/);
+    assert.equal(verifyWebhook(`whsec_${randomBytes(24).toString('base64')}`, ok.headers as Record<string, string>, ok.body), false);
+    const payload = JSON.parse(ok.body);
+    assert.equal(payload.type, 'alert.opened');
+    assert.equal(payload.data.kind, 'credential-failing');
+    assert.equal(payload.data.subject, 'amazon');
+    assert.equal(payload.data.severity, 'critical');
+  });
+
+  it('resolves an alert by itself once the repeatable evaluation finds the condition gone', async () => {
+    // The amazon credential is in fact fine, so the vault's evaluator clears the alert raised above.
+    await waitUntil(async () => !(await list('status=open')).body.data.some((a: any) => a.kind === 'credential-failing' && a.subject === 'amazon'), 10_000, 100);
+    const resolved = (await list('status=resolved&kind=credential-failing')).body.data[0];
+    assert.equal(resolved.status, 'resolved');
+    assert.ok(resolved.resolvedAt);
+  });
+
+  it('opens channel-sync-paused from the evaluation, acknowledges it (it stays open), resolves it on resume; bad input is a 4xx naming the field', async () => {
+    const ctl = worker.get(ChannelSyncControl, { strict: false });
+    await ctl.pause('nykaa', 'test: credential rejected');
+    const a = await waitUntil(async () => (await list('status=open', reader)).body.data.find((x: any) => x.kind === 'channel-sync-paused' && x.subject === 'nykaa'), 10_000, 100);
+    assert.equal(a.status, 'open');
+    assert.equal((await fetch(`${api.url}/v1/alerts/${a.id}/ack`, { method: 'POST', headers: bearer(reader) })).status, 403);
+    const acked = await fetch(`${api.url}/v1/alerts/${a.id}/ack`, { method: 'POST', headers: bearer(admin) });
+    assert.equal(acked.status, 200);
+    const body: any = await acked.json();
+    assert.ok(body.acknowledgedAt);
+    assert.equal(body.status, 'open');
+    const bad = await fetch(`${api.url}/v1/alerts/abc/ack`, { method: 'POST', headers: bearer(admin) });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as any).errors[0].field, 'id');
+    assert.equal((await fetch(`${api.url}/v1/alerts/999999/ack`, { method: 'POST', headers: bearer(admin) })).status, 404);
+    const badStatus = await list('status=bogus');
+    assert.equal(badStatus.status, 400);
+    assert.equal(badStatus.body.errors[0].field, 'status');
+    assert.equal((await fetch(`${api.url}/v1/alerts`)).status, 401);
+
+    await ctl.resume('nykaa');
+    await waitUntil(async () => !(await list('status=open')).body.data.some((x: any) => x.kind === 'channel-sync-paused' && x.subject === 'nykaa'), 10_000, 100);
+  });
+
+  it('opens key-expiring for a key near its expiry and resolves it once the key is no longer expiring', async () => {
+    const soon = await createTestKey(api.app, { scopes: ['alerts:read'], name: 'expiring soon', expiresAt: new Date(Date.now() + 2 * 86_400_000) });
+    const keyId = soon.split('_')[2];
+    await waitUntil(async () => (await list('status=open')).body.data.some((a: any) => a.kind === 'key-expiring' && a.subject === keyId), 10_000, 100);
+    await api.app.get(ApiKeysService, { strict: false }).revoke(keyId, 'test');
+    await waitUntil(async () => !(await list('status=open')).body.data.some((a: any) => a.kind === 'key-expiring' && a.subject === keyId), 10_000, 100);
+  });
+});
