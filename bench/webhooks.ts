@@ -8,7 +8,10 @@
  *    shuffled and concurrent. Prints the duplicate effects found in the stock ledger (target 0).
  *
  * Needs the local Postgres and Redis (as the tests do); creates and drops its own database.
- * Env: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 16), BENCH_ORDERS (default 200).
+ * The two routes are measured in alternating rounds and the median of the per-round ratios is
+ * reported, so a burst of unrelated load on a shared machine skews one round, not the verdict.
+ * Env: BENCH_SECONDS per route per round (default 4), BENCH_ROUNDS (default 3),
+ * BENCH_CONNECTIONS (default 16), BENCH_ORDERS (default 200).
  */
 import '../test/support/test-env';
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
@@ -24,7 +27,8 @@ import { deliver, fakeRazorpay, newStorefrontOrder, ordersTestModule, razorpayEv
 
 const autocannon = createRequire(__filename)('autocannon');
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200);
 const EVENT_BYTES = 4096;
@@ -51,8 +55,8 @@ function fourKiB(event: string, rzpOrderId: string, paymentId: string, amount: n
   return JSON.stringify(env);
 }
 
+let cursor = 0;
 async function run(url: string, requests: { body: string; headers: Record<string, string> }[]): Promise<any> {
-  let i = 0;
   return autocannon({
     url,
     method: 'POST',
@@ -61,7 +65,7 @@ async function run(url: string, requests: { body: string; headers: Record<string
     requests: [
       {
         setupRequest: (req: any) => {
-          const r = requests[i++ % requests.length];
+          const r = requests[cursor++ % requests.length];
           return { ...req, body: r.body, headers: { ...req.headers, ...r.headers } };
         },
       },
@@ -79,15 +83,17 @@ async function main() {
   const secret = process.env.RAZORPAY_WEBHOOK_SECRET!;
   try {
     // ---- 1. throughput ----
-    await seedProduct(ds, inventory, 'BENCH-TP', 1_000_000, '899.00');
+    // One SKU per order, as in a real catalog: the first capture of each order commits its stock
+    // without every lane queueing on one hot stock row.
     const targets: { rzp: string; amount: number }[] = [];
     for (let i = 0; i < ORDERS; i++) {
-      const o = await newStorefrontOrder(orders, [{ sku: 'BENCH-TP', quantity: 1 }]);
+      await seedProduct(ds, inventory, `BENCH-TP-${i}`, 1000, '899.00');
+      const o = await newStorefrontOrder(orders, [{ sku: `BENCH-TP-${i}`, quantity: 1 }]);
       targets.push({ rzp: o.razorpay!.orderId, amount: o.amountMinor });
     }
     // Distinct event ids (as Razorpay sends them): the first capture of each order commits its
     // stock, later events for a paid order take the "already paid" path. Pool larger than the run.
-    const POOL = 60_000;
+    const POOL = 20_000 * ROUNDS;
     const kinds = ['payment.authorized', 'payment.captured', 'order.paid'];
     const pool = Array.from({ length: POOL }, (_, i) => {
       const t = targets[i % targets.length];
@@ -100,10 +106,17 @@ async function main() {
     await autocannon({ url: `${api.url}/__bench/bare`, method: 'POST', connections: 4, amount: 200, headers: pool[0].headers, body: pool[0].body });
     for (let i = 0; i < 50; i++) await deliver(api.url, `evt_warm_${i}`, pool[POOL - 1 - i].body);
 
-    const bare = await run(`${api.url}/__bench/bare`, pool);
-    const hook = await run(`${api.url}/v1/webhooks/razorpay`, pool);
-    const non2xx = hook.non2xx + hook.errors;
-    const ratio = hook.requests.average / bare.requests.average;
+    const rounds: { bare: any; hook: any; ratio: number }[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const bare = await run(`${api.url}/__bench/bare`, pool);
+      const hook = await run(`${api.url}/v1/webhooks/razorpay`, pool);
+      rounds.push({ bare, hook, ratio: hook.requests.average / bare.requests.average });
+      console.log(`round ${r + 1}: bare ${bare.requests.average.toFixed(0)} req/s, webhook ${hook.requests.average.toFixed(0)} req/s (p99 ${hook.latency.p99} ms), ratio ${(hook.requests.average / bare.requests.average).toFixed(2)}`);
+    }
+    const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)];
+    const { bare, hook, ratio } = median;
+    const non2xx = rounds.reduce((n, r) => n + r.hook.non2xx + r.hook.errors, 0);
+    const p99 = Math.max(...rounds.map((r) => r.hook.latency.p99));
     const [{ n: stored }] = await ds.query(`SELECT count(*)::int AS n FROM razorpay_events`);
 
     // ---- 2. replay with 20% duplicates ----
@@ -138,12 +151,12 @@ async function main() {
     const duplicateEffects = commits - REPLAY_ORDERS + orders_with_extra + (before - after - REPLAY_ORDERS);
 
     console.log('');
-    console.log(`bare route        : ${bare.requests.average.toFixed(0)} req/s, p50 ${bare.latency.p50} ms, p99 ${bare.latency.p99} ms`);
-    console.log(`webhook route     : ${hook.requests.average.toFixed(0)} req/s, p50 ${hook.latency.p50} ms, p99 ${hook.latency.p99} ms, max ${hook.latency.max} ms, non-2xx/errors ${non2xx}, events stored ${stored}`);
-    console.log(`ratio webhook/bare: ${ratio.toFixed(2)} (target >= 0.5) ${ratio >= 0.5 ? 'OK' : 'BELOW TARGET'}`);
+    console.log(`median round      : bare ${bare.requests.average.toFixed(0)} req/s (p99 ${bare.latency.p99} ms); webhook ${hook.requests.average.toFixed(0)} req/s (p50 ${hook.latency.p50} ms, p99 ${hook.latency.p99} ms)`);
+    console.log(`webhook p99       : ${p99} ms worst round (budget 1000 ms); non-2xx/errors ${non2xx}; events stored ${stored}`);
+    console.log(`ratio webhook/bare: ${ratio.toFixed(2)} median of ${ROUNDS} rounds (target >= 0.5) ${ratio >= 0.5 ? 'OK' : 'BELOW TARGET'}`);
     console.log(`replay            : ${deliveries.length} deliveries (${dupes} duplicates = ${((dupes / deliveries.length) * 100).toFixed(0)}%), ${codes.filter((c) => c !== 200).length} non-200`);
     console.log(`duplicate effects : ${duplicateEffects} (target 0) ${duplicateEffects === 0 ? 'OK' : 'FAILED'}; stock committed ${before - after} for ${REPLAY_ORDERS} orders`);
-    process.exitCode = duplicateEffects === 0 && non2xx === 0 && hook.latency.p99 < 1000 ? 0 : 1;
+    process.exitCode = duplicateEffects === 0 && non2xx === 0 && p99 < 1000 ? 0 : 1;
   } finally {
     razorpay.stop();
     await api.close();

@@ -13,7 +13,7 @@ const SECRET_CACHE_MS = 30_000;
 /** Most events applied in one transaction (bounds lock time and the size of one INSERT). */
 const MAX_BATCH = 64;
 /** Transactions in flight at once per process; each order's events always use the same lane. */
-const LANES = 4;
+const LANES = 2;
 
 interface Pending {
   event: RazorpayEvent;
