@@ -37,11 +37,13 @@ describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
   before(async () => {
     db = await createTestDatabase('keyslife');
     process.env.API_KEY_USAGE_FLUSH_MS = '200';
+    process.env.API_KEY_LAST_USED_FLUSH_MS = '200';
     api = await startApi({ extraModules: [ProbeModule] });
     admin = await createTestKey(api.app, { scopes: 'all', name: 'admin' });
   });
   after(async () => {
     delete process.env.API_KEY_USAGE_FLUSH_MS;
+    delete process.env.API_KEY_LAST_USED_FLUSH_MS;
     await api?.close();
     await db?.drop();
   });

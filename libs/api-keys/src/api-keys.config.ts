@@ -31,4 +31,14 @@ export class ApiKeysConfig {
   @Min(50)
   @Max(1000)
   API_KEY_USAGE_FLUSH_MS = 1000;
+
+  /**
+   * How often each key's totals and lastUsedAt are written to its record (the hourly rollup behind
+   * /usage is written every API_KEY_USAGE_FLUSH_MS); rarer writes keep Postgres out of the way of
+   * busy instances.
+   */
+  @IsInt()
+  @Min(50)
+  @Max(300_000)
+  API_KEY_LAST_USED_FLUSH_MS = 10_000;
 }

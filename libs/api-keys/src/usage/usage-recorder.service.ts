@@ -38,6 +38,9 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   private readonly logger = new Logger('ApiKeyUsage');
   private usage = new Map<string, UsageCell>();
   private failures = new Map<string, FailureCell>();
+  /** Per-key totals waiting for the (less frequent) write to api_keys. */
+  private totals = new Map<string, { r: number; e4: number; e5: number; last: number }>();
+  private lastTotalsWrite = Date.now();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
 
@@ -54,16 +57,18 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.lastTotalsWrite = 0;
     await this.flush();
   }
 
   record(keyId: string, status: number, latencyMs: number, now: number): void {
     const hour = now - (now % 3_600_000);
-    const id = keyId + '|' + hour;
-    let c = this.usage.get(id);
-    if (!c) {
+    // Keyed by keyId alone on the hot path; a cell from the previous hour moves aside when the hour turns.
+    let c = this.usage.get(keyId);
+    if (!c || c.hour !== hour) {
+      if (c) this.usage.set(keyId + '|' + c.hour, c);
       c = { keyId, hour, requests: 0, e4: 0, e5: 0, latSum: 0, latMax: 0, lastUsed: now };
-      this.usage.set(id, c);
+      this.usage.set(keyId, c);
     }
     c.requests++;
     if (status >= 500) c.e5++;
@@ -104,6 +109,7 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
         for (const c of usage.values()) this.merge(c);
       }
     }
+    await this.writeTotals(Date.now());
     for (const f of failures.values()) {
       try {
         await this.audit.recordAggregated(
@@ -118,7 +124,7 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   }
 
   private merge(c: UsageCell): void {
-    const id = c.keyId + '|' + c.hour;
+    const id = c.keyId + '|' + c.hour + '|retry';
     const cur = this.usage.get(id);
     if (!cur) this.usage.set(id, c);
     else {
@@ -131,38 +137,76 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     }
   }
 
-  private async writeUsage(cells: UsageCell[]): Promise<void> {
-    const keyIds = cells.map((c) => c.keyId);
-    const hours = cells.map((c) => new Date(c.hour).toISOString());
-    await this.ds.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO api_key_usage_hourly AS u (key_id, hour, requests, errors_4xx, errors_5xx, latency_ms_sum, latency_ms_max)
-         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[])
-         ON CONFLICT (key_id, hour) DO UPDATE SET
-           requests = u.requests + EXCLUDED.requests, errors_4xx = u.errors_4xx + EXCLUDED.errors_4xx,
-           errors_5xx = u.errors_5xx + EXCLUDED.errors_5xx, latency_ms_sum = u.latency_ms_sum + EXCLUDED.latency_ms_sum,
-           latency_ms_max = GREATEST(u.latency_ms_max, EXCLUDED.latency_ms_max)`,
-        [keyIds, hours, cells.map((c) => c.requests), cells.map((c) => c.e4), cells.map((c) => c.e5), cells.map((c) => c.latSum), cells.map((c) => c.latMax)],
-      );
-      // Per key (a key may span two hours in one flush): totals and the latest use.
-      const perKey = new Map<string, { r: number; e4: number; e5: number; last: number }>();
-      for (const c of cells) {
-        const t = perKey.get(c.keyId) ?? { r: 0, e4: 0, e5: 0, last: 0 };
+  private async writeUsage(all: UsageCell[]): Promise<void> {
+    // One row per (key, hour) in a statement: ON CONFLICT cannot touch the same row twice.
+    const byRow = new Map<string, UsageCell>();
+    for (const c of all) {
+      const id = c.keyId + '|' + c.hour;
+      const cur = byRow.get(id);
+      if (!cur) byRow.set(id, { ...c });
+      else {
+        cur.requests += c.requests;
+        cur.e4 += c.e4;
+        cur.e5 += c.e5;
+        cur.latSum += c.latSum;
+        cur.latMax = Math.max(cur.latMax, c.latMax);
+        cur.lastUsed = Math.max(cur.lastUsed, c.lastUsed);
+      }
+    }
+    const cells = [...byRow.values()];
+    await this.ds.query(
+      `INSERT INTO api_key_usage_hourly AS u (key_id, hour, requests, errors_4xx, errors_5xx, latency_ms_sum, latency_ms_max)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[])
+       ON CONFLICT (key_id, hour) DO UPDATE SET
+         requests = u.requests + EXCLUDED.requests, errors_4xx = u.errors_4xx + EXCLUDED.errors_4xx,
+         errors_5xx = u.errors_5xx + EXCLUDED.errors_5xx, latency_ms_sum = u.latency_ms_sum + EXCLUDED.latency_ms_sum,
+         latency_ms_max = GREATEST(u.latency_ms_max, EXCLUDED.latency_ms_max)`,
+      [
+        cells.map((c) => c.keyId), cells.map((c) => new Date(c.hour).toISOString()), cells.map((c) => c.requests),
+        cells.map((c) => c.e4), cells.map((c) => c.e5), cells.map((c) => c.latSum), cells.map((c) => c.latMax),
+      ],
+    );
+    for (const c of cells) {
+      const t = this.totals.get(c.keyId);
+      if (!t) this.totals.set(c.keyId, { r: c.requests, e4: c.e4, e5: c.e5, last: c.lastUsed });
+      else {
         t.r += c.requests;
         t.e4 += c.e4;
         t.e5 += c.e5;
         t.last = Math.max(t.last, c.lastUsed);
-        perKey.set(c.keyId, t);
       }
-      const ks = [...perKey.keys()].sort();
-      const ts = ks.map((k) => perKey.get(k)!);
-      await m.query(
+    }
+  }
+
+  /** Totals and lastUsedAt on the key records, at most every API_KEY_LAST_USED_FLUSH_MS. */
+  private async writeTotals(now: number): Promise<void> {
+    if (!this.totals.size || now - this.lastTotalsWrite < this.cfg.API_KEY_LAST_USED_FLUSH_MS) return;
+    const totals = this.totals;
+    this.totals = new Map();
+    this.lastTotalsWrite = now;
+    // Sorted so two instances updating the same keys lock them in the same order.
+    const ks = [...totals.keys()].sort();
+    const ts = ks.map((k) => totals.get(k)!);
+    try {
+      await this.ds.query(
         `UPDATE api_keys k SET request_count = k.request_count + v.r, error_4xx_count = k.error_4xx_count + v.e4,
                 error_5xx_count = k.error_5xx_count + v.e5, last_used_at = GREATEST(k.last_used_at, v.last)
            FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[]) AS v(key_id, r, e4, e5, last)
           WHERE k.key_id = v.key_id`,
         [ks, ts.map((t) => t.r), ts.map((t) => t.e4), ts.map((t) => t.e5), ts.map((t) => new Date(t.last).toISOString())],
       );
-    });
+    } catch (err) {
+      this.logger.error({ err }, 'could not write API key totals; will retry');
+      for (const [k, t] of totals) {
+        const cur = this.totals.get(k);
+        if (!cur) this.totals.set(k, t);
+        else {
+          cur.r += t.r;
+          cur.e4 += t.e4;
+          cur.e5 += t.e5;
+          cur.last = Math.max(cur.last, t.last);
+        }
+      }
+    }
   }
 }
