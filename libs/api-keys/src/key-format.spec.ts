@@ -80,6 +80,12 @@ describe('limits', () => {
     ok = 0;
     for (let i = 0; i < 20; i++) if (half.take('k', 10, 0.5, t).ok) ok++;
     assert.equal(ok, 5);
+    // A 1/s key on two instances: each refills at 0.5/s, so together they sustain 1/s.
+    const slow = new BurstLimiter();
+    assert.ok(slow.take('k', 1, 0.5, t).ok);
+    assert.equal(slow.take('k', 1, 0.5, t + 1000).ok, false);
+    assert.equal(slow.take('k', 1, 0.5, t + 1000).retryAfter, 1);
+    assert.ok(slow.take('k', 1, 0.5, t + 2000).ok);
   });
 
   it('auth failure brake opens after the limit and closes with the minute', () => {

@@ -21,13 +21,16 @@ export class BurstLimiter {
 
   /** The returned object is reused: read it before the next call. */
   take(keyId: string, perSecond: number, share: number, now: number): BurstDecision {
-    const cap = Math.max(1, perSecond * share);
+    // Refill at this instance's share of the rate, so N instances together sustain the key's rate;
+    // the bucket holds at least one request so a share below 1/s still admits something.
+    const rate = perSecond * share;
+    const cap = Math.max(1, rate);
     let b = this.buckets.get(keyId);
     if (!b) {
       b = { tokens: cap, last: now };
       this.buckets.set(keyId, b);
     } else if (now > b.last) {
-      b.tokens = Math.min(cap, b.tokens + ((now - b.last) / 1000) * cap);
+      b.tokens = Math.min(cap, b.tokens + ((now - b.last) / 1000) * rate);
       b.last = now;
     }
     if (b.tokens >= 1) {
@@ -35,7 +38,7 @@ export class BurstLimiter {
       this.ok.remaining = Math.floor(b.tokens);
       return this.ok;
     }
-    return { ok: false, remaining: 0, retryAfter: Math.max(1, Math.ceil((1 - b.tokens) / cap)) };
+    return { ok: false, remaining: 0, retryAfter: Math.max(1, Math.ceil((1 - b.tokens) / rate)) };
   }
 
   /** Drops buckets that have been full for a while (memory stays bounded by active keys). */
