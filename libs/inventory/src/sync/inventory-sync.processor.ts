@@ -13,6 +13,10 @@ const backoffCfg = { base: 250, max: 30_000 };
 
 const workerOptions = {
   concurrency: 16,
+  // Pushes take well under a second; a worker that died mid-push (SIGKILL, OOM) should have its
+  // jobs picked up again within seconds, not after BullMQ's default 30 s lock.
+  lockDuration: 10_000,
+  stalledInterval: 5_000,
   settings: {
     // Reads the thrown error so a partner's Retry-After wins over our own schedule.
     backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
@@ -36,6 +40,12 @@ abstract class ChannelSyncProcessor extends WorkerHost implements OnApplicationB
   onApplicationBootstrap(): void {
     backoffCfg.base = this.cfg.INVENTORY_BACKOFF_BASE_MS;
     backoffCfg.max = this.cfg.INVENTORY_BACKOFF_MAX_MS;
+    let lastWarn = 0;
+    this.worker.on('error', (err) => {
+      if (Date.now() - lastWarn < 10_000) return;
+      lastWarn = Date.now();
+      this.logger.warn({ channel: this.channel, err: err.message }, 'sync worker cannot reach Redis');
+    });
     this.worker.concurrency = this.channel === 'amazon' ? this.cfg.INVENTORY_AMAZON_SYNC_CONCURRENCY : this.cfg.INVENTORY_SYNC_CONCURRENCY;
   }
 

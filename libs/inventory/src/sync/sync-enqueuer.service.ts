@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Channel } from '@hub/core';
 import type { Queue } from 'bullmq';
 import { INVENTORY_MAINTENANCE_QUEUE, SYNC_JOB, syncDedupId, syncQueueName } from '../constants';
@@ -37,6 +37,17 @@ export class SyncEnqueuer {
       ['nykaa', nykaa],
       ['storefront', storefront],
     ]);
+    // Without a listener an 'error' event (Redis unreachable) would be thrown; the outbox covers
+    // the outage, so a throttled warning is all it deserves.
+    let lastWarn = 0;
+    const logger = new Logger('SyncEnqueuer');
+    for (const q of [amazon, nykaa, storefront, maintenance]) {
+      q.on('error', (err) => {
+        if (Date.now() - lastWarn < 10_000) return;
+        lastWarn = Date.now();
+        logger.warn({ queue: q.name, err: err.message }, 'sync queue cannot reach Redis');
+      });
+    }
   }
 
   queue(channel: Channel): Queue {
