@@ -1,6 +1,6 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -37,9 +37,28 @@ describe('vault master keys: rewrap, then removing the old key', () => {
     await db?.drop();
   });
 
-  it('imports the environment credentials under the only master key (v1)', () => {
-    const r = hub(['help'], env(V1));
-    assert.equal(r.code, 0, r.out);
+  it('imports the environment credentials once, under the only master key (v1), even when two processes boot together', async () => {
+    const run = () =>
+      new Promise<{ code: number | null; out: string }>((res) => {
+        const c = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', resolve(BUILD_ROOT, 'apps/cli/src/main.js'), 'help'], { env: env(V1) });
+        let out = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.stderr.on('data', (d) => (out += d));
+        c.on('exit', (code) => res({ code, out }));
+      });
+    const [a, b] = await Promise.all([run(), run()]);
+    assert.equal(a.code, 0, a.out);
+    assert.equal(b.code, 0, b.out);
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const rows = (await c.query(`SELECT partner, version, status FROM vault_credential_versions ORDER BY partner`)).rows;
+      assert.deepEqual(rows.map((r) => `${r.partner}:${r.version}:${r.status}`), ['amazon:1:current', 'cloudinary:1:current', 'nykaa:1:current', 'razorpay:1:current']);
+      const audit = await c.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'vault.credential.imported'`);
+      assert.equal(audit.rows[0].n, 4);
+    } finally {
+      await c.end();
+    }
   });
 
   it('refuses to boot without v1 while rows still need it, naming the missing version', async () => {

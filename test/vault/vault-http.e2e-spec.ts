@@ -30,6 +30,8 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     process.env.AMAZON_NOTIFICATIONS_URL = `${sb}/_sqs/amazon-notifications`;
     // Polling is driven by the test itself (the notices test calls the poller directly).
     process.env.AMAZON_NOTIFICATIONS_POLL_MS = '3600000';
+    // The test runs the re-check itself.
+    process.env.VAULT_RECHECK_EVERY_MS = '3600000';
     api = await startApi();
     worker = await startWorker();
     admin = await createTestKey(api.app, { scopes: 'all' });
@@ -157,6 +159,29 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     v = (await versionsOf('nykaa'))[0];
     assert.equal(v.health, 'ok');
     assert.ok(!(await open()).some((a: any) => a.kind === 'credential-failing' && a.subject === 'nykaa'));
+  });
+
+  it('re-check job: a failing current credential that verifies again recovers by itself; an expired previous version retires', async () => {
+    const vault = worker.get(VaultService, { strict: false });
+    const creds = worker.get(PartnerCredentials, { strict: false });
+    await creds.reportRejected('nykaa', (await creds.current('nykaa')).version, 'HTTP 401 (transient)');
+    assert.equal((await versionsOf('nykaa'))[0].health, 'failing');
+    const ds = api.app.get(DataSource);
+    await ds.query(`UPDATE vault_credential_versions SET expires_at = now() - interval '1 second' WHERE partner = 'amazon' AND status = 'previous'`);
+    const r = await vault.recheck();
+    assert.deepEqual(r.recovered, ['nykaa']);
+    assert.equal(r.retired, 1);
+    assert.equal((await versionsOf('nykaa'))[0].health, 'ok');
+    const amazon = await versionsOf('amazon');
+    assert.equal(amazon.find((v) => v.version === 1).status, 'retired');
+    assert.deepEqual((await creds.usable('amazon')).map((c) => c.version), [3]);
+  });
+
+  it('documents the vault and alerts routes in OpenAPI', async () => {
+    const doc: any = await (await fetch(`${api.url}/docs/openapi.json`)).json();
+    for (const path of ['/v1/vault/credentials', '/v1/vault/credentials/{partner}', '/v1/vault/credentials/{partner}/verify', '/v1/alerts', '/v1/alerts/{id}/ack']) assert.ok(doc.paths[path], path);
+    assert.deepEqual(doc.paths['/v1/vault/credentials/{partner}'].put.tags, ['vault']);
+    assert.ok(doc.components.schemas.CredentialVersionDto.properties.fingerprint);
   });
 
   it('records lastUsedAt from reportAccepted in batches', async () => {
