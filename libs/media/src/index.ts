@@ -1,0 +1,4 @@
+export * from './media.module';
+export * from './media.service';
+export * from './media.errors';
+export * from './media-presets';
