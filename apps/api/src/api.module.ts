@@ -10,10 +10,11 @@ import {
 import { AlertsModule } from '@hub/alerts';
 import { VaultModule } from '@hub/vault';
 import { InventoryModule } from '@hub/inventory';
+import { CatalogModule } from '@hub/catalog';
 import { ApiKeyGuard, ApiKeysModule } from '@hub/api-keys';
 
 @Module({
-  imports: [CoreModule, VaultModule, AlertsModule, HealthModule, ApiKeysModule, InventoryModule],
+  imports: [CoreModule, VaultModule, AlertsModule, HealthModule, ApiKeysModule, InventoryModule, CatalogModule],
   controllers: [MetricsController],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -3,11 +3,12 @@ import { CoreModule } from '@hub/core';
 import { AlertsWorkerModule } from '@hub/alerts';
 import { VaultWorkerModule } from '@hub/vault';
 import { InventoryWorkerModule } from '@hub/inventory';
+import { CatalogWorkerModule } from '@hub/catalog';
 import { SystemSchedules } from './system/system-schedules.service';
 import { SystemProcessor } from './system/system.processor';
 
 @Module({
-  imports: [CoreModule, VaultWorkerModule, AlertsWorkerModule, InventoryWorkerModule],
+  imports: [CoreModule, VaultWorkerModule, AlertsWorkerModule, InventoryWorkerModule, CatalogWorkerModule],
   providers: [SystemProcessor, SystemSchedules],
 })
 export class WorkerModule {}

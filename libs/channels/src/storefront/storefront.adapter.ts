@@ -35,8 +35,9 @@ export class StorefrontAdapter implements ChannelAdapter {
   }
 
   async updateQuantity(sku: string, quantity: number): Promise<{ confirmedQuantity: number }> {
-    const rows: { quantity: number }[] = await this.ds.query(
-      `UPDATE storefront_listings SET quantity = $2, updated_at = now() WHERE sku = $1 RETURNING quantity`,
+    // TypeORM answers UPDATE ... RETURNING with [rows, affectedCount].
+    const [rows]: [{ quantity: number }[], number] = await this.ds.query(
+      `UPDATE storefront_listings SET quantity = $2, updated_at = now() WHERE sku = $1 AND visible RETURNING quantity`,
       [sku, Math.max(0, quantity)],
     );
     if (!rows.length) throw new ListingRejectedError('storefront', `${sku} is not listed on the storefront`);

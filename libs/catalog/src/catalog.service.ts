@@ -1,0 +1,392 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  AuditService,
+  AuthContext,
+  canTouchChannel,
+  Channel,
+  CHANNELS,
+  notFound,
+  ProblemException,
+  validationFailed,
+} from '@hub/core';
+import { ChannelRegistry, StorefrontAdapter } from '@hub/channels';
+import { InventoryService } from '@hub/inventory';
+import type { JobsOptions, Queue } from 'bullmq';
+import { plainToInstance } from 'class-transformer';
+import { validate, ValidationError } from 'class-validator';
+import { DataSource, EntityManager } from 'typeorm';
+import { CatalogConfig } from './catalog.config';
+import { CATALOG_MAINTENANCE_QUEUE, CATALOG_PUBLISH_QUEUE, DELIST_JOB, PUBLISH_JOB, PULL_REVIEWS_JOB } from './constants';
+import {
+  CreateProductDto,
+  CreateReviewDto,
+  ProductChannelsView,
+  ProductPage,
+  ProductView,
+  ReviewsView,
+  UpdateProductDto,
+} from './dto/product.dto';
+import { normalisePrice } from './dto/price';
+
+export interface PublishJobData {
+  sku: string;
+  channel: Channel;
+  version: number;
+  /** How many 429s this job has waited out (bounded, so a broken partner cannot hold it forever). */
+  rateLimitHits?: number;
+}
+
+interface ProductRow {
+  sku: string;
+  name: string;
+  description: string;
+  category: string;
+  price: string;
+  currency: string;
+  images: string[];
+  channels: Channel[];
+  version: number;
+  rating_avg: string | null;
+  rating_count: number;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+const PRODUCT_COLUMNS = `sku, name, description, category, price::text AS price, currency, images, channels, version, rating_avg::text AS rating_avg, rating_count, created_at, updated_at, deleted_at`;
+
+/** A key bound to channels sees a product only once it has been published to one of them. */
+const VISIBLE_TO = (param: string) =>
+  `EXISTS (SELECT 1 FROM product_channels pc WHERE pc.sku = p.sku AND pc.channel = ANY(${param}::text[]) AND pc.published_version IS NOT NULL AND NOT pc.delisting)`;
+
+export interface ImportReport {
+  created: number;
+  duplicates: number;
+  invalid: { index: number; sku?: string; errors: { field: string; message: string }[] }[];
+  jobsEnqueued: number;
+}
+
+/**
+ * Products and where they are listed. Every change bumps the product version and enqueues one
+ * publish (or delist) job per channel after the transaction commits; the jobs do the partner work.
+ */
+@Injectable()
+export class CatalogService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    @InjectQueue(CATALOG_PUBLISH_QUEUE) private readonly publishQueue: Queue,
+    @InjectQueue(CATALOG_MAINTENANCE_QUEUE) private readonly maintenanceQueue: Queue,
+    private readonly inventory: InventoryService,
+    private readonly registry: ChannelRegistry,
+    private readonly storefront: StorefrontAdapter,
+    private readonly audit: AuditService,
+    private readonly cfg: CatalogConfig,
+  ) {}
+
+  async create(input: CreateProductDto, auth?: AuthContext): Promise<ProductView> {
+    const channels = this.channelsFor(input.channels, auth);
+    const price = normalisePrice(input.price);
+    const actor = auth?.keyId ?? null;
+    const row = await this.ds
+      .transaction(async (m) => {
+        const [existing] = await m.query(`SELECT deleted_at FROM products WHERE sku = $1 FOR UPDATE`, [input.sku]);
+        if (existing && !existing.deleted_at) throw duplicateSku(input.sku);
+        const values = [input.sku, input.name, input.description, input.category, price, input.currency, JSON.stringify(input.images), channels, actor];
+        // A deleted SKU comes back with a higher version, so its new jobs never collide with old job ids.
+        const [r]: ProductRow[] = existing
+          ? await updateReturning(
+              m,
+              `UPDATE products SET name = $2, description = $3, category = $4, price = $5, currency = $6, images = $7, channels = $8,
+                 created_by = $9, version = version + 1, deleted_at = NULL, created_at = now(), updated_at = now()
+               WHERE sku = $1 RETURNING ${PRODUCT_COLUMNS}`,
+              values,
+            )
+          : await m.query(
+              `INSERT INTO products (sku, name, description, category, price, currency, images, channels, created_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PRODUCT_COLUMNS}`,
+              values,
+            );
+        await this.inventory.ensureItem(m, input.sku, input.stock, actor);
+        await this.markWanted(m, r.sku, channels, [], r.version);
+        await this.audit.record({ action: 'product.created', actorKeyId: actor, subjectType: 'product', subjectId: r.sku, details: { channels, version: r.version } }, m);
+        return r;
+      })
+      .catch((err) => {
+        // Two creates of one new SKU racing: the loser hits the primary key.
+        if (err?.code === '23505') throw duplicateSku(input.sku);
+        throw err;
+      });
+    await this.enqueue(row.sku, row.version, channels, []);
+    return toView(row);
+  }
+
+  async update(sku: string, input: UpdateProductDto, auth?: AuthContext): Promise<ProductView> {
+    const actor = auth?.keyId ?? null;
+    let removed: Channel[] = [];
+    let kept: Channel[] = [];
+    const row = await this.ds.transaction(async (m) => {
+      const [current]: ProductRow[] = await m.query(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE sku = $1 AND deleted_at IS NULL FOR UPDATE`, [sku]);
+      if (!current) throw notFound(`Product ${sku}`);
+      this.assertVisible(current, auth);
+      const channels = input.channels ? this.channelsFor(input.channels, auth) : current.channels;
+      // A channel-bound key can change only its own channels' listings.
+      for (const c of [...current.channels, ...channels]) if (!channels.includes(c) || !current.channels.includes(c)) this.assertChannel(c, auth);
+      removed = current.channels.filter((c) => !channels.includes(c));
+      kept = channels;
+      const [r]: ProductRow[] = await updateReturning(
+        m,
+        `UPDATE products SET name = $2, description = $3, category = $4, price = $5, currency = $6, images = $7, channels = $8,
+           version = version + 1, updated_at = now()
+         WHERE sku = $1 RETURNING ${PRODUCT_COLUMNS}`,
+        [
+          sku,
+          input.name ?? current.name,
+          input.description ?? current.description,
+          input.category ?? current.category,
+          input.price !== undefined ? normalisePrice(input.price) : current.price,
+          input.currency ?? current.currency,
+          JSON.stringify(input.images ?? current.images),
+          channels,
+        ],
+      );
+      await this.markWanted(m, sku, kept, removed, r.version);
+      await this.audit.record({ action: 'product.updated', actorKeyId: actor, subjectType: 'product', subjectId: sku, details: { fields: Object.keys(input), version: r.version } }, m);
+      return r;
+    });
+    await this.enqueue(sku, row.version, kept, removed);
+    return toView(row);
+  }
+
+  /** Hides the product at once and delists it from every channel (jobs). */
+  async remove(sku: string, auth?: AuthContext): Promise<void> {
+    const actor = auth?.keyId ?? null;
+    const row = await this.ds.transaction(async (m) => {
+      const [current]: ProductRow[] = await m.query(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE sku = $1 AND deleted_at IS NULL FOR UPDATE`, [sku]);
+      if (!current) throw notFound(`Product ${sku}`);
+      this.assertVisible(current, auth);
+      for (const c of current.channels) this.assertChannel(c, auth);
+      const [r]: ProductRow[] = await updateReturning(m, `UPDATE products SET deleted_at = now(), version = version + 1, updated_at = now() WHERE sku = $1 RETURNING ${PRODUCT_COLUMNS}`, [sku]);
+      const listed: { channel: Channel }[] = await m.query(`SELECT channel FROM product_channels WHERE sku = $1`, [sku]);
+      await this.markWanted(m, sku, [], listed.map((l) => l.channel), r.version);
+      await this.audit.record({ action: 'product.deleted', actorKeyId: actor, subjectType: 'product', subjectId: sku, details: { version: r.version } }, m);
+      return { ...r, channels: listed.map((l) => l.channel) };
+    });
+    await this.enqueue(sku, row.version, [], row.channels);
+  }
+
+  async get(sku: string, auth?: AuthContext): Promise<ProductView> {
+    return toView(await this.visibleRow(sku, auth));
+  }
+
+  async list(cursor: string | undefined, limit = 20, auth?: AuthContext): Promise<ProductPage> {
+    const after = cursor ? decodeCursor(cursor) : null;
+    const params: unknown[] = [after, limit + 1];
+    let filter = '';
+    if (auth?.channels) {
+      params.push(auth.channels);
+      filter = `AND ${VISIBLE_TO('$3')}`;
+    }
+    const rows: ProductRow[] = await this.ds.query(
+      `SELECT ${PRODUCT_COLUMNS} FROM products p WHERE deleted_at IS NULL AND ($1::text IS NULL OR sku > $1) ${filter} ORDER BY sku LIMIT $2`,
+      params,
+    );
+    const page = rows.slice(0, limit);
+    return { data: page.map(toView), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].sku) : null };
+  }
+
+  async channels(sku: string, auth?: AuthContext): Promise<ProductChannelsView> {
+    await this.visibleRow(sku, auth);
+    const rows: any[] = await this.ds.query(
+      `SELECT channel, status, external_id, image_url, last_synced_at, last_error, delisting FROM product_channels WHERE sku = $1 ORDER BY channel`,
+      [sku],
+    );
+    return {
+      sku,
+      channels: rows
+        .filter((r) => canTouchChannel(auth, r.channel))
+        .map((r) => ({
+          channel: r.channel,
+          status: r.status,
+          externalId: r.external_id,
+          imageUrl: r.image_url,
+          lastSyncedAt: r.last_synced_at ? new Date(r.last_synced_at).toISOString() : null,
+          lastError: r.last_error,
+          delisting: r.delisting,
+        })),
+    };
+  }
+
+  async reviews(sku: string, limit = 20, auth?: AuthContext): Promise<ReviewsView> {
+    const p = await this.visibleRow(sku, auth);
+    const rows: any[] = await this.ds.query(
+      `SELECT channel, external_id, rating, title, body, author, created_at FROM product_reviews WHERE sku = $1 ORDER BY created_at DESC, external_id LIMIT $2`,
+      [sku, limit],
+    );
+    return {
+      sku,
+      rating: { average: p.rating_avg, count: p.rating_count },
+      reviews: rows.map((r) => ({
+        channel: r.channel,
+        externalId: r.external_id,
+        rating: Number(r.rating),
+        title: r.title,
+        body: r.body,
+        author: r.author,
+        createdAt: new Date(r.created_at).toISOString(),
+      })),
+    };
+  }
+
+  /** A review left on NovaSkin's website; the next review pull counts it (queued at once). */
+  async addStorefrontReview(sku: string, input: CreateReviewDto, auth?: AuthContext): Promise<{ externalId: string }> {
+    this.assertChannel('storefront', auth);
+    await this.visibleRow(sku, auth);
+    const r = await this.storefront.addReview({ sku, ...input });
+    await this.maintenanceQueue.add(PULL_REVIEWS_JOB, {}, { jobId: `pull-reviews-now-${r.externalId}`, removeOnComplete: true, removeOnFail: 100 });
+    return { externalId: r.externalId };
+  }
+
+  /**
+   * Loads many products through the same path as `POST /v1/products`: each is validated with the
+   * API's own DTO rules, existing SKUs are counted as duplicates, bad entries are reported.
+   */
+  async importMany(items: unknown[], auth?: AuthContext): Promise<ImportReport> {
+    const report: ImportReport = { created: 0, duplicates: 0, invalid: [], jobsEnqueued: 0 };
+    for (const [index, raw] of items.entries()) {
+      const dto = plainToInstance(CreateProductDto, raw);
+      const errors = await validate(dto as object, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+      if (errors.length || typeof raw !== 'object' || raw === null) {
+        report.invalid.push({ index, sku: (raw as any)?.sku, errors: flattenErrors(errors) });
+        continue;
+      }
+      try {
+        const view = await this.create(dto, auth);
+        report.created++;
+        report.jobsEnqueued += view.channels.length;
+      } catch (err) {
+        if (err instanceof ProblemException && err.slug === 'duplicate-sku') report.duplicates++;
+        else if (err instanceof ProblemException && err.getStatus() < 500) report.invalid.push({ index, sku: dto.sku, errors: [{ field: '', message: err.detail }] });
+        else throw err;
+      }
+    }
+    return report;
+  }
+
+  // ---- internals ----
+
+  private channelsFor(requested: Channel[] | undefined, auth?: AuthContext): Channel[] {
+    const enabled = this.registry.channels();
+    // A bound key's products default to its own channels, not to every channel.
+    const wanted = requested ?? CHANNELS.filter((c) => enabled.includes(c) && canTouchChannel(auth, c));
+    const notEnabled = wanted.filter((c) => !enabled.includes(c));
+    if (notEnabled.length) throw validationFailed([{ field: 'channels', message: `not enabled on this hub: ${notEnabled.join(', ')}` }]);
+    for (const c of wanted) this.assertChannel(c, auth);
+    if (!wanted.length) throw validationFailed([{ field: 'channels', message: 'must name at least one channel' }]);
+    return CHANNELS.filter((c) => wanted.includes(c));
+  }
+
+  private assertChannel(channel: Channel, auth?: AuthContext): void {
+    if (!canTouchChannel(auth, channel)) {
+      throw new ProblemException(403, 'channel-not-allowed', `This API key is not bound to the ${channel} channel`, { extensions: { channel } });
+    }
+  }
+
+  private async visibleRow(sku: string, auth?: AuthContext): Promise<ProductRow> {
+    const params: unknown[] = [sku];
+    let filter = '';
+    if (auth?.channels) {
+      params.push(auth.channels);
+      filter = `AND ${VISIBLE_TO('$2')}`;
+    }
+    const [row]: ProductRow[] = await this.ds.query(`SELECT ${PRODUCT_COLUMNS} FROM products p WHERE sku = $1 AND deleted_at IS NULL ${filter}`, params);
+    // Invisible and missing look the same, so a bound key cannot probe for other channels' SKUs.
+    if (!row) throw notFound(`Product ${sku}`);
+    return row;
+  }
+
+  private assertVisible(row: ProductRow, auth?: AuthContext): void {
+    if (auth?.channels && !row.channels.some((c) => auth.channels!.includes(c))) throw notFound(`Product ${row.sku}`);
+  }
+
+  private async markWanted(m: EntityManager, sku: string, publish: Channel[], delist: Channel[], version: number): Promise<void> {
+    if (publish.length) {
+      await m.query(
+        `INSERT INTO product_channels (sku, channel, status, wanted_version) SELECT $1, c, 'pending', $3 FROM unnest($2::text[]) AS c
+         ON CONFLICT (sku, channel) DO UPDATE SET status = 'pending', wanted_version = EXCLUDED.wanted_version, delisting = false, updated_at = now()`,
+        [sku, publish, version],
+      );
+    }
+    if (delist.length) {
+      await m.query(
+        `UPDATE product_channels SET delisting = true, status = 'pending', wanted_version = $3, updated_at = now() WHERE sku = $1 AND channel = ANY($2::text[])`,
+        [sku, delist, version],
+      );
+    }
+  }
+
+  private async enqueue(sku: string, version: number, publish: Channel[], delist: Channel[]): Promise<void> {
+    const opts = (id: string): JobsOptions => ({
+      jobId: id,
+      attempts: this.cfg.CATALOG_PUBLISH_ATTEMPTS,
+      backoff: { type: 'exponential', delay: this.cfg.CATALOG_PUBLISH_BACKOFF_MS, jitter: 0.5 },
+    });
+    const data = (channel: Channel): PublishJobData => ({ sku, channel, version });
+    await this.publishQueue.addBulk([
+      ...publish.map((c) => ({ name: PUBLISH_JOB, data: data(c), opts: opts(`publish-${c}-${sku}-${version}`) })),
+      ...delist.map((c) => ({ name: DELIST_JOB, data: data(c), opts: opts(`delist-${c}-${sku}-${version}`) })),
+    ]);
+  }
+}
+
+/** TypeORM answers UPDATE ... RETURNING with `[rows, affected]` (INSERT with just the rows). */
+async function updateReturning<T = any>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  const res = await m.query(sql, params);
+  return Array.isArray(res) && Array.isArray(res[0]) && typeof res[1] === 'number' ? res[0] : res;
+}
+
+function duplicateSku(sku: string): ProblemException {
+  return new ProblemException(409, 'duplicate-sku', `A product with SKU ${sku} already exists`, { extensions: { sku } });
+}
+
+function toView(r: ProductRow): ProductView {
+  return {
+    sku: r.sku,
+    name: r.name,
+    description: r.description,
+    category: r.category,
+    price: r.price,
+    currency: r.currency,
+    images: r.images,
+    channels: r.channels,
+    version: r.version,
+    rating: { average: r.rating_avg, count: r.rating_count },
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
+
+function encodeCursor(sku: string): string {
+  return Buffer.from(JSON.stringify({ s: sku })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof v?.s === 'string') return v.s;
+  } catch {
+    /* reported below */
+  }
+  throw validationFailed([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+}
+
+function flattenErrors(errors: ValidationError[], prefix = ''): { field: string; message: string }[] {
+  return errors.flatMap((e) => {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    return [
+      ...Object.values(e.constraints ?? {}).map((m) => ({ field, message: m.startsWith(e.property + ' ') ? m.slice(e.property.length + 1) : m })),
+      ...flattenErrors(e.children ?? [], field),
+    ];
+  });
+}

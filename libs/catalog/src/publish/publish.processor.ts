@@ -1,0 +1,150 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ChannelError, ChannelSyncControl, MissingPartnerCredentialError, ProblemException, RateLimitedError } from '@hub/core';
+import { ChannelRegistry } from '@hub/channels';
+import { InventoryService } from '@hub/inventory';
+import { MediaService, MediaUploadError } from '@hub/media';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
+import { DataSource } from 'typeorm';
+import type { PublishJobData } from '../catalog.service';
+import { CatalogConfig } from '../catalog.config';
+import { CATALOG_PUBLISH_QUEUE, DELIST_JOB } from '../constants';
+
+/** A partner that answers 429 this many times in a row for one job is treated as broken. */
+const MAX_RATE_LIMIT_WAITS = 200;
+
+/**
+ * Publishes (or delists) one product on one channel: uploads its images once (media lib), asks
+ * the inventory how many units to offer there, calls the channel adapter and records the outcome
+ * in product_channels. Retryable failures back off exponentially with jitter; a 429 waits exactly
+ * the partner's Retry-After; refused listings and refused credentials end the job at once.
+ */
+@Processor(CATALOG_PUBLISH_QUEUE)
+export class PublishProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger('CatalogPublish');
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly registry: ChannelRegistry,
+    private readonly media: MediaService,
+    private readonly inventory: InventoryService,
+    private readonly cfg: CatalogConfig,
+    @Optional() private readonly syncControl?: ChannelSyncControl,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    // Most jobs wait on partners (Amazon's pace is kept by the adapter's bucket), so many may run at once.
+    this.worker.concurrency = this.cfg.CATALOG_PUBLISH_CONCURRENCY;
+  }
+
+  async process(job: Job<PublishJobData>, token?: string): Promise<unknown> {
+    const { sku, channel, version } = job.data;
+    const [pc] = await this.ds.query(`SELECT wanted_version, published_version, delisting FROM product_channels WHERE sku = $1 AND channel = $2`, [sku, channel]);
+    const delist = job.name === DELIST_JOB;
+    // A newer change has its own job; this one has nothing left to do.
+    if (!pc || pc.wanted_version > version || pc.delisting !== delist) return { skipped: 'superseded' };
+    if (this.syncControl && (await this.syncControl.isPaused(channel))) {
+      await this.mark(sku, channel, version, 'paused', `${channel} is paused (its credential is failing); publishing resumes when it is fixed`);
+      await job.moveToDelayed(Date.now() + this.cfg.CATALOG_PAUSED_RECHECK_MS, token);
+      throw new DelayedError();
+    }
+    try {
+      return delist ? await this.delist(sku, channel, version) : await this.publish(sku, channel, version);
+    } catch (err) {
+      return this.onFailure(job, token, err);
+    }
+  }
+
+  private async publish(sku: string, channel: PublishJobData['channel'], version: number) {
+    const [p] = await this.ds.query(
+      `SELECT name, description, category, price::text AS price, currency, images FROM products WHERE sku = $1 AND deleted_at IS NULL`,
+      [sku],
+    );
+    if (!p) return { skipped: 'deleted' };
+    const images: string[] = p.images;
+    // Every image once (later channels and republishes reuse the upload); the first is the listing's main image.
+    const assets = [];
+    for (const url of images) assets.push(await this.media.ensureUploaded(sku, url));
+    const imageUrl = assets[0]?.variants[channel] ?? null;
+    const quantity = await this.inventory.quantityToPublish(sku, channel);
+    const result = await this.registry.get(channel).publishListing({
+      sku,
+      name: p.name,
+      description: p.description,
+      category: p.category,
+      price: p.price,
+      currency: p.currency,
+      imageUrl,
+      quantity,
+    });
+    await this.ds.query(
+      `UPDATE product_channels SET
+         status = CASE WHEN wanted_version <= $3 THEN 'published' ELSE status END,
+         published_version = GREATEST(COALESCE(published_version, 0), $3),
+         external_id = $4, image_url = $5, last_synced_at = now(), last_error = NULL, updated_at = now()
+       WHERE sku = $1 AND channel = $2 AND NOT delisting`,
+      [sku, channel, version, result.externalId, imageUrl],
+    );
+    return { published: channel, externalId: result.externalId, quantity, imageUrl };
+  }
+
+  private async delist(sku: string, channel: PublishJobData['channel'], version: number) {
+    await this.registry.get(channel).delist(sku);
+    // Stop pushing stock to a listing that no longer exists.
+    await this.inventory.untrackChannel(sku, channel);
+    await this.ds.query(`DELETE FROM product_channels WHERE sku = $1 AND channel = $2 AND delisting AND wanted_version <= $3`, [sku, channel, version]);
+    return { delisted: channel };
+  }
+
+  private async onFailure(job: Job<PublishJobData>, token: string | undefined, err: unknown): Promise<never> {
+    const { sku, channel, version } = job.data;
+    const what = job.name === DELIST_JOB ? 'delist' : 'publish';
+    const message = err instanceof Error ? err.message : String(err);
+
+    if (err instanceof RateLimitedError) {
+      const hits = (job.data.rateLimitHits ?? 0) + 1;
+      if (hits <= MAX_RATE_LIMIT_WAITS) {
+        await this.mark(sku, channel, version, 'pending', `${message} (waiting, ${hits} so far)`);
+        await job.updateData({ ...job.data, rateLimitHits: hits });
+        // Waiting out Retry-After is not a failed attempt: move the job, do not burn a retry.
+        await job.moveToDelayed(Date.now() + err.retryAfterMs, token);
+        throw new DelayedError();
+      }
+      await this.mark(sku, channel, version, 'failed', `${what} gave up: still rate limited after ${hits - 1} waits`);
+      throw new UnrecoverableError(message);
+    }
+
+    if (!isRetryable(err)) {
+      // Credential rejections were already reported to PartnerCredentials by the adapter (or the
+      // media service) that saw them, with the exact version; the vault pauses the channel.
+      await this.mark(sku, channel, version, 'failed', `${what} failed: ${message}`);
+      this.logger.warn({ sku, channel, err: message }, `${what} failed for good`);
+      throw new UnrecoverableError(message);
+    }
+
+    const attempts = job.opts.attempts ?? 1;
+    const last = job.attemptsMade + 1 >= attempts;
+    await this.mark(sku, channel, version, last ? 'failed' : 'pending', last ? `${what} gave up after ${attempts} attempts: ${message}` : `${what} attempt ${job.attemptsMade + 1} of ${attempts} failed: ${message}`);
+    throw err;
+  }
+
+  private async mark(sku: string, channel: string, version: number, status: string, lastError: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE product_channels SET status = $4, last_error = $5, updated_at = now() WHERE sku = $1 AND channel = $2 AND wanted_version <= $3`,
+      [sku, channel, version, status, lastError.slice(0, 1000)],
+    );
+  }
+}
+
+function isRetryable(err: unknown): boolean {
+  if (err instanceof ChannelError) return err.retryable;
+  if (err instanceof MediaUploadError) return err.retryable;
+  if (err instanceof MissingPartnerCredentialError) return false;
+  // Inventory refusals (unknown SKU...) will not change by retrying.
+  if (err instanceof ProblemException) return err.getStatus() >= 500;
+  // Anything else (database or Redis hiccup) may well pass.
+  return true;
+}

@@ -1,0 +1,309 @@
+import '../support/test-env';
+import type { INestApplicationContext } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bullmq';
+import { CATALOG_PUBLISH_QUEUE, CatalogService } from '@hub/catalog';
+import type { Queue } from 'bullmq';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DataSource } from 'typeorm';
+import { bearer, createTestKey } from '../support/api-keys';
+import { RunningApi, startApi, startWorker } from '../support/hub-harness';
+import { waitUntil } from '../support/processes';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
+
+const PRESETS = { amazon: 'c_pad,w_2000,h_2000,b_white', nykaa: 'c_fill,w_800,h_800', storefront: 'c_thumb,w_400,h_400' };
+
+const product = (sku: string, extra: Record<string, unknown> = {}) => ({
+  sku,
+  name: `NovaSkin Test ${sku}`,
+  price: 899,
+  currency: 'INR',
+  stock: 25,
+  images: [`https://images.novaskin.example/test/${sku.toLowerCase()}.jpg`],
+  category: 'serum',
+  description: 'SAMPLE DATA - fictional test product',
+  ...extra,
+});
+
+describe('catalog: publish once, everywhere (api + worker + partner sandbox in-process)', () => {
+  let sb: RunningSandbox;
+  let db: TestDatabase;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let admin: Record<string, string>;
+  let ds: DataSource;
+
+  before(async () => {
+    sb = await startSandbox();
+    // Partner URLs must point at the sandbox before the api/worker (and the Cloudinary SDK) load.
+    process.env.AMAZON_LWA_URL = `${sb.url}/auth/o2/token`;
+    process.env.AMAZON_SPAPI_URL = sb.url;
+    process.env.NYKAA_API_URL = `${sb.url}/nykaa`;
+    const cu = new URL(process.env.CLOUDINARY_URL!);
+    cu.searchParams.set('upload_prefix', sb.url);
+    process.env.CLOUDINARY_URL = cu.toString();
+    process.env.HUB_CHANNELS = 'amazon,nykaa,storefront';
+    process.env.CATALOG_PUBLISH_BACKOFF_MS = '200';
+    process.env.CATALOG_PUBLISH_ATTEMPTS = '5';
+    db = await createTestDatabase('catalog');
+    api = await startApi();
+    worker = await startWorker();
+    admin = { ...bearer(await createTestKey(api.app, { scopes: 'all' })), 'content-type': 'application/json' };
+    ds = api.app.get(DataSource);
+  });
+  after(async () => {
+    await api?.close();
+    await worker?.close();
+    await sb?.close();
+    await db?.drop();
+  });
+
+  const post = (path: string, body: unknown, headers = admin) => fetch(`${api.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const get = async (path: string, headers = admin) => {
+    const res = await fetch(`${api.url}${path}`, { headers });
+    return { status: res.status, body: (await res.json().catch(() => null)) as any };
+  };
+  const channelsOf = async (sku: string) => (await get(`/v1/products/${sku}/channels`)).body.channels as any[];
+  const waitForStatuses = (sku: string, want: Record<string, string>, timeoutMs: number) =>
+    waitUntil(async () => {
+      const chans = await channelsOf(sku);
+      const ok = Object.entries(want).every(([c, s]) => chans.find((x) => x.channel === c)?.status === s);
+      return ok ? chans : undefined;
+    }, timeoutMs, 50);
+
+  it('POST /v1/products publishes to all three channels within 5 s, each with its own image variant and the stock as quantity', async () => {
+    await sb.call('POST', '/_sandbox/reset');
+    const started = Date.now();
+    const res = await post('/v1/products', product('NS-E2E-001', { price: '1299.5', stock: 17, images: ['https://images.novaskin.example/a.jpg', 'https://images.novaskin.example/b.jpg'] }));
+    assert.equal(res.status, 201);
+    const created: any = await res.json();
+    assert.equal(created.price, '1299.50');
+    assert.deepEqual(created.channels, ['amazon', 'nykaa', 'storefront']);
+
+    const chans = await waitForStatuses('NS-E2E-001', { amazon: 'published', nykaa: 'published', storefront: 'published' }, 5000);
+    const elapsed = Date.now() - started;
+    console.log(`# published to 3 channels in ${elapsed} ms`);
+    assert.ok(elapsed <= 5000);
+
+    const state = await sb.state();
+    const amazon = state.amazon.listings['NS-E2E-001'];
+    const nykaa = state.nykaa.listings['NS-E2E-001'];
+    assert.equal(amazon.quantity, 17);
+    assert.equal(nykaa.quantity, 17);
+    assert.ok(amazon.imageUrl.includes(`/${PRESETS.amazon}/`), amazon.imageUrl);
+    assert.ok(nykaa.imageUrl.includes(`/${PRESETS.nykaa}/`), nykaa.imageUrl);
+    assert.equal(amazon.price, 1299.5);
+    assert.equal(nykaa.price.amount, '1299.50');
+    const byChannel = Object.fromEntries(chans.map((c) => [c.channel, c]));
+    assert.equal(byChannel.amazon.imageUrl, amazon.imageUrl);
+    assert.equal(byChannel.nykaa.imageUrl, nykaa.imageUrl);
+    assert.ok(byChannel.storefront.imageUrl.includes(`/${PRESETS.storefront}/`));
+    for (const c of chans) {
+      assert.equal(c.lastError, null);
+      assert.ok(c.externalId);
+      assert.ok(Date.parse(c.lastSyncedAt) >= started - 1000);
+    }
+    const [sf] = await ds.query(`SELECT quantity, visible, image_url FROM storefront_listings WHERE sku = 'NS-E2E-001'`);
+    assert.deepEqual(sf, { quantity: 17, visible: true, image_url: byChannel.storefront.imageUrl });
+
+    // Two images, three channels: exactly two uploads, each with the three eager transforms.
+    const uploads = Object.values(state.cloudinary.uploads) as any[];
+    assert.equal(uploads.length, 2);
+    for (const u of uploads) assert.deepEqual(u.eager.map((e: any) => e.transformation), [PRESETS.amazon, PRESETS.nykaa, PRESETS.storefront]);
+    assert.equal(state.cloudinary.uploadCount, 2);
+  });
+
+  it('republishing after a PATCH reuses the uploaded images and pushes the new price', async () => {
+    const res = await fetch(`${api.url}/v1/products/NS-E2E-001`, { method: 'PATCH', headers: admin, body: JSON.stringify({ price: 1499 }) });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as any).version, 2);
+    await waitUntil(async () => (await sb.state()).amazon.listings['NS-E2E-001']?.price === 1499 && (await sb.state()).nykaa.listings['NS-E2E-001']?.price.amount === '1499.00', 5000);
+    await waitForStatuses('NS-E2E-001', { amazon: 'published', nykaa: 'published', storefront: 'published' }, 5000);
+    assert.equal((await sb.state()).cloudinary.uploadCount, 2);
+  });
+
+  it('a 429 storm on Amazon still ends published, and no request goes out before Retry-After', async () => {
+    await sb.fault({ partner: 'amazon', kind: 'rate-limit', retryAfterSeconds: 1, count: 3, match: '/listings/' });
+    const started = Date.now();
+    assert.equal((await post('/v1/products', product('NS-E2E-429', { channels: ['amazon'] }))).status, 201);
+    await waitForStatuses('NS-E2E-429', { amazon: 'published' }, 15_000);
+    console.log(`# published through 3 consecutive 429s in ${Date.now() - started} ms`);
+    const log = ((await sb.state()).amazon.requestLog as any[]).filter((e) => e.sku === 'NS-E2E-429');
+    assert.deepEqual(log.map((e) => e.status), [429, 429, 429, 200]);
+    for (let i = 1; i < log.length; i++) {
+      const gap = Date.parse(log[i].at) - Date.parse(log[i - 1].at);
+      assert.ok(gap >= 990, `request ${i} went out ${gap} ms after a 429 asking for 1 s`);
+    }
+    assert.equal((await sb.state()).amazon.listings['NS-E2E-429'].quantity, 25);
+  });
+
+  it('a key bound to storefront sees only products published there; delete hides and delists everywhere', async () => {
+    const sfKey = bearer(await createTestKey(api.app, { scopes: ['catalog:read'], channels: ['storefront'] }));
+    assert.equal((await get('/v1/products/NS-E2E-429', sfKey)).status, 404);
+    assert.equal((await get('/v1/products/NS-E2E-001', sfKey)).status, 200);
+    const page = await get('/v1/products?limit=100', sfKey);
+    assert.deepEqual(page.body.data.map((p: any) => p.sku), ['NS-E2E-001']);
+    const chans = (await get('/v1/products/NS-E2E-001/channels', sfKey)).body.channels;
+    assert.deepEqual(chans.map((c: any) => c.channel), ['storefront']);
+
+    const del = await fetch(`${api.url}/v1/products/NS-E2E-001`, { method: 'DELETE', headers: { authorization: admin.authorization } });
+    assert.equal(del.status, 204);
+    assert.equal((await get('/v1/products/NS-E2E-001', sfKey)).status, 404);
+    assert.equal((await get('/v1/products/NS-E2E-001')).status, 404);
+    await waitUntil(async () => {
+      const s = await sb.state();
+      const [row] = await ds.query(`SELECT visible FROM storefront_listings WHERE sku = 'NS-E2E-001'`);
+      return s.amazon.listings['NS-E2E-001']?.status === 'DELETED' && s.nykaa.listings['NS-E2E-001']?.status === 'DELISTED' && row?.visible === false;
+    }, 5000).catch(async (e) => {
+      throw new Error(`${e.message}: ${JSON.stringify({ amazon: (await sb.state()).amazon.listings['NS-E2E-001'], nykaa: (await sb.state()).nykaa.listings['NS-E2E-001'] })}`);
+    });
+    await waitUntil(async () => (await ds.query(`SELECT count(*)::int AS n FROM product_channels WHERE sku = 'NS-E2E-001'`))[0].n === 0, 5000);
+  });
+
+  it('paginates with an opaque cursor', async () => {
+    for (const sku of ['NS-PAGE-A', 'NS-PAGE-B', 'NS-PAGE-C']) assert.equal((await post('/v1/products', product(sku, { channels: ['storefront'] }))).status, 201);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await get(`/v1/products?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assert.equal(page.status, 200);
+      assert.ok(page.body.data.length <= 2);
+      seen.push(...page.body.data.map((p: any) => p.sku));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    assert.deepEqual(seen, [...seen].sort());
+    for (const sku of ['NS-PAGE-A', 'NS-PAGE-B', 'NS-PAGE-C', 'NS-E2E-429']) assert.ok(seen.includes(sku), sku);
+    assert.equal(new Set(seen).size, seen.length);
+    const bad = await get('/v1/products?cursor=not-a-cursor');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.errors[0].field, 'cursor');
+    assert.equal((await get('/v1/products?limit=101')).body.errors[0].field, 'limit');
+  });
+
+  it('refuses bad input with 400 naming each field, a duplicate SKU with 409 and an unknown SKU with 404', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ sku: 'ns-lower' }, 'sku'],
+      [{ sku: 'NS' }, 'sku'],
+      [{ sku: 'NS-BAD:1' }, 'sku'],
+      [{ price: -1 }, 'price'],
+      [{ price: '-5.00' }, 'price'],
+      [{ price: 'abc' }, 'price'],
+      [{ price: '10.999' }, 'price'],
+      [{ price: true }, 'price'],
+      [{ currency: 'XYZ' }, 'currency'],
+      [{ currency: 'inr' }, 'currency'],
+      [{ images: Array.from({ length: 11 }, (_, i) => `https://img.example/${i}.jpg`) }, 'images'],
+      [{ images: [] }, 'images'],
+      [{ images: ['not a url'] }, 'images'],
+      [{ images: ['ftp://img.example/a.jpg'] }, 'images'],
+      [{ channels: ['amazon', 'flipkart'] }, 'channels'],
+      [{ stock: -3 }, 'stock'],
+      [{ name: '' }, 'name'],
+    ];
+    for (const [patch, field] of cases) {
+      const res = await post('/v1/products', product('NS-BAD-001', patch));
+      const body: any = await res.json();
+      assert.equal(res.status, 400, `${JSON.stringify(patch)} -> ${res.status}`);
+      assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+      assert.ok(body.errors.some((e: any) => e.field === field), `${JSON.stringify(patch)} should name ${field}: ${JSON.stringify(body.errors)}`);
+    }
+    const many = await post('/v1/products', { sku: 'bad', price: -1, currency: 'XYZ', images: ['nope'], channels: ['x'] });
+    const fields = new Set(((await many.json()) as any).errors.map((e: any) => e.field));
+    for (const f of ['sku', 'price', 'currency', 'images', 'channels', 'name', 'stock', 'category', 'description']) assert.ok(fields.has(f), f);
+
+    const dup = await post('/v1/products', product('NS-PAGE-A'));
+    assert.equal(dup.status, 409);
+    assert.match(((await dup.json()) as any).type, /\/duplicate-sku$/);
+    for (const path of ['/v1/products/NS-NOPE-404', '/v1/products/NS-NOPE-404/channels', '/v1/products/NS-NOPE-404/reviews']) {
+      const r = await get(path);
+      assert.equal(r.status, 404, path);
+      assert.match(r.body.type, /\/not-found$/);
+    }
+    const patch404 = await fetch(`${api.url}/v1/products/NS-NOPE-404`, { method: 'PATCH', headers: admin, body: JSON.stringify({ name: 'x' }) });
+    assert.equal(patch404.status, 404);
+    const patchStock = await fetch(`${api.url}/v1/products/NS-PAGE-A`, { method: 'PATCH', headers: admin, body: JSON.stringify({ stock: 3 }) });
+    assert.equal(patchStock.status, 400);
+    assert.equal(((await patchStock.json()) as any).errors[0].field, 'stock');
+    // Nothing was created by the refused requests.
+    assert.equal((await ds.query(`SELECT count(*)::int AS n FROM products WHERE sku = 'NS-BAD-001'`))[0].n, 0);
+  });
+
+  it('keeps stock in the inventory lib, in the same transaction as the product', async () => {
+    const inv = await get('/v1/inventory/NS-PAGE-A');
+    assert.equal(inv.status, 200);
+    assert.equal(inv.body.onHand, 25);
+  });
+
+  it('pulls reviews from Nykaa and the storefront and keeps the rating and count', async () => {
+    await waitForStatuses('NS-E2E-429', { amazon: 'published' }, 1000);
+    // NS-PAGE-A is on the storefront; add a Nykaa product for a Nykaa review.
+    assert.equal((await post('/v1/products', product('NS-REV-001', { channels: ['nykaa', 'storefront'] }))).status, 201);
+    await waitForStatuses('NS-REV-001', { nykaa: 'published', storefront: 'published' }, 5000);
+    const seeded = await sb.call('POST', '/_sandbox/nykaa/reviews', { sku: 'NS-REV-001', rating: 5, title: 'Lovely', body: 'Fictional review', author: 'Test Buyer' });
+    assert.ok(seeded.status < 300, JSON.stringify(seeded.body));
+    const sfReview = await post('/v1/products/NS-REV-001/reviews', { rating: 2, title: 'Meh', author: 'Site Visitor' });
+    assert.equal(sfReview.status, 201);
+    const badReview = await post('/v1/products/NS-REV-001/reviews', { rating: 6 });
+    assert.equal(badReview.status, 400);
+    assert.equal(((await badReview.json()) as any).errors[0].field, 'rating');
+
+    const reviews = await waitUntil(async () => {
+      const r = await get('/v1/products/NS-REV-001/reviews');
+      return r.body.rating.count === 2 ? r.body : undefined;
+    }, 10_000);
+    assert.equal(reviews.rating.average, '3.50');
+    assert.deepEqual(reviews.reviews.map((r: any) => r.channel).sort(), ['nykaa', 'storefront']);
+    assert.equal((await get('/v1/products/NS-REV-001')).body.rating.count, 2);
+  });
+
+  it('imports the 200+ product sample catalog through the API service and publishes 600+ listings', async () => {
+    // Tests run from the repository root (tools/test.js), whatever the build output directory.
+    const file = resolve(process.cwd(), 'fixtures/catalog/novaskin-catalog.json');
+    const { products } = JSON.parse(readFileSync(file, 'utf8'));
+    assert.ok(products.length >= 200);
+    const started = Date.now();
+    const report = await api.app.get(CatalogService).importMany(products);
+    assert.equal(report.created, products.length);
+    assert.equal(report.invalid.length, 0);
+    const want = products.length * 3;
+    await waitUntil(async () => {
+      const [r] = await ds.query(
+        `SELECT count(*) FILTER (WHERE status = 'published')::int AS ok, count(*) FILTER (WHERE status = 'failed')::int AS failed
+           FROM product_channels WHERE sku = ANY($1::text[])`,
+        [products.map((p: any) => p.sku)],
+      );
+      if (r.failed) throw new Error(`${r.failed} listings failed`);
+      return r.ok === want;
+    }, 150_000, 500);
+    const secs = (Date.now() - started) / 1000;
+    console.log(`# imported ${products.length} products and published ${want} listings in ${secs.toFixed(1)} s (${(want / secs).toFixed(1)} listings/s)`);
+    const state = await sb.state();
+    const sample = products[products.length - 1];
+    assert.equal(state.amazon.listings[sample.sku].quantity, sample.stock);
+    assert.equal(state.nykaa.listings[sample.sku].quantity, sample.stock);
+    assert.ok(state.amazon.listings[sample.sku].imageUrl.includes(PRESETS.amazon));
+  });
+
+  it('a rejected Amazon credential ends in failed with a clear lastError, and nothing is retried forever', async () => {
+    await sb.fault({ partner: 'amazon', kind: 'reject-credentials' });
+    assert.equal((await post('/v1/products', product('NS-E2E-403', { channels: ['amazon', 'storefront'] }))).status, 201);
+    const chans = await waitForStatuses('NS-E2E-403', { amazon: 'failed', storefront: 'published' }, 10_000);
+    const amazon = chans.find((c) => c.channel === 'amazon');
+    assert.match(amazon.lastError, /amazon rejected credential version \d+/);
+    assert.match(amazon.lastError, /invalid_client|Unauthorized/);
+    assert.doesNotMatch(amazon.lastError, new RegExp(process.env.AMAZON_LWA_CLIENT_SECRET!));
+    // Other libs (vault verification, inventory reconciliation) may talk to Amazon; this SKU's job must not.
+    const forSku = async () => ((await sb.state()).amazon.requestLog as any[]).filter((e) => e.sku === 'NS-E2E-403');
+    const before = await forSku();
+    assert.ok(before.length <= 2, JSON.stringify(before));
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.deepEqual(await forSku(), before, 'no further listing requests for this SKU after the job failed');
+    const queue = api.app.get<Queue>(getQueueToken(CATALOG_PUBLISH_QUEUE), { strict: false });
+    const job = await queue.getJob('publish-amazon-NS-E2E-403-1');
+    assert.equal(await job!.getState(), 'failed');
+    assert.equal(job!.attemptsMade, 1, 'a refused credential is not retried');
+  });
+});
