@@ -238,4 +238,17 @@ describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
     const a2 = await call('GET', `/v1/audit-events?limit=2&action=key.created&cursor=${a1.body.nextCursor}`);
     assert.ok(Number(a2.body.data[0].id) < Number(a1.body.data[1].id));
   });
+  it('documents the key endpoints, their failures and the rate-limit headers in OpenAPI', async () => {
+    const doc: any = await (await fetch(`${api.url}/docs/openapi.json`)).json();
+    const post = doc.paths['/v1/keys'].post;
+    assert.ok(post.summary);
+    assert.ok(post.responses['401'] && post.responses['403'] && post.responses['429']);
+    assert.ok(post.responses['429'].headers['Retry-After'] && post.responses['429'].headers.RateLimit);
+    assert.ok(post.security.some((s: any) => 'bearer' in s));
+    const create = doc.components.schemas.CreateKeyDto;
+    assert.deepEqual(create.properties.tier.enum, ['free', 'standard', 'gold', 'internal']);
+    assert.ok(create.properties.scopes.items.enum.includes('analytics:read'));
+    assert.ok(doc.paths['/v1/keys/{keyId}/usage'].get);
+    assert.ok(doc.paths['/v1/audit-events'].get);
+  });
 });

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from 
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthContext, ProblemException, RequireScope, Scope, validationFailed } from '@hub/core';
 import type { FastifyRequest } from 'fastify';
+import { ApiKeyResponses } from './api-key-responses.decorator';
 import { Actor, ApiKeysService, PatchKeyInput } from './api-keys.service';
 import { ApiKeyRecordDto, CreatedKeyDto, KeyListDto, KeyUsageDto, RotatedKeyDto } from './dto/key-response.dto';
 import { CreateKeyDto, ListKeysQueryDto, PatchKeyDto, RevokeKeyDto, RotateKeyDto, UsageQueryDto } from './dto/key.dto';
@@ -30,6 +31,7 @@ function toDate(field: string, v: string | null | undefined): Date | null | unde
 }
 
 @ApiTags('API keys')
+@ApiKeyResponses()
 @Controller('v1/keys')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}

@@ -1,9 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService, RequireScope, validationFailed } from '@hub/core';
+import { ApiKeyResponses } from './api-key-responses.decorator';
 import { AuditQueryDto } from './dto/key.dto';
 
 @ApiTags('Audit')
+@ApiKeyResponses()
 @Controller('v1/audit-events')
 export class AuditEventsController {
   constructor(private readonly audit: AuditService) {}

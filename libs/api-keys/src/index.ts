@@ -10,3 +10,4 @@ export * from './limits/quota-lease.service';
 export * from './limits/instance-registry.service';
 export * from './usage/usage-recorder.service';
 export * from './pepper';
+export * from './api-key-responses.decorator';
