@@ -28,6 +28,8 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     process.env.AMAZON_LWA_URL = `${sb}/auth/o2/token`;
     process.env.NYKAA_API_URL = `${sb}/nykaa`;
     process.env.AMAZON_NOTIFICATIONS_URL = `${sb}/_sqs/amazon-notifications`;
+    process.env.RAZORPAY_API_URL = `${sb}/v1/`;
+    process.env.CLOUDINARY_URL = `cloudinary://222222222222222:test-cloudinary-secret@novaskin-test?upload_prefix=${sb}`;
     // Polling is driven by the test itself (the notices test calls the poller directly).
     process.env.AMAZON_NOTIFICATIONS_POLL_MS = '3600000';
     // The test runs the re-check itself.
@@ -80,6 +82,22 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     for (const secret of [process.env.AMAZON_LWA_CLIENT_SECRET!, process.env.NYKAA_API_KEY!, process.env.RAZORPAY_KEY_SECRET!, 'test-cloudinary-secret']) {
       assert.ok(!text.includes(secret), 'a secret leaked into GET');
     }
+  });
+
+  it("verifies each partner's credential with that partner's own authenticated call", async () => {
+    for (const partner of ['amazon', 'nykaa', 'razorpay', 'cloudinary']) {
+      const res = await fetch(`${api.url}/v1/vault/credentials/${partner}/verify`, { method: 'POST', headers: bearer(admin) });
+      assert.equal(res.status, 200);
+      const body: any = await res.json();
+      assert.deepEqual(body.verification, { ok: true }, partner);
+      assert.ok(body.credential.lastVerifiedAt);
+    }
+    const rzp = await put('razorpay', { fields: { keyId: process.env.RAZORPAY_KEY_ID, keySecret: 'wrong-key-secret', webhookSecret: 'whatever' } });
+    assert.equal(rzp.status, 422);
+    assert.match(((await rzp.json()) as any).error, /HTTP 401/);
+    const cld = await put('cloudinary', { fields: { cloudName: 'novaskin-test', apiKey: '222222222222222', apiSecret: 'wrong-api-secret' } });
+    assert.equal(cld.status, 422);
+    assert.match(((await cld.json()) as any).error, /HTTP 401/);
   });
 
   it('refuses bad input with 400 naming the field, and enforces scopes', async () => {
@@ -187,8 +205,9 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
   it('records lastUsedAt from reportAccepted in batches', async () => {
     const creds = api.app.get(PartnerCredentials, { strict: false });
     for (let i = 0; i < 50; i++) await creds.reportAccepted('razorpay', 1);
-    const v = (await versionsOf('razorpay'))[0];
+    const v = (await versionsOf('razorpay')).find((x) => x.version === 1);
     assert.ok(v.lastUsedAt, 'lastUsedAt written (GET flushes the batch)');
+    assert.equal((await versionsOf('razorpay')).find((x) => x.version === 2).lastUsedAt, null);
   });
 
   it('refuses tampered ciphertext or a row moved to another version: clear error, credential failing, api still serving', async () => {
@@ -198,7 +217,7 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     await (vault as any).invalidate('cloudinary');
     const creds = api.app.get(PartnerCredentials, { strict: false });
     await assert.rejects(creds.current('cloudinary'), /Vault cannot decrypt cloudinary credential v1: the ciphertext failed authentication/);
-    const v = (await versionsOf('cloudinary'))[0];
+    const v = (await versionsOf('cloudinary')).find((x) => x.status === 'current');
     assert.equal(v.health, 'failing');
     assert.match(v.lastError, /cannot decrypt/);
     // AAD: the same sealed bytes presented as another version do not open.

@@ -70,7 +70,9 @@ export interface VerificationOutcome {
 
 interface CacheEntry {
   at: number;
+  /** Current first (when it decrypts), then still-valid previous versions. */
   creds: PartnerCredential[];
+  hasCurrent: boolean;
   /** Set when the current version exists but cannot be decrypted. */
   currentError: VaultDecryptionError | null;
 }
@@ -203,10 +205,11 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
     if (hit && Date.now() - hit.at < this.cfg.VAULT_CACHE_TTL_MS) return hit;
     const gen = this.generation.get(partner) ?? 0;
     const rows = await this.repo.usable(partner);
-    const entry: CacheEntry = { at: Date.now(), creds: [], currentError: null };
+    const entry: CacheEntry = { at: Date.now(), creds: [], hasCurrent: false, currentError: null };
     for (const row of rows) {
       try {
         entry.creds.push({ partner, version: row.version, fields: this.envelope.decrypt(partner, row.version, row) as never });
+        if (row.status === 'current') entry.hasCurrent = true;
       } catch (err) {
         if (!(err instanceof VaultDecryptionError)) throw err;
         this.logger.error({ partner, version: row.version, reason: err.message }, 'vault decryption refused');
@@ -221,7 +224,8 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
   async current<P extends Partner>(partner: P): Promise<PartnerCredential<P>> {
     const entry = await this.load(partner);
     if (entry.currentError) throw entry.currentError;
-    const cur = entry.creds[0];
+    // Without a current version a still-valid previous one is not promoted silently.
+    const cur = entry.hasCurrent ? entry.creds[0] : undefined;
     if (!cur) throw new MissingPartnerCredentialError(partner, ['a current version in the vault (PUT /v1/vault/credentials/' + partner + ')']);
     return cur as PartnerCredential<P>;
   }
