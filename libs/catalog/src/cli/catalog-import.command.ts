@@ -39,6 +39,7 @@ export class CatalogImportCommand implements HubCommandRunner {
     for (const bad of report.invalid.slice(0, 20)) {
       process.stdout.write(`  #${bad.index}${bad.sku ? ` ${bad.sku}` : ''}: ${bad.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}\n`);
     }
-    if (report.invalid.length) process.exitCode = 1;
+    // The CLI exits 1 on a CommandError: a partly invalid file must fail scripts that run it.
+    if (report.invalid.length) throw new CommandError(`${report.invalid.length} product(s) were invalid and not imported (listed above)`);
   }
 }
