@@ -1,7 +1,7 @@
 import '../support/test-env';
 import { AlertsService, verifyWebhook } from '@hub/alerts';
 import { ApiKeysService } from '@hub/api-keys';
-import { ChannelSyncControl } from '@hub/core';
+import { ChannelSyncControl, MetricsService } from '@hub/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -90,6 +90,9 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
     assert.equal(payload.data.kind, 'credential-failing');
     assert.equal(payload.data.subject, 'amazon');
     assert.equal(payload.data.severity, 'critical');
+    const attempts = await worker.get(MetricsService).registry.getSingleMetricAsString('hub_alert_webhook_attempts_total');
+    assert.match(attempts, /outcome="failed"} 1/);
+    assert.match(attempts, /outcome="delivered"} 1/);
   });
 
   it('resolves an alert by itself once the repeatable evaluation finds the condition gone', async () => {

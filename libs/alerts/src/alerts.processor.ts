@@ -1,6 +1,8 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
+import { MetricsService } from '@hub/core';
+import type { Counter } from 'prom-client';
 import { AlertsConfig } from './alerts.config';
 import type { Alert } from './alerts.service';
 import { AlertsService } from './alerts.service';
@@ -17,12 +19,15 @@ interface DeliverData {
 @Processor(ALERTS_QUEUE)
 export class AlertsProcessor extends WorkerHost {
   private readonly logger = new Logger(AlertsProcessor.name);
+  private readonly deliveries: Counter<'outcome'>;
 
   constructor(
     private readonly alerts: AlertsService,
     private readonly cfg: AlertsConfig,
+    metrics: MetricsService,
   ) {
     super();
+    this.deliveries = metrics.counter('alert_webhook_attempts_total', 'Alert webhook delivery attempts by outcome', ['outcome']);
   }
 
   async process(job: Job): Promise<unknown> {
@@ -58,19 +63,29 @@ export class AlertsProcessor extends WorkerHost {
     });
     // Signed per attempt: the timestamp must be fresh for receivers' replay windows.
     const ts = Math.floor(Date.now() / 1000);
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': eventId,
-        'webhook-timestamp': String(ts),
-        'webhook-signature': signWebhook(secret, eventId, ts, body),
-        'user-agent': 'novaskin-hub-alerts/1',
-      },
-      body,
-      signal: AbortSignal.timeout(this.cfg.ALERT_WEBHOOK_TIMEOUT_MS),
-    });
-    if (!res.ok) throw new Error(`alert webhook answered ${res.status}`);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': eventId,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': signWebhook(secret, eventId, ts, body),
+          'user-agent': 'novaskin-hub-alerts/1',
+        },
+        body,
+        signal: AbortSignal.timeout(this.cfg.ALERT_WEBHOOK_TIMEOUT_MS),
+      });
+    } catch (err) {
+      this.deliveries.inc({ outcome: 'failed' });
+      throw err;
+    }
+    if (!res.ok) {
+      this.deliveries.inc({ outcome: 'failed' });
+      throw new Error(`alert webhook answered ${res.status}`);
+    }
+    this.deliveries.inc({ outcome: 'delivered' });
     return { status: res.status };
   }
 }

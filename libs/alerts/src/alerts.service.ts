@@ -3,6 +3,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
+import { MetricsService } from '@hub/core';
+import type { Counter } from 'prom-client';
 import { ALERTS_DELIVER_JOB, ALERTS_QUEUE, AlertKind, AlertSeverity } from './constants';
 import { AlertsConfig } from './alerts.config';
 
@@ -51,12 +53,16 @@ const SEVERITY_RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, crit
 export class AlertsService {
   private readonly logger = new Logger(AlertsService.name);
   private readonly evaluators: AlertEvaluator[] = [];
+  private readonly opened: Counter<'kind' | 'severity'>;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     @InjectQueue(ALERTS_QUEUE) private readonly queue: Queue,
     private readonly cfg: AlertsConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.opened = metrics.counter('alerts_opened_total', 'Alerts opened (not refreshed) by kind and severity', ['kind', 'severity']);
+  }
 
   registerEvaluator(e: AlertEvaluator): void {
     this.evaluators.push(e);
@@ -85,6 +91,7 @@ export class AlertsService {
       !inserted &&
       ((priorSeverity !== null && SEVERITY_RANK[a.severity] > SEVERITY_RANK[priorSeverity]) ||
         (a.details?.escalation !== undefined && (row.prior_details as Record<string, unknown> | null)?.escalation !== a.details.escalation));
+    if (inserted) this.opened.inc({ kind: a.kind, severity: a.severity });
     if (inserted || escalated) {
       await this.enqueueDelivery(alert, inserted ? 'alert.opened' : 'alert.escalated');
       this.logger.warn({ kind: a.kind, subject: a.subject, severity: a.severity }, inserted ? 'alert opened' : 'alert escalated');

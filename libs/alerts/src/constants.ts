@@ -11,6 +11,12 @@ export const ALERT_KINDS = [
   'credential-stale',
   'channel-sync-paused',
   'key-expiring',
+  // Raised by the API-key analytics when it lands; listed so every lib shares one vocabulary.
+  'key-zombie',
+  'key-silent',
+  'key-anomaly',
+  'quota-near',
+  'key-error-rate',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

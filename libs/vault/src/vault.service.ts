@@ -6,6 +6,7 @@ import {
   Channel,
   ChannelSyncControl,
   CoreConfig,
+  MetricsService,
   MissingPartnerCredentialError,
   Partner,
   PartnerCredential,
@@ -17,6 +18,7 @@ import {
 } from '@hub/core';
 import { AlertInput, AlertsService } from '@hub/alerts';
 import type { Redis } from 'ioredis';
+import type { Counter } from 'prom-client';
 import { credentialHealth, CredentialHealth, CredentialStatus } from './credential-health';
 import { Envelope, MissingMasterKeyError, VaultDecryptionError } from './crypto/envelope';
 import { MasterKeyRing } from './crypto/master-keys';
@@ -96,6 +98,7 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly channel: string;
   private syncControl: ChannelSyncControl | null | undefined;
+  private readonly failures: Counter<'partner' | 'cause'>;
 
   constructor(
     private readonly repo: VaultRepository,
@@ -107,9 +110,11 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
     private readonly moduleRef: ModuleRef,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    metrics: MetricsService,
   ) {
     this.envelope = new Envelope(new MasterKeyRing(core.HUB_MASTER_KEYS));
     this.channel = vaultChangedChannel(core.REDIS_PREFIX);
+    this.failures = metrics.counter('vault_credential_failures_total', 'Partner credential versions refused by the partner or by decryption', ['partner', 'cause']);
   }
 
   async onModuleInit(): Promise<void> {
@@ -213,6 +218,7 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
       } catch (err) {
         if (!(err instanceof VaultDecryptionError)) throw err;
         this.logger.error({ partner, version: row.version, reason: err.message }, 'vault decryption refused');
+        this.failures.inc({ partner, cause: 'decryption' });
         await this.onFailure(partner, row.version, err.message, true);
         if (row.status === 'current') entry.currentError = err;
       }
@@ -252,6 +258,7 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async reportRejected(partner: Partner, version: number, reason: string): Promise<void> {
+    this.failures.inc({ partner, cause: 'rejected' });
     await this.onFailure(partner, version, reason, true);
   }
 
