@@ -2,7 +2,6 @@ import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit, OnAppl
 import { DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
 import { AuditService, cidrContains, MetricsService, normalizeIp, ProblemException, routeAccess, Scope, sendProblem } from '@hub/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import { ApiKeysConfig } from './api-keys.config';
 import { ApiKeysService } from './api-keys.service';
@@ -23,6 +22,17 @@ type WithParsed = FastifyRequest & { [PARSED]?: ParsedKey };
 /** Anything longer cannot be a key; refused before any parsing work. */
 const MAX_HEADER_LENGTH = 512;
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="novaskin-hub"' };
+
+/**
+ * Constant-time comparison of two secrets of the fixed key length (parseKey guarantees it): every
+ * character is compared whatever the earlier ones were, and nothing is allocated.
+ */
+function sameSecret(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
 
 function repeatedAuthHeader(raw: string[]): boolean {
   let auth = 0;
@@ -62,6 +72,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   private readonly rejections: Counter<'reason'>;
   private sweeper: NodeJS.Timeout | null = null;
   private readonly accessByHandler = new WeakMap<object, RouteAccess>();
+  /** True once the Fastify onResponse hook counts usage (otherwise each request listens for 'finish'). */
+  private usageHooked = false;
 
   constructor(
     private readonly reflector: Reflector,
@@ -118,6 +130,13 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       }
       done();
     });
+    // Usage is counted when the response is finished, so the status and latency are known.
+    fastify.addHook('onResponse', (req, reply, done) => {
+      const auth = req.auth;
+      if (auth) this.usage.record(auth.keyId, reply.statusCode, reply.elapsedTime, Date.now());
+      done();
+    });
+    this.usageHooked = true;
   }
 
   onApplicationShutdown(): void {
@@ -253,10 +272,9 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
    * of hashing: the process sees the secret in every request's header anyway.
    */
   private secretMatches(entry: CachedKey, secret: string): boolean {
-    const presented = Buffer.from(secret, 'latin1');
-    if (entry.verified && entry.verified.length === presented.length && timingSafeEqual(entry.verified, presented)) return true;
+    if (entry.verified !== undefined && sameSecret(entry.verified, secret)) return true;
     if (!this.peppers.matches(secret, entry.pepperVersion, entry.hash)) return false;
-    entry.verified = presented;
+    entry.verified = secret;
     return true;
   }
 
@@ -316,9 +334,10 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     req.auth = entry.auth;
     reply.header('RateLimit-Policy', entry.policy);
     reply.header('RateLimit', rateLimit);
-    const keyId = entry.keyId;
-    // Counted when the response is finished so the status and latency are known; written in batches.
-    reply.raw.once('finish', () => this.usage.record(keyId, reply.raw.statusCode, reply.elapsedTime, Date.now()));
+    if (!this.usageHooked) {
+      const keyId = entry.keyId;
+      reply.raw.once('finish', () => this.usage.record(keyId, reply.raw.statusCode, reply.elapsedTime, Date.now()));
+    }
     return true;
   }
 }

@@ -26,7 +26,7 @@ export interface CachedKey {
   auth: AuthContext;
   loadedAt: number;
   /** The secret once it has matched the hash (see ApiKeyGuard.secretMatches). */
-  verified?: Buffer;
+  verified?: string;
 }
 
 const KEY_COLUMNS = `key_id, environment, name, scopes, channels, tier, limits, allowed_cidrs, secret_hash, pepper_version, expires_at, revoked_at`;

@@ -66,6 +66,8 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
   private readonly leases = new Map<string, Lease>();
   private readonly prefix: string;
   private timer: NodeJS.Timeout | null = null;
+  /** Reused for every admitted request (read at once by the caller), so the hot path allocates nothing here. */
+  private readonly okDecision = { ok: true as const, remaining: 0, resetSeconds: 0 };
   /** Lease calls made to Redis by this instance (tests and benchmark read it). */
   redisCalls = 0;
 
@@ -114,7 +116,10 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
     if (lease.tokens > 0) {
       lease.tokens--;
       lease.lastUse = now;
-      return { ok: true, remaining: Math.max(0, lease.limit - lease.usedGlobal + lease.tokens), resetSeconds };
+      const ok = this.okDecision;
+      ok.remaining = Math.max(0, lease.limit - lease.usedGlobal + lease.tokens);
+      ok.resetSeconds = resetSeconds;
+      return ok;
     }
     if (lease.exhaustedUntil > now) return { ok: false, retryAfter: resetSeconds, resetSeconds };
     return null;
@@ -125,7 +130,8 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
       lease.pending ??= this.lease(keyId, lease).finally(() => (lease.pending = null));
       await lease.pending;
       const d = this.spend(lease, Date.now());
-      if (d) return d;
+      // A copy: the shared ok object may be reused by another request before our caller reads it.
+      if (d) return d.ok ? { ...d } : d;
     }
     // Only reachable under extreme contention; refusing is the safe side of an exact quota.
     const resetSeconds = Math.max(1, Math.ceil((lease.endsAt - now) / 1000));
