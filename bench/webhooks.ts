@@ -16,14 +16,13 @@
 import '../test/support/test-env';
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { Public } from '@hub/core';
-import { InventoryService } from '@hub/inventory';
 import { OrdersService } from '@hub/orders';
 import { razorpaySignature } from '@hub/payments';
 import { createRequire } from 'node:module';
 import { DataSource } from 'typeorm';
 import { startApi } from '../test/support/hub-harness';
 import { createTestDatabase } from '../test/support/test-database';
-import { deliver, fakeRazorpay, newStorefrontOrder, ordersTestModule, razorpayEvent, seedProduct } from '../test/payments/support/orders-harness';
+import { deliver, fakeRazorpay, newStorefrontOrder, razorpayEvent, seedProduct } from '../test/payments/support/orders-harness';
 
 const autocannon = createRequire(__filename)('autocannon');
 
@@ -76,10 +75,9 @@ async function run(url: string, requests: { body: string; headers: Record<string
 async function main() {
   const db = await createTestDatabase('benchwebhooks');
   const razorpay = fakeRazorpay();
-  const api = await startApi({ extraModules: [ordersTestModule(), BareModule] });
+  const api = await startApi({ extraModules: [BareModule] });
   const ds = api.app.get(DataSource);
   const orders = api.app.get(OrdersService);
-  const inventory = api.app.get(InventoryService, { strict: false });
   const secret = process.env.RAZORPAY_WEBHOOK_SECRET!;
   try {
     // ---- 1. throughput ----
@@ -87,7 +85,7 @@ async function main() {
     // without every lane queueing on one hot stock row.
     const targets: { rzp: string; amount: number }[] = [];
     for (let i = 0; i < ORDERS; i++) {
-      await seedProduct(ds, inventory, `BENCH-TP-${i}`, 1000, '899.00');
+      await seedProduct(api.app, `BENCH-TP-${i}`, 1000, '899.00');
       const o = await newStorefrontOrder(orders, [{ sku: `BENCH-TP-${i}`, quantity: 1 }]);
       targets.push({ rzp: o.razorpay!.orderId, amount: o.amountMinor });
     }
@@ -121,7 +119,7 @@ async function main() {
 
     // ---- 2. replay with 20% duplicates ----
     const REPLAY_ORDERS = ORDERS;
-    await seedProduct(ds, inventory, 'BENCH-RP', 1_000_000, '899.00');
+    await seedProduct(api.app, 'BENCH-RP', 1_000_000, '899.00');
     const before = (await ds.query(`SELECT on_hand FROM inventory_items WHERE sku = 'BENCH-RP'`))[0].on_hand as number;
     const uniques: { id: string; body: string }[] = [];
     for (let i = 0; i < REPLAY_ORDERS; i++) {

@@ -1,12 +1,11 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InventoryService } from '@hub/inventory';
 import { DataSource } from 'typeorm';
 import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { fakeRazorpay, ordersTestModule, seedProduct, stockOf } from '../payments/support/orders-harness';
+import { fakeRazorpay, seedProduct, stockOf } from '../payments/support/orders-harness';
 
 describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
   let db: TestDatabase;
@@ -20,11 +19,10 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
   before(async () => {
     db = await createTestDatabase('ordershttp');
     razorpay = fakeRazorpay();
-    api = await startApi({ extraModules: [ordersTestModule()] });
+    api = await startApi();
     ds = api.app.get(DataSource);
-    const inventory = api.app.get(InventoryService, { strict: false });
-    await seedProduct(ds, inventory, 'HT-SERUM', 20, '899.00');
-    await seedProduct(ds, inventory, 'HT-CREAM', 20, '450.50');
+    await seedProduct(api.app, 'HT-SERUM', 20, '899.00');
+    await seedProduct(api.app, 'HT-CREAM', 20, '450.50');
     writer = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'] });
     reader = await createTestKey(api.app, { scopes: ['orders:read'] });
     amazon = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'], channels: ['amazon'] });

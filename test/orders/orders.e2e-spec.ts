@@ -1,16 +1,14 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { INestApplicationContext, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { CoreModule, createValidationPipe, EnvPartnerCredentialsModule, ProblemException } from '@hub/core';
-import { InventoryService } from '@hub/inventory';
-import { CreateOrderDto, inventoryStockBinding, OrderCatalog, OrdersService, OrdersWorkerModule } from '@hub/orders';
+import type { INestApplicationContext } from '@nestjs/common';
+import { createValidationPipe, ProblemException } from '@hub/core';
+import { CreateOrderDto, OrdersService } from '@hub/orders';
 import { DataSource } from 'typeorm';
-import { RunningApi, startApi } from '../support/hub-harness';
+import { RunningApi, startApi, startWorker } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { deliver, fakeRazorpay, ordersTestModule, razorpayEvent, seedProduct, stockOf, TestCatalog, testAuth } from '../payments/support/orders-harness';
+import { deliver, fakeRazorpay, razorpayEvent, seedProduct, stockOf, testAuth } from '../payments/support/orders-harness';
 
 async function rejects(p: Promise<unknown>, status: number, slug: string, field?: string): Promise<ProblemException> {
   let caught: unknown;
@@ -27,7 +25,6 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
   let api: RunningApi;
   let ds: DataSource;
   let orders: OrdersService;
-  let inventory: InventoryService;
   let razorpay: ReturnType<typeof fakeRazorpay>;
   const orderCount = async () => Number((await ds.query(`SELECT count(*)::int AS n FROM orders`))[0].n);
 
@@ -36,10 +33,9 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
     razorpay = fakeRazorpay();
     process.env.ORDER_RESERVATION_TTL_SECONDS = '2';
     process.env.ORDER_EXPIRY_SWEEP_SECONDS = '1';
-    api = await startApi({ extraModules: [ordersTestModule()] });
+    api = await startApi();
     ds = api.app.get(DataSource);
     orders = api.app.get(OrdersService);
-    inventory = api.app.get(InventoryService);
   });
   after(async () => {
     razorpay?.stop();
@@ -48,8 +44,8 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
   });
 
   it('reserves storefront stock and returns the Razorpay order id and the amount in paise', async () => {
-    await seedProduct(ds, inventory, 'OR-A', 10, '899.10');
-    await seedProduct(ds, inventory, 'OR-B', 10, '250');
+    await seedProduct(api.app, 'OR-A', 10, '899.10');
+    await seedProduct(api.app, 'OR-B', 10, '250');
     const before = razorpay.created();
     const res = await orders.create(testAuth(), 'create-1', { channel: 'storefront', items: [{ sku: 'OR-A', quantity: 2 }, { sku: 'OR-B', quantity: 1 }], customer: { email: 'asha@example.com' } } as CreateOrderDto);
     assert.equal(res.status, 201);
@@ -76,8 +72,8 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
   });
 
   it('reserves nothing when any line is short, a SKU is unknown or repeated, or the key is bound elsewhere', async () => {
-    await seedProduct(ds, inventory, 'OR-SHORT', 1);
-    await seedProduct(ds, inventory, 'OR-PLENTY', 50);
+    await seedProduct(api.app, 'OR-SHORT', 1);
+    await seedProduct(api.app, 'OR-PLENTY', 50);
     const n = await orderCount();
     const p = await rejects(orders.create(testAuth(), 'short-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 5 }, { sku: 'OR-SHORT', quantity: 2 }] } as CreateOrderDto), 409, 'insufficient-stock');
     assert.match(p.detail, /OR-SHORT/);
@@ -94,7 +90,7 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
   });
 
   it('answers 503 and reserves nothing when Razorpay is down', async () => {
-    await seedProduct(ds, inventory, 'OR-RZPDOWN', 3);
+    await seedProduct(api.app, 'OR-RZPDOWN', 3);
     const n = await orderCount();
     razorpay.failWith(503);
     try {
@@ -110,7 +106,7 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
   });
 
   it('takes marketplace stock at once for a key bound to that channel, without Razorpay', async () => {
-    await seedProduct(ds, inventory, 'OR-MKT', 5);
+    await seedProduct(api.app, 'OR-MKT', 5);
     const before = razorpay.created();
     const res = await orders.create(testAuth(['amazon']), 'amz-1', { channel: 'amazon', externalId: '402-0000001-0000001', items: [{ sku: 'OR-MKT', quantity: 2 }] } as CreateOrderDto);
     assert.equal(res.body.status, 'paid');
@@ -127,7 +123,7 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
   });
 
   it('cancels an unpaid order, releasing its stock once', async () => {
-    await seedProduct(ds, inventory, 'OR-CANCEL', 4);
+    await seedProduct(api.app, 'OR-CANCEL', 4);
     const { body } = await orders.create(testAuth(), 'cancel-1', { channel: 'storefront', items: [{ sku: 'OR-CANCEL', quantity: 3 }] } as CreateOrderDto);
     assert.deepEqual(await stockOf(ds, 'OR-CANCEL'), { onHand: 4, reserved: 3 });
     const c = await orders.cancel(testAuth(), body.id, 'customer asked');
@@ -159,17 +155,14 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
   });
 
   it('expires unpaid reservations through the worker; a late capture re-reserves, or marks the order paid-out-of-stock', async () => {
-    await seedProduct(ds, inventory, 'OR-EXP', 2);
-    await seedProduct(ds, inventory, 'OR-GONE', 1);
+    await seedProduct(api.app, 'OR-EXP', 2);
+    await seedProduct(api.app, 'OR-GONE', 1);
     const late = (await orders.create(testAuth(), 'exp-1', { channel: 'storefront', items: [{ sku: 'OR-EXP', quantity: 2 }] } as CreateOrderDto)).body;
     const gone = (await orders.create(testAuth(), 'exp-2', { channel: 'storefront', items: [{ sku: 'OR-GONE', quantity: 1 }] } as CreateOrderDto)).body;
     assert.deepEqual(await stockOf(ds, 'OR-EXP'), { onHand: 2, reserved: 2 });
 
-    @Module({ imports: [CoreModule, EnvPartnerCredentialsModule, OrdersWorkerModule.register({ imports: inventoryStockBinding.imports, providers: [...inventoryStockBinding.providers, { provide: OrderCatalog, useClass: TestCatalog }] })] })
-    class OrdersWorkerTestModule {}
-    const worker: INestApplicationContext = await NestFactory.createApplicationContext(OrdersWorkerTestModule, { logger: false });
-    worker.enableShutdownHooks();
-    await worker.init();
+    // The real worker process's module, with its repeatable expiry sweep (every ORDER_EXPIRY_SWEEP_SECONDS).
+    const worker: INestApplicationContext = await startWorker();
     try {
       await waitUntil(async () => (await orders.get(undefined, late.id)).status === 'expired' && (await orders.get(undefined, gone.id)).status === 'expired', 10_000, 200);
     } finally {

@@ -1,29 +1,26 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InventoryService } from '@hub/inventory';
 import { OrdersService } from '@hub/orders';
 import { razorpaySignature } from '@hub/payments';
 import { DataSource } from 'typeorm';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { deliver, fakeRazorpay, newStorefrontOrder, ordersTestModule, razorpayEvent, seedProduct, stockOf } from './support/orders-harness';
+import { deliver, fakeRazorpay, newStorefrontOrder, razorpayEvent, seedProduct, stockOf } from './support/orders-harness';
 
 describe('POST /v1/webhooks/razorpay (signature, exactly-once effects, ordering)', () => {
   let db: TestDatabase;
   let api: RunningApi;
   let ds: DataSource;
   let orders: OrdersService;
-  let inventory: InventoryService;
   let razorpay: ReturnType<typeof fakeRazorpay>;
 
   before(async () => {
     db = await createTestDatabase('webhooks');
     razorpay = fakeRazorpay();
-    api = await startApi({ extraModules: [ordersTestModule()] });
+    api = await startApi();
     ds = api.app.get(DataSource);
     orders = api.app.get(OrdersService);
-    inventory = api.app.get(InventoryService);
   });
   after(async () => {
     razorpay?.stop();
@@ -36,7 +33,7 @@ describe('POST /v1/webhooks/razorpay (signature, exactly-once effects, ordering)
   const movements = async (sku: string, kind: string) => Number((await ds.query(`SELECT count(*)::int AS n FROM inventory_movements WHERE sku = $1 AND kind = $2`, [sku, kind]))[0].n);
 
   it('applies one event delivered 50 times at once, then 5 more times late, exactly once', async () => {
-    await seedProduct(ds, inventory, 'WH-ONCE', 10);
+    await seedProduct(api.app, 'WH-ONCE', 10);
     const order = await newStorefrontOrder(orders, [{ sku: 'WH-ONCE', quantity: 3 }]);
     assert.equal(order.status, 'pending-payment');
     assert.deepEqual(await stockOf(ds, 'WH-ONCE'), { onHand: 10, reserved: 3 });
@@ -66,7 +63,7 @@ describe('POST /v1/webhooks/razorpay (signature, exactly-once effects, ordering)
   });
 
   it('refuses a bad signature, a body changed by one byte and a re-serialised body, storing nothing', async () => {
-    await seedProduct(ds, inventory, 'WH-SIG', 5);
+    await seedProduct(api.app, 'WH-SIG', 5);
     const order = await newStorefrontOrder(orders, [{ sku: 'WH-SIG', quantity: 1 }]);
     const raw = JSON.stringify(razorpayEvent('payment.captured', order.razorpay!.orderId, 'pay_Sig000000001', order.amountMinor));
     const good = razorpaySignature(raw, process.env.RAZORPAY_WEBHOOK_SECRET!);
@@ -121,7 +118,7 @@ describe('POST /v1/webhooks/razorpay (signature, exactly-once effects, ordering)
       const list: { order: Awaited<ReturnType<typeof newStorefrontOrder>>; events: { id: string; raw: string }[]; sku: string }[] = [];
       for (let i = 0; i < N; i++) {
         const sku = `WH-${tag}-${i}`;
-        await seedProduct(ds, inventory, sku, 4);
+        await seedProduct(api.app, sku, 4);
         const order = await newStorefrontOrder(orders, [{ sku, quantity: 2 }]);
         const events = stories(i).map((e, k) => ({
           id: `evt_${tag}_${i}_${k}`,

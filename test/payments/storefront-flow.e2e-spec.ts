@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { InventoryService } from '@hub/inventory';
 import { verifyRazorpaySignature } from '@hub/payments';
 import Razorpay from 'razorpay';
 import { DataSource } from 'typeorm';
@@ -13,7 +12,7 @@ import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { ordersTestModule, seedProduct, stockOf } from './support/orders-harness';
+import { seedProduct, stockOf } from './support/orders-harness';
 
 interface Delivery {
   headers: IncomingHttpHeaders;
@@ -77,14 +76,13 @@ describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> p
     db = await createTestDatabase('storefront');
     sb = await startSandbox();
     process.env.RAZORPAY_API_URL = `${sb.url}/v1/`;
-    api = await startApi({ extraModules: [ordersTestModule()] });
+    api = await startApi();
     ds = api.app.get(DataSource);
     await tap.start();
     await sb.call('POST', '/_sandbox/razorpay/webhook-target', { url: tap.url });
     await sb.call('POST', '/_sandbox/razorpay/webhook-retry', { baseDelayMs: 50, maxDelayMs: 200, maxAttempts: 10 });
-    const inventory = api.app.get(InventoryService, { strict: false });
-    await seedProduct(ds, inventory, 'SF-SERUM', 10, '899.00');
-    await seedProduct(ds, inventory, 'SF-MIST', 5, '349.50');
+    await seedProduct(api.app, 'SF-SERUM', 10, '899.00');
+    await seedProduct(api.app, 'SF-MIST', 5, '349.50');
     key = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'], channels: ['storefront'] });
   });
   after(async () => {

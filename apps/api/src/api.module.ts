@@ -12,9 +12,10 @@ import { VaultModule } from '@hub/vault';
 import { InventoryModule } from '@hub/inventory';
 import { CatalogModule } from '@hub/catalog';
 import { ApiKeyGuard, ApiKeysModule } from '@hub/api-keys';
+import { OrdersModule } from '@hub/orders';
 
 @Module({
-  imports: [CoreModule, VaultModule, AlertsModule, HealthModule, ApiKeysModule, InventoryModule, CatalogModule],
+  imports: [CoreModule, VaultModule, AlertsModule, HealthModule, ApiKeysModule, InventoryModule, CatalogModule, OrdersModule],
   controllers: [MetricsController],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -1,13 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { RazorpayEventEffects } from '@hub/payments';
-import { OrdersService } from './orders.service';
+import { OrderLifecycle } from './order-lifecycle.service';
 
 /** Plugs the orders' reaction to Razorpay events into the payments webhook. */
 @Injectable()
 export class OrderPaymentEffects implements OnModuleInit {
   constructor(
     private readonly effects: RazorpayEventEffects,
-    private readonly orders: OrdersService,
+    private readonly orders: OrderLifecycle,
   ) {}
 
   onModuleInit(): void {

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   assertChannelAllowed,
@@ -15,44 +15,19 @@ import {
   RateLimitedError,
   validationFailed,
 } from '@hub/core';
-import { RazorpayEvent, RazorpayGateway, RazorpayOrder, RazorpayRequestError } from '@hub/payments';
+import { RazorpayGateway, RazorpayOrder, RazorpayRequestError } from '@hub/payments';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPage, OrderView } from './dto/order.view';
-import { fromMinorUnits, toMinorUnits } from './money';
-import { onCancel, onExpiry, onPayment, OrderStatus, signalOf, Transition } from './order-status';
+import { toMinorUnits } from './money';
+import { onCancel } from './order-status';
+import { OrderLifecycle } from './order-lifecycle.service';
+import { linesOf, lockOrder, OrderRow, readOrderView, toView } from './order-rows';
 import { OrdersConfig } from './orders.config';
 import { CatalogPrice, OrderCatalog } from './ports/order-catalog';
-import { isInsufficientStock, OrderStock, StockLine } from './ports/order-stock';
-
-interface OrderRow {
-  id: string;
-  channel: Channel;
-  external_id: string | null;
-  status: OrderStatus;
-  status_reason: string | null;
-  currency: string;
-  amount_minor: string;
-  razorpay_order_id: string | null;
-  razorpay_payment_id: string | null;
-  customer: Record<string, string> | null;
-  actor_key_id: string | null;
-  reservation_expires_at: Date | null;
-  reservation_round: number;
-  paid_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-interface LineRow {
-  line_no: number;
-  line_id: string;
-  sku: string;
-  quantity: number;
-  unit_price: string;
-}
+import { OrderStock, StockLine } from './ports/order-stock';
 
 const MARKETPLACES: readonly Channel[] = ['amazon', 'nykaa'];
 const CREATE_SCOPE = 'orders.create';
@@ -69,8 +44,6 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 
 @Injectable()
 export class OrdersService {
-  private readonly logger = new Logger(OrdersService.name);
-
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly cfg: OrdersConfig,
@@ -79,6 +52,7 @@ export class OrdersService {
     private readonly stock: OrderStock,
     private readonly catalog: OrderCatalog,
     private readonly razorpay: RazorpayGateway,
+    private readonly lifecycle: OrderLifecycle,
   ) {}
 
   /**
@@ -142,12 +116,12 @@ export class OrdersService {
         await this.stock.reserve(m, { orderId, channel: dto.channel, lines, actorKeyId: auth?.keyId, expiresAt: expiresAt! });
       }
       await this.audit.record({ action: 'order.created', actorKeyId: auth?.keyId, subjectType: 'order', subjectId: orderId, details: { channel: dto.channel, lines: lines.length } }, m);
-      return { status: 201, body: await this.view(m, orderId) };
+      return { status: 201, body: await readOrderView(m, orderId) };
     });
   }
 
   async get(auth: AuthContext | undefined, id: string): Promise<OrderView> {
-    const order = await this.view(this.ds.manager, id);
+    const order = await readOrderView(this.ds.manager, id);
     if (!canTouchChannel(auth, order.channel)) throw notFound(`Order ${id}`);
     return order;
   }
@@ -170,7 +144,7 @@ export class OrdersService {
       args,
     );
     const page = rows.slice(0, limit);
-    const lines = await this.linesOf(this.ds.manager, page.map((r) => r.id));
+    const lines = await linesOf(this.ds.manager, page.map((r) => r.id));
     return {
       data: page.map((r) => toView(r, lines.get(r.id) ?? [])),
       nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].created_at, page[page.length - 1].id) : null,
@@ -180,9 +154,9 @@ export class OrdersService {
   /** Releases the held stock of an unpaid order. Cancelling a cancelled order is a no-op (200). */
   async cancel(auth: AuthContext | undefined, id: string, reason: string | undefined): Promise<OrderView> {
     return this.ds.transaction(async (m) => {
-      const order = await this.lock(m, id);
+      const order = await lockOrder(m, id);
       if (!order || !canTouchChannel(auth, order.channel)) throw notFound(`Order ${id}`);
-      if (order.status === 'cancelled') return this.view(m, id);
+      if (order.status === 'cancelled') return readOrderView(m, id);
       const t = onCancel(order.status);
       if (t.kind !== 'release') {
         throw new ProblemException(409, 'order-not-cancellable', `Order ${id} is ${order.status}; only an order waiting for payment can be cancelled (refund paid orders instead)`, {
@@ -190,144 +164,10 @@ export class OrdersService {
         });
       }
       await this.stock.releaseReservations(m, id, 'cancelled', auth?.keyId);
-      await this.setStatus(m, order, t.to, reason ?? 'cancelled by API');
+      await this.lifecycle.setStatus(m, order, t.to, reason ?? 'cancelled by API');
       await this.audit.record({ action: 'order.cancelled', actorKeyId: auth?.keyId, subjectType: 'order', subjectId: id, details: { reason: reason ?? null } }, m);
-      return this.view(m, id);
+      return readOrderView(m, id);
     });
-  }
-
-  /**
-   * The effects of a batch of new Razorpay events, in arrival order, inside the webhook's
-   * transaction (their event rows commit with them). Orders are read first without a lock: an
-   * event that changes nothing for an order (a paid order is terminal, and nothing returns to
-   * pending-payment) stays a no-op whatever runs concurrently. Only orders an event may move are
-   * then locked, in id order, so a concurrent expiry, cancel or other batch waits and batches do
-   * not deadlock on orders.
-   */
-  async applyPaymentEvents(m: EntityManager, events: RazorpayEvent[]): Promise<string[]> {
-    const relevant = events.filter((e) => signalOf(e.event) !== 'other' && e.razorpayOrderId);
-    const wanted = [...new Set(relevant.map((e) => e.razorpayOrderId!))];
-    const byRzp = new Map<string, OrderRow>();
-    if (wanted.length) {
-      const rows: OrderRow[] = await m.query(`SELECT * FROM orders WHERE razorpay_order_id = ANY($1)`, [wanted]);
-      for (const r of rows) byRzp.set(r.razorpay_order_id!, r);
-      const movable = rows.filter((r) => relevant.some((e) => e.razorpayOrderId === r.razorpay_order_id && onPayment(r.status, signalOf(e.event)).kind !== 'none'));
-      if (movable.length) {
-        const locked: OrderRow[] = await m.query(`SELECT * FROM orders WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [movable.map((r) => r.id)]);
-        for (const r of locked) byRzp.set(r.razorpay_order_id!, { ...r, locked: true } as OrderRow);
-      }
-    }
-    const outcomes: string[] = [];
-    for (const e of events) {
-      const signal = signalOf(e.event);
-      const order = e.razorpayOrderId ? byRzp.get(e.razorpayOrderId) : undefined;
-      if (signal === 'other') outcomes.push('ignored');
-      else if (!e.razorpayOrderId) outcomes.push('ignored-no-order');
-      else if (!order) outcomes.push('ignored-unknown-order');
-      else {
-        const t = onPayment(order.status, signal);
-        if (t.kind !== 'none' && !(order as OrderRow & { locked?: boolean }).locked) throw new Error(`order ${order.id} would move without its lock`);
-        if (t.kind !== 'none' && signal === 'capture' && e.razorpayPaymentId && !order.razorpay_payment_id) {
-          await m.query(`UPDATE orders SET razorpay_payment_id = $2 WHERE id = $1`, [order.id, e.razorpayPaymentId]);
-          order.razorpay_payment_id = e.razorpayPaymentId;
-        }
-        outcomes.push(await this.apply(m, order, t, `razorpay ${e.event}`));
-      }
-    }
-    return outcomes;
-  }
-
-  /** Releases unpaid storefront reservations whose TTL passed; returns how many orders expired. */
-  async expireDue(batch = 100): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.ds.transaction(async (m) => {
-        // SKIP LOCKED: several workers sweep at once without waiting on each other or on a webhook.
-        const due: OrderRow[] = await m.query(
-          `SELECT * FROM orders WHERE status = 'pending-payment' AND reservation_expires_at <= now()
-           ORDER BY reservation_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-          [batch],
-        );
-        for (const order of due) await this.apply(m, order, onExpiry(order.status), 'reservation expired');
-        return due.length;
-      });
-      total += n;
-      if (n < batch) return total;
-    }
-  }
-
-  private async apply(m: EntityManager, order: OrderRow, t: Transition, why: string): Promise<string> {
-    switch (t.kind) {
-      case 'none':
-        return t.reason;
-      case 'commit':
-        await this.stock.commitReservations(m, order.id);
-        await this.setStatus(m, order, 'paid', why, true);
-        return 'order-paid';
-      case 'release':
-        await this.stock.releaseReservations(m, order.id, t.to);
-        await this.setStatus(m, order, t.to, why);
-        return `order-${t.to}`;
-      case 're-reserve': {
-        const round = order.reservation_round + 1;
-        const lines = (await this.linesOf(m, [order.id])).get(order.id) ?? [];
-        // A savepoint, so a refused reservation leaves the transaction usable for recording the outcome.
-        await m.query('SAVEPOINT re_reserve');
-        try {
-          await this.stock.reserve(m, {
-            orderId: order.id,
-            channel: order.channel,
-            lines: lines.map((l) => ({ lineId: `${l.line_id}.r${round}`, sku: l.sku, quantity: l.quantity })),
-          });
-          await this.stock.commitReservations(m, order.id);
-          await m.query('RELEASE SAVEPOINT re_reserve');
-        } catch (err) {
-          await m.query('ROLLBACK TO SAVEPOINT re_reserve');
-          if (!isInsufficientStock(err)) throw err;
-          const previous = order.status;
-          await this.setStatus(m, order, t.otherwise, `${why} after the order was ${previous}; stock no longer available: refund due`, true, round);
-          await this.audit.record({ action: 'order.paid-out-of-stock', subjectType: 'order', subjectId: order.id, details: { previous } }, m);
-          this.logger.warn({ orderId: order.id, previous }, 'payment captured for an order whose stock is gone; refund due');
-          return 'order-paid-out-of-stock';
-        }
-        await this.setStatus(m, order, 'paid', `${why} after the order was ${order.status}; stock re-reserved`, true, round);
-        return 'order-paid-re-reserved';
-      }
-    }
-  }
-
-  /** Writes the new status and mirrors it on `order`, so later events of the same batch see it. */
-  private async setStatus(m: EntityManager, order: OrderRow, status: OrderStatus, reason: string, paid = false, round = order.reservation_round): Promise<void> {
-    await m.query(
-      `UPDATE orders SET status = $2, status_reason = $3, reservation_round = $4, updated_at = now() ${paid ? ', paid_at = COALESCE(paid_at, now())' : ''} WHERE id = $1`,
-      [order.id, status, reason, round],
-    );
-    order.status = status;
-    order.reservation_round = round;
-  }
-
-  private async lock(m: EntityManager, id: string): Promise<OrderRow | null> {
-    if (!isUuid(id)) return null;
-    const [row] = await m.query(`SELECT * FROM orders WHERE id = $1 FOR UPDATE`, [id]);
-    return row ?? null;
-  }
-
-  private async view(m: EntityManager, id: string): Promise<OrderView> {
-    if (!isUuid(id)) throw notFound(`Order ${id}`);
-    const [row]: OrderRow[] = await m.query(`SELECT * FROM orders WHERE id = $1`, [id]);
-    if (!row) throw notFound(`Order ${id}`);
-    return toView(row, (await this.linesOf(m, [id])).get(id) ?? []);
-  }
-
-  private async linesOf(m: EntityManager, ids: string[]): Promise<Map<string, LineRow[]>> {
-    const out = new Map<string, LineRow[]>();
-    if (!ids.length) return out;
-    const rows: (LineRow & { order_id: string })[] = await m.query(
-      `SELECT order_id, line_no, line_id, sku, quantity, unit_price FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, line_no`,
-      [ids],
-    );
-    for (const r of rows) out.set(r.order_id, [...(out.get(r.order_id) ?? []), r]);
-    return out;
   }
 
   private async priceLines(dto: CreateOrderDto): Promise<{ prices: Map<string, CatalogPrice>; amountMinor: number; currency: string }> {
@@ -371,29 +211,3 @@ export class OrdersService {
   }
 }
 
-const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
-
-function toView(r: OrderRow, lines: LineRow[]): OrderView {
-  const amountMinor = Number(r.amount_minor);
-  const reservation: OrderView['reservation'] =
-    r.status === 'pending-payment'
-      ? { status: 'held', expiresAt: r.reservation_expires_at?.toISOString() ?? null }
-      : { status: r.status === 'paid' ? 'committed' : 'released', expiresAt: null };
-  return {
-    id: r.id,
-    channel: r.channel,
-    externalId: r.external_id,
-    status: r.status,
-    statusReason: r.status_reason,
-    currency: r.currency,
-    amount: fromMinorUnits(amountMinor),
-    amountMinor,
-    items: lines.map((l) => ({ lineId: l.line_id, sku: l.sku, quantity: l.quantity, unitPrice: l.unit_price })),
-    reservation,
-    razorpay: r.razorpay_order_id ? { orderId: r.razorpay_order_id, amount: amountMinor, currency: r.currency, paymentId: r.razorpay_payment_id } : null,
-    customer: r.customer,
-    paidAt: r.paid_at?.toISOString() ?? null,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-}

@@ -1,31 +1,10 @@
 import '../../support/test-env';
-import type { DynamicModule } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { Injectable } from '@nestjs/common';
-import { inventoryStockBinding, OrderCatalog, OrdersModule, OrdersService, CatalogPrice } from '@hub/orders';
-import { InventoryService } from '@hub/inventory';
+import type { INestApplicationContext } from '@nestjs/common';
+import { CatalogService } from '@hub/catalog';
+import { OrdersService } from '@hub/orders';
 import { razorpaySignature } from '@hub/payments';
 import nock from 'nock';
 import { DataSource } from 'typeorm';
-
-/**
- * Prices for the SKUs a test creates. The catalog lib is not merged yet; until it is, this in-memory
- * price list stands in for it behind the same OrderCatalog port the real binding implements.
- */
-@Injectable()
-export class TestCatalog extends OrderCatalog {
-  static readonly prices = new Map<string, CatalogPrice>();
-  async prices(skus: string[]): Promise<Map<string, CatalogPrice>> {
-    return new Map(skus.filter((s) => TestCatalog.prices.has(s)).map((s) => [s, TestCatalog.prices.get(s)!]));
-  }
-}
-
-export function ordersTestModule(): DynamicModule {
-  return OrdersModule.register({
-    imports: inventoryStockBinding.imports,
-    providers: [...inventoryStockBinding.providers, { provide: OrderCatalog, useClass: TestCatalog }],
-  });
-}
 
 /** A fake Razorpay host (nock) for tests that do not need the sandbox: it mints order ids and counts calls. */
 export function fakeRazorpay(host = 'http://razorpay.e2e.test'): { host: string; created: () => number; failWith: (status: number | null) => void; stop: () => void } {
@@ -45,9 +24,12 @@ export function fakeRazorpay(host = 'http://razorpay.e2e.test'): { host: string;
   return { host, created: () => n, failWith: (s) => (failStatus = s), stop: () => (nock.cleanAll(), nock.enableNetConnect()) };
 }
 
-export async function seedProduct(ds: DataSource, inventory: InventoryService, sku: string, onHand: number, price = '899.00'): Promise<void> {
-  TestCatalog.prices.set(sku, { sku, price, currency: 'INR' });
-  await inventory.ensureItem(ds.manager, sku, onHand);
+/** A product in the real catalog (which also creates its stock row), sold on the storefront and Amazon. */
+export async function seedProduct(app: INestApplicationContext, sku: string, onHand: number, price = '899.00'): Promise<void> {
+  await app.get(CatalogService, { strict: false }).create({
+    sku, name: `Test product ${sku}`, price, currency: 'INR', stock: onHand, images: ['https://images.novaskin.example/test.jpg'],
+    category: 'test', description: 'A product made by a test', channels: ['storefront', 'amazon'],
+  } as any);
 }
 
 export async function stockOf(ds: DataSource, sku: string): Promise<{ onHand: number; reserved: number }> {
@@ -84,7 +66,6 @@ export async function newStorefrontOrder(orders: OrdersService, items: { sku: st
   return res.body;
 }
 
-export { InjectDataSource };
 
 export function testAuth(channels: ('amazon' | 'nykaa' | 'storefront')[] | null = null, keyId = 'testkey00001') {
   return { keyId, name: 'test', environment: 'test' as const, scopes: new Set(['orders:write', 'orders:read'] as const), channels, tier: 'internal' as const };

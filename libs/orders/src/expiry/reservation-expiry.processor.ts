@@ -2,13 +2,13 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { EXPIRE_RESERVATIONS_JOB, ORDERS_QUEUE } from '../constants';
-import { OrdersService } from '../orders.service';
+import { OrderLifecycle } from '../order-lifecycle.service';
 
 @Processor(ORDERS_QUEUE)
 export class OrdersProcessor extends WorkerHost {
   private readonly logger = new Logger(OrdersProcessor.name);
 
-  constructor(private readonly orders: OrdersService) {
+  constructor(private readonly orders: OrderLifecycle) {
     super();
   }
 

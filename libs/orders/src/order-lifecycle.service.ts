@@ -1,0 +1,135 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuditService } from '@hub/core';
+import type { RazorpayEvent } from '@hub/payments';
+import { DataSource, EntityManager } from 'typeorm';
+import { onExpiry, onPayment, OrderStatus, signalOf, Transition } from './order-status';
+import { linesOf, OrderRow } from './order-rows';
+import { isInsufficientStock, OrderStock } from './ports/order-stock';
+
+/**
+ * Everything that moves an order after it was created: payment events, reservation expiry and
+ * cancellation all go through `apply`, which runs one state-machine transition and its stock
+ * effect inside the caller's transaction. Used by the api (webhooks, cancel) and the worker (expiry).
+ */
+@Injectable()
+export class OrderLifecycle {
+  private readonly logger = new Logger(OrderLifecycle.name);
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly audit: AuditService,
+    private readonly stock: OrderStock,
+  ) {}
+
+  /**
+   * The effects of a batch of new Razorpay events, in arrival order, inside the webhook's
+   * transaction (their event rows commit with them). Orders are read first without a lock: an
+   * event that changes nothing for an order (a paid order is terminal, and nothing returns to
+   * pending-payment) stays a no-op whatever runs concurrently. Only orders an event may move are
+   * then locked, in id order, so a concurrent expiry, cancel or other batch waits and batches do
+   * not deadlock on orders.
+   */
+  async applyPaymentEvents(m: EntityManager, events: RazorpayEvent[]): Promise<string[]> {
+    const relevant = events.filter((e) => signalOf(e.event) !== 'other' && e.razorpayOrderId);
+    const wanted = [...new Set(relevant.map((e) => e.razorpayOrderId!))];
+    const byRzp = new Map<string, OrderRow>();
+    if (wanted.length) {
+      const rows: OrderRow[] = await m.query(`SELECT * FROM orders WHERE razorpay_order_id = ANY($1)`, [wanted]);
+      for (const r of rows) byRzp.set(r.razorpay_order_id!, r);
+      const movable = rows.filter((r) => relevant.some((e) => e.razorpayOrderId === r.razorpay_order_id && onPayment(r.status, signalOf(e.event)).kind !== 'none'));
+      if (movable.length) {
+        const locked: OrderRow[] = await m.query(`SELECT * FROM orders WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [movable.map((r) => r.id)]);
+        for (const r of locked) byRzp.set(r.razorpay_order_id!, { ...r, locked: true } as OrderRow);
+      }
+    }
+    const outcomes: string[] = [];
+    for (const e of events) {
+      const signal = signalOf(e.event);
+      const order = e.razorpayOrderId ? byRzp.get(e.razorpayOrderId) : undefined;
+      if (signal === 'other') outcomes.push('ignored');
+      else if (!e.razorpayOrderId) outcomes.push('ignored-no-order');
+      else if (!order) outcomes.push('ignored-unknown-order');
+      else {
+        const t = onPayment(order.status, signal);
+        if (t.kind !== 'none' && !(order as OrderRow & { locked?: boolean }).locked) throw new Error(`order ${order.id} would move without its lock`);
+        if (t.kind !== 'none' && signal === 'capture' && e.razorpayPaymentId && !order.razorpay_payment_id) {
+          await m.query(`UPDATE orders SET razorpay_payment_id = $2 WHERE id = $1`, [order.id, e.razorpayPaymentId]);
+          order.razorpay_payment_id = e.razorpayPaymentId;
+        }
+        outcomes.push(await this.apply(m, order, t, `razorpay ${e.event}`));
+      }
+    }
+    return outcomes;
+  }
+
+  /** Releases unpaid storefront reservations whose TTL passed; returns how many orders expired. */
+  async expireDue(batch = 100): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.ds.transaction(async (m) => {
+        // SKIP LOCKED: several workers sweep at once without waiting on each other or on a webhook.
+        const due: OrderRow[] = await m.query(
+          `SELECT * FROM orders WHERE status = 'pending-payment' AND reservation_expires_at <= now()
+           ORDER BY reservation_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [batch],
+        );
+        for (const order of due) await this.apply(m, order, onExpiry(order.status), 'reservation expired');
+        return due.length;
+      });
+      total += n;
+      if (n < batch) return total;
+    }
+  }
+
+  async apply(m: EntityManager, order: OrderRow, t: Transition, why: string): Promise<string> {
+    switch (t.kind) {
+      case 'none':
+        return t.reason;
+      case 'commit':
+        await this.stock.commitReservations(m, order.id);
+        await this.setStatus(m, order, 'paid', why, true);
+        return 'order-paid';
+      case 'release':
+        await this.stock.releaseReservations(m, order.id, t.to);
+        await this.setStatus(m, order, t.to, why);
+        return `order-${t.to}`;
+      case 're-reserve': {
+        const round = order.reservation_round + 1;
+        const lines = (await linesOf(m, [order.id])).get(order.id) ?? [];
+        // A savepoint, so a refused reservation leaves the transaction usable for recording the outcome.
+        await m.query('SAVEPOINT re_reserve');
+        try {
+          await this.stock.reserve(m, {
+            orderId: order.id,
+            channel: order.channel,
+            lines: lines.map((l) => ({ lineId: `${l.line_id}.r${round}`, sku: l.sku, quantity: l.quantity })),
+          });
+          await this.stock.commitReservations(m, order.id);
+          await m.query('RELEASE SAVEPOINT re_reserve');
+        } catch (err) {
+          await m.query('ROLLBACK TO SAVEPOINT re_reserve');
+          if (!isInsufficientStock(err)) throw err;
+          const previous = order.status;
+          await this.setStatus(m, order, t.otherwise, `${why} after the order was ${previous}; stock no longer available: refund due`, true, round);
+          await this.audit.record({ action: 'order.paid-out-of-stock', subjectType: 'order', subjectId: order.id, details: { previous } }, m);
+          this.logger.warn({ orderId: order.id, previous }, 'payment captured for an order whose stock is gone; refund due');
+          return 'order-paid-out-of-stock';
+        }
+        await this.setStatus(m, order, 'paid', `${why} after the order was ${order.status}; stock re-reserved`, true, round);
+        return 'order-paid-re-reserved';
+      }
+    }
+  }
+
+  /** Writes the new status and mirrors it on `order`, so later events of the same batch see it. */
+  async setStatus(m: EntityManager, order: OrderRow, status: OrderStatus, reason: string, paid = false, round = order.reservation_round): Promise<void> {
+    await m.query(
+      `UPDATE orders SET status = $2, status_reason = $3, reservation_round = $4, updated_at = now() ${paid ? ', paid_at = COALESCE(paid_at, now())' : ''} WHERE id = $1`,
+      [order.id, status, reason, round],
+    );
+    order.status = status;
+    order.reservation_round = round;
+  }
+
+}
