@@ -259,6 +259,34 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     assert.equal((await get('/v1/products/NS-REV-001')).body.rating.count, 2);
   });
 
+  it('documents the catalog routes in OpenAPI with their scopes', async () => {
+    const doc: any = await (await fetch(`${api.url}/docs/openapi.json`)).json();
+    for (const [path, method] of [['/v1/products', 'post'], ['/v1/products', 'get'], ['/v1/products/{sku}', 'patch'], ['/v1/products/{sku}', 'delete'], ['/v1/products/{sku}/channels', 'get'], ['/v1/products/{sku}/reviews', 'get']]) {
+      const op = doc.paths[path]?.[method];
+      assert.ok(op, `${method} ${path}`);
+      assert.deepEqual(op.tags, ['catalog']);
+      assert.ok(op.summary);
+    }
+    const create = doc.components.schemas.CreateProductDto;
+    assert.equal(create.properties.sku.pattern, '^[A-Z0-9][A-Z0-9._-]{2,63}$');
+    assert.equal(create.properties.images.maxItems, 10);
+    const noKey = await fetch(`${api.url}/v1/products`);
+    assert.equal(noKey.status, 401);
+    const readOnly = { ...bearer(await createTestKey(api.app, { scopes: ['catalog:read'] })), 'content-type': 'application/json' };
+    const denied = await post('/v1/products', product('NS-SCOPE-001'), readOnly);
+    assert.equal(denied.status, 403);
+    assert.match(((await denied.json()) as any).type, /insufficient-scope$/);
+  });
+
+  it('a refused Cloudinary credential fails the listings with the reason instead of retrying', async () => {
+    await sb.fault({ partner: 'cloudinary', kind: 'reject-credentials', count: 1 });
+    assert.equal((await post('/v1/products', product('NS-E2E-IMG', { channels: ['storefront'], images: ['https://images.novaskin.example/refused.jpg'] }))).status, 201);
+    const [sf] = await waitForStatuses('NS-E2E-IMG', { storefront: 'failed' }, 5000);
+    assert.match(sf.lastError, /cloudinary rejected credential version \d+/);
+    assert.doesNotMatch(sf.lastError, /test-cloudinary-secret/);
+    assert.equal(sf.imageUrl, null);
+  });
+
   it('imports the 200+ product sample catalog through the API service and publishes 600+ listings', async () => {
     // Tests run from the repository root (tools/test.js), whatever the build output directory.
     const file = resolve(process.cwd(), 'fixtures/catalog/novaskin-catalog.json');
