@@ -9,7 +9,7 @@ export class VaultRewrapCommand implements HubCommandRunner {
   constructor(private readonly vault: VaultService) {}
 
   async run(): Promise<void> {
-    const r = await this.vault.rewrap({ system: 'cli' });
+    const r = await this.vault.rewrap({ system: 'system:cli' });
     process.stdout.write(`re-encrypted ${r.rewrapped} of ${r.total} credential version(s) under master key v${r.masterKeyVersion}\n`);
     if (r.failed.length) {
       const err = new Error(

@@ -161,7 +161,14 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
 
   /** Refuses to start when a stored version needs a master key HUB_MASTER_KEYS no longer lists. */
   async assertMasterKeysPresent(): Promise<void> {
-    const usage = await this.repo.masterKeyUsage();
+    let usage: { masterKeyVersion: number; count: number }[];
+    try {
+      usage = await this.repo.masterKeyUsage();
+    } catch (err) {
+      // 42P01: undefined table. Say what to do instead of printing raw SQL.
+      if ((err as { code?: string }).code === '42P01') throw new Error('The vault tables are missing: run `npm run db:migrate` first');
+      throw err;
+    }
     const missing = usage.filter((u) => !this.envelope.hasMasterKey(u.masterKeyVersion));
     if (missing.length) {
       throw new MissingMasterKeyError(
@@ -548,5 +555,5 @@ function channelOf(partner: Partner): Channel | null {
 }
 
 function auditActor(a: Actor) {
-  return { actorKeyId: a.keyId ?? null, requestId: a.requestId ?? null, ip: a.ip ?? null };
+  return { actorKeyId: a.keyId ?? a.system ?? null, requestId: a.requestId ?? null, ip: a.ip ?? null };
 }

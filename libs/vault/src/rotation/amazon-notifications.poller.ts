@@ -24,7 +24,7 @@ export interface PollResult {
   expiries: number;
 }
 
-const ACTOR = { system: 'amazon-notification' };
+const ACTOR = { system: 'system:amazon-notification' };
 
 /**
  * Ingests Amazon's application notifications from the SQS queue they are delivered to: a
