@@ -9,7 +9,8 @@ import { DataSource } from 'typeorm';
 import type { RazorpayPartner } from '../../apps/partner-sandbox/src/partners/razorpay/razorpay.partner';
 import { RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
 import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi } from '../support/hub-harness';
+import { RunningApi, startApi, startWorker } from '../support/hub-harness';
+import type { INestApplicationContext } from '@nestjs/common';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { seedProduct, stockOf } from './support/orders-harness';
@@ -63,10 +64,11 @@ class Tap {
   }
 }
 
-describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> pay -> signed webhooks -> paid', () => {
+describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> pay -> signed webhooks -> paid, channels updated', () => {
   let db: TestDatabase;
   let sb: RunningSandbox;
   let api: RunningApi;
+  let worker: INestApplicationContext;
   let ds: DataSource;
   let key: string;
   const tap = new Tap(() => api.url);
@@ -75,19 +77,29 @@ describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> p
   before(async () => {
     db = await createTestDatabase('storefront');
     sb = await startSandbox();
+    // Every partner URL points at the sandbox before the api and worker load.
     process.env.RAZORPAY_API_URL = `${sb.url}/v1/`;
+    process.env.AMAZON_LWA_URL = `${sb.url}/auth/o2/token`;
+    process.env.AMAZON_SPAPI_URL = sb.url;
+    process.env.NYKAA_API_URL = `${sb.url}/nykaa`;
+    const cu = new URL(process.env.CLOUDINARY_URL!);
+    cu.searchParams.set('upload_prefix', sb.url);
+    process.env.CLOUDINARY_URL = cu.toString();
     api = await startApi();
+    worker = await startWorker();
     ds = api.app.get(DataSource);
     await tap.start();
     await sb.call('POST', '/_sandbox/razorpay/webhook-target', { url: tap.url });
     await sb.call('POST', '/_sandbox/razorpay/webhook-retry', { baseDelayMs: 50, maxDelayMs: 200, maxAttempts: 10 });
-    await seedProduct(api.app, 'SF-SERUM', 10, '899.00');
-    await seedProduct(api.app, 'SF-MIST', 5, '349.50');
+    await seedProduct(api.app, 'SF-SERUM', 10, '899.00', ['storefront', 'amazon', 'nykaa']);
+    await seedProduct(api.app, 'SF-MIST', 5, '349.50', ['storefront', 'amazon', 'nykaa']);
+    await waitUntil(async () => (await sb.state()).amazon.listings['SF-SERUM']?.quantity === 10 && (await sb.state()).nykaa.listings['SF-SERUM']?.quantity === 10, 15_000);
     key = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'], channels: ['storefront'] });
   });
   after(async () => {
     await sb?.close();
     await tap.close();
+    await worker?.close();
     await api?.close();
     await db?.drop();
   });
@@ -127,6 +139,13 @@ describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> p
     await partner().idle();
     assert.deepEqual(await stockOf(ds, 'SF-SERUM'), { onHand: 8, reserved: 0 });
     assert.deepEqual(await stockOf(ds, 'SF-MIST'), { onHand: 4, reserved: 0 });
+    // Channels converge on what is left to sell: 10 - 2 serums, 5 - 1 mists.
+    await waitUntil(async () => {
+      const s = await sb.state();
+      return s.amazon.listings['SF-SERUM']?.quantity === 8 && s.nykaa.listings['SF-SERUM']?.quantity === 8 && s.amazon.listings['SF-MIST']?.quantity === 4 && s.nykaa.listings['SF-MIST']?.quantity === 4;
+    }, 15_000);
+    const [sf] = await ds.query(`SELECT quantity FROM storefront_listings WHERE sku = 'SF-SERUM'`);
+    assert.equal(sf.quantity, 8);
     const outcomes = await ds.query(`SELECT event, outcome FROM razorpay_events WHERE razorpay_order_id = $1 ORDER BY received_at`, [order.razorpay.orderId]);
     assert.deepEqual(outcomes.map((r: any) => r.event).sort(), ['order.paid', 'payment.authorized', 'payment.captured']);
     assert.equal(outcomes.filter((r: any) => r.outcome === 'order-paid').length, 1);

@@ -24,11 +24,14 @@ export function fakeRazorpay(host = 'http://razorpay.e2e.test'): { host: string;
   return { host, created: () => n, failWith: (s) => (failStatus = s), stop: () => (nock.cleanAll(), nock.enableNetConnect()) };
 }
 
-/** A product in the real catalog (which also creates its stock row), sold on the storefront and Amazon. */
-export async function seedProduct(app: INestApplicationContext, sku: string, onHand: number, price = '899.00'): Promise<void> {
+/**
+ * A product in the real catalog (which also creates its stock row). Storefront and Amazon by
+ * default; tests without a sandbox keep it that way so no worker publishes to a real port.
+ */
+export async function seedProduct(app: INestApplicationContext, sku: string, onHand: number, price = '899.00', channels: string[] = ['storefront', 'amazon']): Promise<void> {
   await app.get(CatalogService, { strict: false }).create({
     sku, name: `Test product ${sku}`, price, currency: 'INR', stock: onHand, images: ['https://images.novaskin.example/test.jpg'],
-    category: 'test', description: 'A product made by a test', channels: ['storefront', 'amazon'],
+    category: 'test', description: 'A product made by a test', channels,
   } as any);
 }
 
