@@ -212,4 +212,16 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     const huge = await raw({ authorization: 'Bearer ' + 'A'.repeat(70_000) });
     assert.ok(huge.status >= 400 && huge.status < 500, `status ${huge.status}`);
   });
+  it('looks an uncached key up once for many concurrent requests, and an unknown keyId once per negative-cache period', async () => {
+    const cache = api.app.get(KeyCacheService, { strict: false });
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    let before = cache.dbLookups;
+    const res = await Promise.all(Array.from({ length: 20 }, () => get('/__keys_probe/catalog', bearer(key))));
+    assert.ok(res.every((r) => r.status === 200));
+    assert.equal(cache.dbLookups - before, 1, 'single-flight');
+    const unknown = formatKey('live', 'UnknownKey42', 'c'.repeat(32));
+    before = cache.dbLookups;
+    for (let i = 0; i < 10; i++) await problem(await get('/__keys_probe/catalog', bearer(unknown)), 401, 'invalid-api-key');
+    assert.equal(cache.dbLookups - before, 1, 'negative cache');
+  });
 });

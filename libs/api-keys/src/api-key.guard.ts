@@ -69,7 +69,9 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   private readonly burst = new BurstLimiter();
   private readonly breaker = new AbnormalUsageBreaker();
   private readonly failures: AuthFailureLimiter;
-  private readonly rejections: Counter<'reason'>;
+  private readonly rejectionCounter: Counter<'reason'>;
+  /** Labelled children resolved once: prom-client's label hashing is measurable on a storm. */
+  private readonly rejected = new Map<string, { inc(): void }>();
   private sweeper: NodeJS.Timeout | null = null;
   private readonly accessByHandler = new WeakMap<object, RouteAccess>();
   /** True once the Fastify onResponse hook counts usage (otherwise each request listens for 'finish'). */
@@ -91,7 +93,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   ) {
     this.peppers = keys.peppers;
     this.failures = new AuthFailureLimiter(cfg.AUTH_FAILURES_PER_MINUTE);
-    this.rejections = metrics.counter('api_key_rejections_total', 'Requests refused by the API key guard, by reason', ['reason']);
+    this.rejectionCounter = metrics.counter('api_key_rejections_total', 'Requests refused by the API key guard, by reason', ['reason']);
   }
 
   onModuleInit(): void {
@@ -117,17 +119,9 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     fastify.addHook('onRequest', (req, reply, done) => {
       const access = routes.get(req.method + ' ' + req.routeOptions.url);
       if (!access || access.public || !access.scopes) return done();
-      try {
-        const parsed = parseKey(this.presentedKey(req));
-        if (!parsed) {
-          this.rejections.inc({ reason: 'malformed' });
-          throw INVALID_KEY;
-        }
-        (req as WithParsed)[PARSED] = parsed;
-      } catch (err) {
-        sendProblem(reply, String(req.id), err, req);
-        return;
-      }
+      const parsed = this.readKey(req);
+      if (parsed instanceof ProblemException) return sendProblem(reply, String(req.id), parsed, req);
+      (req as WithParsed)[PARSED] = parsed;
       done();
     });
     // Usage is counted when the response is finished, so the status and latency are known.
@@ -158,16 +152,13 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const http = ctx.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const parsed = (req as WithParsed)[PARSED] ?? parseKey(this.presentedKey(req));
-    if (!parsed) {
-      this.rejections.inc({ reason: 'malformed' });
-      throw invalidKey();
-    }
+    const parsed = (req as WithParsed)[PARSED] ?? this.readKey(req);
+    if (parsed instanceof ProblemException) throw parsed;
     const now = Date.now();
     const ip = req.clientIp || normalizeIp(req.socket.remoteAddress ?? '');
     const blocked = this.failures.blockedFor(ip, now);
     if (blocked) {
-      this.rejections.inc({ reason: 'auth-failures' });
+      this.reject('auth-failures');
       throw new ProblemException(429, 'rate-limited', 'Too many failed authentications from this address; try again later', {
         headers: { 'Retry-After': String(blocked) },
       });
@@ -177,49 +168,59 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     return this.cache.load(parsed.keyId).then((entry) => this.verify(entry, parsed, access.scopes as Scope[], req, reply, ip, Date.now()));
   }
 
-  /** The key from `Authorization: Bearer` or `X-API-Key`; both may be sent only if they agree. */
-  private presentedKey(req: FastifyRequest): string {
+  private reject(reason: string): void {
+    let c = this.rejected.get(reason);
+    if (!c) {
+      c = this.rejectionCounter.labels(reason);
+      this.rejected.set(reason, c);
+    }
+    c.inc();
+  }
+
+  /**
+   * The parsed key from `Authorization: Bearer` or `X-API-Key` (both only if they agree), or the
+   * problem to answer. Returned rather than thrown: on a storm of bad keys this runs for every
+   * request, and the refusal should cost less than serving one.
+   */
+  private readKey(req: FastifyRequest): ParsedKey | ProblemException {
     const auth = req.headers.authorization;
     const xKey = req.headers['x-api-key'];
     let fromAuth: string | undefined;
     if ((auth !== undefined || xKey !== undefined) && repeatedAuthHeader(req.raw.rawHeaders)) {
       // Node keeps only the first Authorization header; a second one is a client bug or an attack.
-      throw new ProblemException(400, 'bad-request', 'Send one Authorization or X-API-Key header', {
+      return new ProblemException(400, 'bad-request', 'Send one Authorization or X-API-Key header', {
         extensions: { errors: [{ field: 'Authorization', message: 'must be sent once' }] },
       });
     }
     if (typeof auth === 'string' && auth !== '') {
-      if (auth.length > MAX_HEADER_LENGTH) {
-        this.rejections.inc({ reason: 'malformed' });
-        throw invalidKey();
-      }
-      const m = /^Bearer +(\S+) *$/i.exec(auth);
+      const m = auth.length > MAX_HEADER_LENGTH ? null : /^Bearer +(\S+) *$/i.exec(auth);
       if (!m) {
-        this.rejections.inc({ reason: 'malformed' });
-        throw invalidKey();
+        this.reject('malformed');
+        return INVALID_KEY;
       }
       fromAuth = m[1];
     }
     const fromHeader = typeof xKey === 'string' && xKey !== '' ? xKey : Array.isArray(xKey) ? '' : undefined;
     if (fromAuth !== undefined && fromHeader !== undefined && fromAuth !== fromHeader) {
-      throw new ProblemException(400, 'bad-request', 'Authorization and X-API-Key carry different keys; send one', {
+      return new ProblemException(400, 'bad-request', 'Authorization and X-API-Key carry different keys; send one', {
         extensions: { errors: [{ field: 'X-API-Key', message: 'differs from the key in Authorization' }] },
       });
     }
     const key = fromAuth ?? fromHeader;
     if (key === undefined) {
-      this.rejections.inc({ reason: 'missing' });
-      throw MISSING_KEY;
+      this.reject('missing');
+      return MISSING_KEY;
     }
-    if (key.length !== KEY_LENGTH) {
-      this.rejections.inc({ reason: 'malformed' });
-      throw invalidKey();
+    const parsed = key.length === KEY_LENGTH ? parseKey(key) : null;
+    if (!parsed) {
+      this.reject('malformed');
+      return INVALID_KEY;
     }
-    return key;
+    return parsed;
   }
 
   private fail(reason: string, keyId: string | null, ip: string, req: FastifyRequest, now: number, guess: boolean): void {
-    this.rejections.inc({ reason });
+    this.reject(reason);
     // keyId is public; the presented secret never reaches a log line.
     this.logger.debug({ reason, keyId, ip, requestId: req.id }, 'api key refused');
     if (guess) this.failures.failed(ip, now);
@@ -258,7 +259,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     let granted = false;
     for (const s of scopes) if (entry.scopes.has(s)) granted = true;
     if (!granted) {
-      this.rejections.inc({ reason: 'insufficient-scope' });
+      this.reject('insufficient-scope');
       throw new ProblemException(403, 'insufficient-scope', `This route needs the ${scopes.join(' or ')} scope`, {
         extensions: { requiredScope: scopes[0], requiredScopes: scopes },
       });
@@ -282,7 +283,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const { keyId, limits } = entry;
     const open = this.breaker.openFor(keyId, now);
     if (open) {
-      this.rejections.inc({ reason: 'abnormal-usage' });
+      this.reject('abnormal-usage');
       this.usage.record(keyId, 429, 0, now);
       throw new ProblemException(429, 'abnormal-usage-detected', 'This API key is paused after an abnormal burst of requests', {
         headers: { 'Retry-After': String(open), 'RateLimit-Policy': entry.policy },
@@ -290,7 +291,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     }
     const b = this.burst.take(keyId, limits.burstPerSecond, 1 / this.instances.count, now);
     if (!b.ok) {
-      this.rejections.inc({ reason: 'burst' });
+      this.reject('burst');
       this.usage.record(keyId, 429, 0, now);
       if (this.breaker.refused(keyId, limits.burstPerSecond, now)) {
         this.logger.warn({ keyId }, 'abnormal usage: key paused');
@@ -320,7 +321,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   private afterQuota(entry: CachedKey, req: FastifyRequest, reply: FastifyReply, d: QuotaDecision, burstRemaining: number): boolean {
     const name = QUOTA_POLICY[entry.limits.quota!.period].name;
     if (!d.ok) {
-      this.rejections.inc({ reason: 'quota' });
+      this.reject('quota');
       this.usage.record(entry.keyId, 429, 0, Date.now());
       throw new ProblemException(429, 'quota-exceeded', `This API key has used its ${entry.limits.quota!.limit} requests for this ${entry.limits.quota!.period}`, {
         headers: { 'Retry-After': String(d.retryAfter), 'RateLimit-Policy': entry.policy, RateLimit: `"${name}";r=0;t=${d.resetSeconds}` },
