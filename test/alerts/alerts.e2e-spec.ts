@@ -5,46 +5,29 @@ import { ChannelSyncControl, MetricsService } from '@hub/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi, startWorker } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { AlertReceiver, startAlertReceiver } from '../vault/support/vault-helpers';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
-
-interface Delivery {
-  headers: IncomingHttpHeaders;
-  body: string;
-  answered: number;
-}
 
 describe('alerts: one open alert per kind and subject, signed webhooks with retries, self-resolution', () => {
   let db: TestDatabase;
   let api: RunningApi;
   let worker: INestApplicationContext;
-  let receiver: Server;
+  let receiver: AlertReceiver;
   let admin: string;
   let reader: string;
-  const deliveries: Delivery[] = [];
-  let failNext = 1;
 
   before(async () => {
     db = await createTestDatabase('alerts');
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        // The first delivery fails, to prove BullMQ retries it.
-        const status = failNext-- > 0 ? 500 : 204;
-        deliveries.push({ headers: req.headers, body, answered: status });
-        res.writeHead(status).end();
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    process.env.ALERT_WEBHOOK_URL = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks/alerts`;
+    // The first delivery fails, to prove BullMQ retries it.
+    receiver = await startAlertReceiver(1);
+    process.env.ALERT_WEBHOOK_URL = receiver.url;
     process.env.ALERT_WEBHOOK_SECRET = SECRET;
     process.env.ALERTS_EVALUATE_EVERY_MS = '300';
     // Verification targets nothing here: keep the vault's own checks out of the way.
@@ -58,7 +41,7 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
   after(async () => {
     await worker?.close();
     await api?.close();
-    await new Promise((r) => receiver?.close(r));
+    await receiver?.close();
     await db?.drop();
   });
 
@@ -78,10 +61,10 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM alerts WHERE kind = 'credential-failing' AND subject = 'amazon'`);
     assert.equal(n, 1);
 
-    const ok = await waitUntil(() => deliveries.find((d) => d.answered === 204), 15_000, 100);
-    assert.equal(deliveries[0].answered, 500, 'first attempt failed');
-    assert.equal(deliveries[0].headers['webhook-id'], ok.headers['webhook-id'], 'a retry keeps its webhook-id');
-    assert.equal(deliveries.filter((d) => d.answered === 204).length, 1);
+    const ok = await waitUntil(() => receiver.hooks.find((d) => d.answered === 204), 15_000, 100);
+    assert.equal(receiver.hooks[0].answered, 500, 'first attempt failed');
+    assert.equal(receiver.hooks[0].headers['webhook-id'], ok.headers['webhook-id'], 'a retry keeps its webhook-id');
+    assert.equal(receiver.hooks.filter((d) => d.answered === 204).length, 1);
     assert.equal(verifyWebhook(SECRET, ok.headers as Record<string, string>, ok.body), true, 'valid Standard Webhooks signature');
     assert.match(String(ok.headers['webhook-signature']), /^v1,[A-Za-z0-9+/]+=*$/);
     assert.equal(verifyWebhook(`whsec_${randomBytes(24).toString('base64')}`, ok.headers as Record<string, string>, ok.body), false);

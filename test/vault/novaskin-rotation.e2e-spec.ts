@@ -6,7 +6,6 @@ import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
@@ -15,6 +14,7 @@ import { RunningApi, startApi } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { applyRules, divergent, publishEverywhere, RunningSandbox, startSandbox } from '../inventory/support/sync-harness';
+import { AlertReceiver, amazonFields, startAlertReceiver } from './support/vault-helpers';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const SKUS = ['NOVA-SERUM', 'NOVA-TONER', 'NOVA-CREAM', 'NOVA-MASK', 'NOVA-SPF'];
@@ -30,22 +30,13 @@ describe('NovaSkin: an Amazon secret rotation does not silently stop inventory s
   let sb: RunningSandbox;
   let api: RunningApi;
   let worker: INestApplicationContext;
-  let receiver: Server;
+  let receiver: AlertReceiver;
   let key: string;
   let ds: DataSource;
-  const hooks: { headers: IncomingHttpHeaders; body: string }[] = [];
 
   before(async () => {
     db = await createTestDatabase('novaskin');
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        hooks.push({ headers: req.headers, body });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    receiver = await startAlertReceiver();
     sb = await startSandbox();
     Object.assign(process.env, {
       INVENTORY_OUTBOX_POLL_MS: '200',
@@ -57,7 +48,7 @@ describe('NovaSkin: an Amazon secret rotation does not silently stop inventory s
       AMAZON_NOTIFICATIONS_POLL_MS: '3600000',
       VAULT_RECHECK_EVERY_MS: '3600000',
       ALERTS_EVALUATE_EVERY_MS: '1000',
-      ALERT_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/novaskin/alerts`,
+      ALERT_WEBHOOK_URL: receiver.url,
       ALERT_WEBHOOK_SECRET: SECRET,
     });
     api = await startApi();
@@ -77,7 +68,7 @@ describe('NovaSkin: an Amazon secret rotation does not silently stop inventory s
     await worker?.close();
     await api?.close();
     await sb?.sandbox.close();
-    await new Promise((r) => receiver?.close(r));
+    await receiver?.close();
     await db?.drop();
   });
 
@@ -88,17 +79,10 @@ describe('NovaSkin: an Amazon secret rotation does not silently stop inventory s
   const openAlerts = async () => (await http('GET', '/v1/alerts?status=open')).json.data as { kind: string; subject: string }[];
   const isOpen = (alerts: { kind: string; subject: string }[], kind: string, subject: string) => alerts.some((a) => a.kind === kind && a.subject === subject);
   const signedHook = (kind: string) =>
-    hooks.find((h) => {
+    receiver.hooks.find((h) => {
       const p = JSON.parse(h.body);
       return p.data.kind === kind && p.data.subject === 'amazon' && verifyWebhook(SECRET, h.headers as Record<string, string>, h.body);
     });
-  const amazonFields = (clientSecret: string) => ({
-    clientId: process.env.AMAZON_LWA_CLIENT_ID,
-    clientSecret,
-    refreshToken: process.env.AMAZON_LWA_REFRESH_TOKEN,
-    sellerId: process.env.AMAZON_SELLER_ID,
-    marketplaceId: process.env.AMAZON_MARKETPLACE_ID,
-  });
 
   it('rotation -> failing + paused alerts (signed webhooks) -> 50 held changes -> new secret PUT -> Amazon converges, alerts resolve', async () => {
     // 1. The credential Amazon says expires in 5 days: credential-expiring opens.

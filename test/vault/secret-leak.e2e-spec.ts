@@ -8,6 +8,7 @@ import { createSandboxApp, Sandbox } from '../../apps/partner-sandbox/src/create
 import { BUILD_ROOT, freePort, Spawned, spawnEntry, waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env';
+import { amazonFields } from './support/vault-helpers';
 
 const canary = (what: string) => `canary-${what}-${randomBytes(8).toString('hex')}`;
 
@@ -79,7 +80,7 @@ describe('no secret written to the vault reaches Postgres, logs or responses', (
   };
 
   it('takes secrets through every path (bootstrap, refused PUT, accepted PUT, Amazon notice, verify)', async () => {
-    const amazon = (clientSecret: string) => ({ clientId: env.AMAZON_LWA_CLIENT_ID, clientSecret, refreshToken: env.AMAZON_LWA_REFRESH_TOKEN, sellerId: env.AMAZON_SELLER_ID, marketplaceId: env.AMAZON_MARKETPLACE_ID });
+    const amazon = (clientSecret: string) => amazonFields(clientSecret, env);
     const wrong = canary('amazon-wrong');
     canaries.push(wrong);
     assert.equal((await call('PUT', '/v1/vault/credentials/amazon', { fields: amazon(wrong) })).status, 422);

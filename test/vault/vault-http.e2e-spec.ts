@@ -10,6 +10,7 @@ import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi, startWorker } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { amazonFields } from './support/vault-helpers';
 
 const DAY = 86_400_000;
 
@@ -54,13 +55,6 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
   const versionsOf = async (partner: string) => (await get()).find((p) => p.partner === partner)!.versions;
   const put = (partner: string, body: unknown, key = admin) =>
     fetch(`${api.url}/v1/vault/credentials/${partner}`, { method: 'PUT', headers: { ...bearer(key), 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const amazonFields = (clientSecret: string) => ({
-    clientId: process.env.AMAZON_LWA_CLIENT_ID,
-    clientSecret,
-    refreshToken: process.env.AMAZON_LWA_REFRESH_TOKEN,
-    sellerId: process.env.AMAZON_SELLER_ID,
-    marketplaceId: process.env.AMAZON_MARKETPLACE_ID,
-  });
   const badField = async (res: Response, field: string) => {
     assert.equal(res.status, 400, await res.clone().text());
     assert.match(res.headers.get('content-type') ?? '', /problem\+json/);
