@@ -1,9 +1,7 @@
 import '../support/test-env';
-import { InventoryService } from '@hub/inventory';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
-import { fakeRazorpay, ordersTestModule, seedProduct } from '../payments/support/orders-harness';
+import { fakeRazorpay, seedProduct } from '../payments/support/orders-harness';
 import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -18,8 +16,6 @@ const CHANNELS = ['storefront', 'amazon', 'nykaa'] as const;
 describe('no overselling through HTTP: 200 concurrent orders of 1 unit on stock 10, across three channels', () => {
   let db: TestDatabase;
   let api: RunningApi;
-  let ds: DataSource;
-  let inv: InventoryService;
   let razorpay: ReturnType<typeof fakeRazorpay>;
   let key: string;
 
@@ -27,9 +23,7 @@ describe('no overselling through HTTP: 200 concurrent orders of 1 unit on stock 
     process.env.DB_POOL_SIZE = '30';
     db = await createTestDatabase('invoversell');
     razorpay = fakeRazorpay();
-    api = await startApi({ extraModules: [ordersTestModule()] });
-    ds = api.app.get(DataSource);
-    inv = api.app.get(InventoryService, { strict: false });
+    api = await startApi();
     key = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read', 'inventory:read'], limits: { burstPerSecond: 100_000 } });
   });
   after(async () => {
@@ -41,7 +35,7 @@ describe('no overselling through HTTP: 200 concurrent orders of 1 unit on stock 
   it('exactly 10 succeed, the rest get 409 insufficient-stock, 20 times over', async () => {
     for (let rep = 0; rep < 20; rep++) {
       const sku = `HTTP-OVS-${rep}`;
-      await seedProduct(ds, inv, sku, 10);
+      await seedProduct(api.app, sku, 10);
       const statuses = await Promise.all(
         Array.from({ length: 200 }, async (_, i) => {
           const res = await fetch(`${api.url}/v1/orders`, {

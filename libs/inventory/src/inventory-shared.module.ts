@@ -8,6 +8,7 @@ import { InventoryConfig } from './inventory.config';
 import { InventoryService } from './inventory.service';
 import { InventorySyncControl } from './sync/inventory-sync-control.service';
 import { OutboxRelay } from './sync/outbox-relay.service';
+import { OutboxSignal } from './sync/outbox-signal.service';
 import { SyncEnqueuer } from './sync/sync-enqueuer.service';
 
 /**
@@ -22,6 +23,7 @@ import { SyncEnqueuer } from './sync/sync-enqueuer.service';
   providers: [
     provideConfig(InventoryConfig),
     InventoryService,
+    OutboxSignal,
     SyncEnqueuer,
     OutboxRelay,
     InventorySyncControl,

@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Channel, CHANNELS, notFound, ProblemException, validationFailed } from '@hub/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { allocate, AllocationRule, DEFAULT_ALLOCATION_RULE } from './allocation';
-import { OUTBOX_NOTIFY_CHANNEL } from './constants';
 import { sql } from './sql';
+import { OutboxSignal } from './sync/outbox-signal.service';
 import type { MovementKind } from './entities/inventory-movement.entity';
 import type { SyncState } from './entities/channel-sync.entity';
 import { InsufficientLine, InsufficientStockError, ReservationExistsError, UnknownSkuError } from './inventory.errors';
@@ -139,7 +139,10 @@ const bySkuOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  */
 @Injectable()
 export class InventoryService {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly signal: OutboxSignal,
+  ) {}
 
   // ---- writes used by other libs (inside the caller's transaction) ----
 
@@ -156,6 +159,7 @@ export class InventoryService {
   async reserve(manager: EntityManager, input: ReserveInput): Promise<void> {
     checkChannel(input.channel);
     const bySku = checkLines(input.lines);
+    if (bySku.size === 1) return this.takeOneSku(manager, 'reserve', input, bySku);
     await atomically(manager, async (m) => {
       const inserted: { line_id: string }[] = await sql(m, 
         `INSERT INTO inventory_reservations (order_id, line_id, sku, channel, quantity, status, expires_at)
@@ -183,6 +187,7 @@ export class InventoryService {
   async sellDirect(manager: EntityManager, input: SellDirectInput): Promise<void> {
     checkChannel(input.channel);
     const bySku = checkLines(input.lines);
+    if (bySku.size === 1) return this.takeOneSku(manager, 'sell', input, bySku);
     await atomically(manager, async (m) => {
       const inserted: { line_id: string }[] = await sql(m, 
         `INSERT INTO inventory_reservations (order_id, line_id, sku, channel, quantity, status, reason)
@@ -206,6 +211,46 @@ export class InventoryService {
         [...bySku.keys()],
       );
     });
+  }
+
+  /**
+   * The common case (every line is the same SKU) as one statement: the guarded UPDATE, the
+   * reservation rows, the ledger and the outbox row all depend on the UPDATE's result, so a refusal
+   * changes nothing, and the row lock is held for the shortest possible time (hot SKUs).
+   * A repeated order line fails the whole statement (unique violation) and with it the caller's
+   * transaction.
+   */
+  private async takeOneSku(manager: EntityManager, mode: 'reserve' | 'sell', input: ReserveInput | SellDirectInput, bySku: Map<string, number>): Promise<void> {
+    const [[sku, total]] = [...bySku];
+    const reserve = mode === 'reserve';
+    const rows = await sql<{ on_hand: number }>(
+      manager,
+      `WITH u AS (
+         UPDATE inventory_items SET ${reserve ? 'reserved = reserved + $2' : 'on_hand = on_hand - $2'}, updated_at = now()
+          WHERE sku = $1 AND on_hand - reserved >= $2 RETURNING on_hand, reserved
+       ), l AS (
+         SELECT * FROM unnest($5::text[], $6::int[]) AS l(line_id, quantity)
+       ), r AS (
+         INSERT INTO inventory_reservations (order_id, line_id, sku, channel, quantity, status, expires_at, reason)
+         SELECT $3, l.line_id, $1, $4, l.quantity, $7, $8, $9 FROM u, l
+       ), mv AS (
+         INSERT INTO inventory_movements (sku, kind, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reason, actor_key_id, order_id, order_line_id, channel)
+         SELECT $1, $10, ${reserve ? '0, l.quantity' : '-l.quantity, 0'}, u.on_hand, u.reserved, $9, $11, $3, l.line_id, $4 FROM u, l
+       ), ob AS (
+         INSERT INTO inventory_outbox (sku) SELECT $1 FROM u
+       )
+       SELECT on_hand FROM u`,
+      [
+        sku, total, input.orderId, input.channel, input.lines.map((l) => l.lineId), input.lines.map((l) => l.quantity),
+        reserve ? 'active' : 'committed', reserve ? ((input as ReserveInput).expiresAt ?? null) : null, reserve ? null : 'marketplace order',
+        reserve ? 'reservation' : 'sale', input.actorKeyId ?? null,
+      ],
+    ).catch((err) => {
+      if ((err as { code?: string }).code === '23505') throw new ReservationExistsError(input.orderId, input.lines.map((l) => l.lineId));
+      throw err;
+    });
+    if (!rows.length) throw await this.shortage(manager, bySku, new Map());
+    this.signal.written(manager);
   }
 
   async commitReservations(manager: EntityManager, orderId: string, actorKeyId: string | null = null): Promise<void> {
@@ -291,22 +336,21 @@ export class InventoryService {
     throw err;
   }
 
-  /** Ledger rows plus outbox rows, and a NOTIFY that Postgres delivers only if the transaction commits. */
+  /** Ledger rows plus outbox rows; the relay is woken once the transaction commits. */
   private async record(m: EntityManager, moves: MovementRow[], changedSkus: string[]): Promise<void> {
     const col = <K extends keyof MovementRow>(k: K) => moves.map((x) => x[k] ?? null);
     await sql(m, 
       `WITH mv AS (
          INSERT INTO inventory_movements (sku, kind, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reason, actor_key_id, order_id, order_line_id, channel)
          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-       ), ob AS (
-         INSERT INTO inventory_outbox (sku) SELECT unnest($12::text[]) RETURNING 1
        )
-       SELECT pg_notify('${OUTBOX_NOTIFY_CHANNEL}', '') FROM (SELECT 1 FROM ob LIMIT 1) x`,
+       INSERT INTO inventory_outbox (sku) SELECT unnest($12::text[])`,
       [
         col('sku'), col('kind'), col('onHandDelta'), col('reservedDelta'), col('onHandAfter'), col('reservedAfter'),
         col('reason'), col('actorKeyId'), col('orderId'), col('orderLineId'), col('channel'), changedSkus,
       ],
     );
+    if (changedSkus.length) this.signal.written(m);
   }
 
   // ---- writes behind the HTTP API (own transaction unless given one) ----
@@ -334,24 +378,31 @@ export class InventoryService {
   async adjust(sku: string, delta: number, reason: string, actorKeyId: string | null, manager: EntityManager = this.ds.manager): Promise<StockLevel> {
     if (typeof delta !== 'number' || !Number.isInteger(delta)) throw validationFailed([{ field: 'delta', message: 'must be an integer' }]);
     if (delta === 0 || Math.abs(delta) > MAX_QUANTITY) throw validationFailed([{ field: 'delta', message: `must be non-zero and between -${MAX_QUANTITY} and ${MAX_QUANTITY}` }]);
-    return atomically(manager, async (m) => {
-      const rows = await sql(m, 
-        `UPDATE inventory_items SET on_hand = on_hand + $2, updated_at = now()
-          WHERE sku = $1 AND on_hand + $2 >= reserved AND on_hand + $2 <= ${MAX_QUANTITY} RETURNING sku, on_hand, reserved, updated_at`,
-        [sku, delta],
-      );
-      if (!rows.length) {
-        const [cur] = await sql(m, `SELECT on_hand, reserved FROM inventory_items WHERE sku = $1`, [sku]);
-        if (!cur) throw notFound(`SKU ${sku}`);
-        const min = cur.reserved - cur.on_hand;
-        throw new ProblemException(422, 'invalid-adjustment', `delta ${delta} would leave on-hand ${cur.on_hand + delta}, below the ${cur.reserved} units reserved (smallest allowed delta: ${min})`, {
-          extensions: { errors: [{ field: 'delta', message: `must be at least ${min}` }], onHand: cur.on_hand, reserved: cur.reserved },
-        });
-      }
-      const row = rows[0];
-      await this.record(m, [{ sku, kind: 'adjustment', onHandDelta: delta, reservedDelta: 0, onHandAfter: row.on_hand, reservedAfter: row.reserved, reason, actorKeyId }], [sku]);
-      return toLevel(row);
-    });
+    // One statement: the guarded UPDATE, its ledger row and its outbox row stand or fall together.
+    const rows = await sql<{ sku: string; on_hand: number; reserved: number; updated_at: Date }>(
+      manager,
+      `WITH u AS (
+         UPDATE inventory_items SET on_hand = on_hand + $2, updated_at = now()
+          WHERE sku = $1 AND on_hand + $2 >= reserved AND on_hand + $2 <= ${MAX_QUANTITY} RETURNING sku, on_hand, reserved, updated_at
+       ), mv AS (
+         INSERT INTO inventory_movements (sku, kind, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reason, actor_key_id)
+         SELECT sku, 'adjustment', $2, 0, on_hand, reserved, $3, $4 FROM u
+       ), ob AS (
+         INSERT INTO inventory_outbox (sku) SELECT sku FROM u
+       )
+       SELECT * FROM u`,
+      [sku, delta, reason, actorKeyId],
+    );
+    if (!rows.length) {
+      const [cur] = await sql(manager, `SELECT on_hand, reserved FROM inventory_items WHERE sku = $1`, [sku]);
+      if (!cur) throw notFound(`SKU ${sku}`);
+      const min = cur.reserved - cur.on_hand;
+      throw new ProblemException(422, 'invalid-adjustment', `delta ${delta} would leave on-hand ${cur.on_hand + delta}, below the ${cur.reserved} units reserved (smallest allowed delta: ${min})`, {
+        extensions: { errors: [{ field: 'delta', message: `must be at least ${min}` }], onHand: cur.on_hand, reserved: cur.reserved },
+      });
+    }
+    this.signal.written(manager);
+    return toLevel(rows[0]);
   }
 
   // ---- reads ----

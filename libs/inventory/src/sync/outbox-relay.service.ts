@@ -1,11 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CoreConfig, MetricsService } from '@hub/core';
-import { Client } from 'pg';
+import { MetricsService } from '@hub/core';
 import { DataSource } from 'typeorm';
-import { OUTBOX_NOTIFY_CHANNEL } from '../constants';
 import { InventoryConfig } from '../inventory.config';
 import { sql } from '../sql';
+import { OutboxSignal } from './outbox-signal.service';
 import { SyncEnqueuer, SyncTarget } from './sync-enqueuer.service';
 
 const BATCH = 500;
@@ -14,7 +13,8 @@ const BATCH = 500;
  * Moves committed outbox rows to BullMQ. A batch is deleted, turned into "dirty" marks on the
  * (channel, SKU) sync rows and enqueued in one Postgres transaction that commits only after Redis
  * accepted the jobs: with Redis down the rows stay in the outbox and go out when it returns.
- * Woken by NOTIFY (sent on commit), with a poll as a fallback. Several relays (every api and worker
+ * Woken right after this process commits a stock change (OutboxSignal), and by a short poll for
+ * rows other processes wrote. Several relays (every api and worker
  * instance) can run at once: SKIP LOCKED gives each its own rows.
  *
  * It also sweeps: a dirty row with no push for a while (a job lost with Redis, a worker killed) is
@@ -23,7 +23,6 @@ const BATCH = 500;
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  private listener: Client | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
@@ -37,7 +36,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     @InjectDataSource() private readonly ds: DataSource,
     private readonly enqueuer: SyncEnqueuer,
     private readonly cfg: InventoryConfig,
-    private readonly core: CoreConfig,
+    private readonly signal: OutboxSignal,
     metrics: MetricsService,
   ) {
     this.relayed = metrics.counter('inventory_outbox_relayed_total', 'Outbox rows moved to the sync queue');
@@ -46,7 +45,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     if (process.env.INVENTORY_RELAY === 'off') return;
-    await this.listen();
+    this.signal.onCommitted(() => this.kick());
     this.timer = setInterval(() => this.kick(), this.cfg.INVENTORY_OUTBOX_POLL_MS);
     this.timer.unref();
     this.kick();
@@ -56,9 +55,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.running?.catch(() => undefined);
-    const l = this.listener;
-    this.listener = null;
-    await l?.end().catch(() => undefined);
   }
 
   /** Runs a drain now, or right after the one in progress. */
@@ -148,28 +144,5 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     );
     await this.enqueuer.enqueue(rows);
     return rows.length;
-  }
-
-  private async listen(): Promise<void> {
-    if (this.closed) return;
-    const client = new Client({ connectionString: this.core.DATABASE_URL, application_name: `${process.env.HUB_PROCESS_NAME ?? 'hub'}-outbox-listener` });
-    const retry = () => {
-      if (this.listener !== client || this.closed) return;
-      this.listener = null;
-      client.end().catch(() => undefined);
-      // Until it is back, the poll keeps the outbox moving.
-      setTimeout(() => void this.listen(), 1000).unref();
-    };
-    client.on('notification', () => this.kick());
-    client.on('error', retry);
-    client.on('end', retry);
-    this.listener = client;
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_NOTIFY_CHANNEL}`);
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'cannot LISTEN for outbox notifications; polling only');
-      retry();
-    }
   }
 }

@@ -1,0 +1,192 @@
+// npm run bench:sync [-- --rate 500 --seconds 20 --skus 200 --latency 50 --jitter 10 --hot-seconds 5]
+//
+// Stock changes at a steady rate against the partner sandbox (in this process, with a latency
+// fault on every partner call), the inventory relay and sync workers in this process, and a fresh
+// database. Prints commit -> channel confirmation latency (minus the injected partner latency),
+// partner calls per change, queue depth over time, and hot-SKU reservations per second.
+import '../test/support/test-env';
+import { CHANNEL_ADAPTERS, ChannelAdapter, Channel } from '@hub/core';
+import { InventoryService, OutboxRelay, syncQueueName } from '@hub/inventory';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { waitUntil } from '../test/support/processes';
+import { createTestDatabase } from '../test/support/test-database';
+import { applyRules, divergent, partnerCalls, publishEverywhere, startSandbox, startSyncHub, SYNC_CHANNELS } from '../test/inventory/support/sync-harness';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const RATE = arg('rate', 500);
+const SECONDS = arg('seconds', 20);
+const SKU_COUNT = arg('skus', 200);
+const LATENCY = arg('latency', 50);
+const JITTER = arg('jitter', 10);
+const HOT_SECONDS = arg('hot-seconds', 5);
+
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(0)} ms, p95 ${pct(xs, 95).toFixed(0)} ms, p99 ${pct(xs, 99).toFixed(0)} ms (n=${xs.length})`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Push {
+  start: number;
+  end: number;
+}
+
+async function main() {
+  process.env.LOG_LEVEL = 'silent';
+  Object.assign(process.env, { INVENTORY_OUTBOX_POLL_MS: '200', INVENTORY_RECONCILE_EVERY_MS: '3600000', DB_POOL_SIZE: '40' });
+  const db = await createTestDatabase('benchsync');
+  const sb = await startSandbox();
+  const hub = await startSyncHub();
+  const ds = hub.get(DataSource);
+  const inv = hub.get(InventoryService, { strict: false });
+  const skus = Array.from({ length: SKU_COUNT }, (_, i) => `BENCH-${String(i).padStart(4, '0')}`);
+
+  // Every push, per channel and SKU: when it started (right after the job read the quantity) and when the channel confirmed.
+  const pushes = new Map<string, Push[]>();
+  for (const a of hub.get<ChannelAdapter[]>(CHANNEL_ADAPTERS, { strict: false })) {
+    const original = a.updateQuantity.bind(a);
+    a.updateQuantity = async (sku, q) => {
+      const start = Date.now();
+      const res = await original(sku, q);
+      const key = `${a.channel}|${sku}`;
+      if (!pushes.has(key)) pushes.set(key, []);
+      pushes.get(key)!.push({ start, end: Date.now() });
+      return res;
+    };
+  }
+
+  // Per-channel allocation rules (buffer, cap, percentage) as in the sync tests.
+  await applyRules(hub);
+  process.stdout.write(`publishing ${SKU_COUNT} SKUs on ${SYNC_CHANNELS.join(', ')} (Amazon allows 5 calls/s, so this takes a while)...\n`);
+  for (const sku of skus) await publishEverywhere(hub, sku, 10_000);
+  await waitUntil(async () => Object.values(await divergent(sb.url, ds, skus)).every((l) => l.length === 0), 120_000, 500);
+  await fetch(`${sb.url}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partner: '*', kind: 'latency', ms: LATENCY, jitterMs: JITTER }) });
+  pushes.clear();
+
+  const queues = SYNC_CHANNELS.map((c) => hub.get<Queue>(getQueueToken(syncQueueName(c)), { strict: false }));
+  const depth: string[] = [];
+  const sampler = setInterval(async () => {
+    const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'delayed', 'active', 'prioritized')));
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM inventory_outbox`);
+    depth.push(`${SYNC_CHANNELS.map((c, i) => `${c} ${Object.values(counts[i]).reduce((a, b) => a + b, 0)}`).join(', ')}, outbox ${n}`);
+  }, 1000);
+
+  const calls0 = await partnerCalls(sb.url, ds);
+  const commits: { sku: string; at: number }[] = [];
+  let inflight = 0;
+  let errors = 0;
+  const started = Date.now();
+  process.stdout.write(`driving ${RATE} changes/s for ${SECONDS} s across ${SKU_COUNT} SKUs, partner latency ${LATENCY} ms +/- ${JITTER} ms...\n`);
+  const total = RATE * SECONDS;
+  for (let i = 0; i < total; i++) {
+    // Open-loop pacing: change i is due at i / RATE seconds, whatever happened to the others.
+    const due = started + (i * 1000) / RATE;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    const sku = skus[Math.floor(Math.random() * skus.length)];
+    inflight++;
+    const delta = (Math.random() < 0.5 ? -1 : 1) * (1 + Math.floor(Math.random() * 3));
+    inv
+      .adjust(sku, delta, 'bench', null)
+      .then(() => commits.push({ sku, at: Date.now() }))
+      .catch(() => errors++)
+      .finally(() => inflight--);
+  }
+  while (inflight) await sleep(10);
+  const driveMs = Date.now() - started;
+  const lastCommit = Math.max(...commits.map((c) => c.at));
+  await waitUntil(async () => Object.values(await divergent(sb.url, ds, skus)).every((l) => l.length === 0), 180_000, 250);
+  const settled = Date.now();
+  clearInterval(sampler);
+  const calls1 = await partnerCalls(sb.url, ds);
+
+  // A change is confirmed on a channel by the first push that started after its commit.
+  const confirm = (channel: Channel, sku: string, at: number): number | null => {
+    const list = pushes.get(`${channel}|${sku}`) ?? [];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].start >= at) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo < list.length ? list[lo].end : null;
+  };
+  const perChannel: Record<string, number[]> = { amazon: [], nykaa: [], storefront: [] };
+  const lastAll: number[] = [];
+  const lastFast: number[] = [];
+  let unconfirmed = 0;
+  for (const c of commits) {
+    const ends: Partial<Record<Channel, number>> = {};
+    for (const ch of SYNC_CHANNELS) {
+      const end = confirm(ch, c.sku, c.at);
+      if (end === null) continue;
+      // Storefront pushes go to our own database: no partner latency to subtract there.
+      const injected = ch === 'storefront' ? 0 : LATENCY;
+      ends[ch] = end;
+      perChannel[ch].push(Math.max(0, end - c.at - injected));
+    }
+    if (ends.nykaa === undefined || ends.storefront === undefined || ends.amazon === undefined) {
+      unconfirmed++;
+      continue;
+    }
+    lastAll.push(Math.max(0, Math.max(ends.amazon - LATENCY, ends.nykaa - LATENCY, ends.storefront) - c.at));
+    lastFast.push(Math.max(0, Math.max(ends.nykaa - LATENCY, ends.storefront) - c.at));
+  }
+
+  const out: string[] = [];
+  out.push(`\n== stock sync: ${commits.length} changes committed in ${(driveMs / 1000).toFixed(1)} s (${(commits.length / (driveMs / 1000)).toFixed(0)}/s, ${errors} refused), all channels matched ${(settled - lastCommit) / 1000} s after the last change`);
+  out.push(`commit -> last channel confirmation, minus ${LATENCY} ms injected latency:`);
+  out.push(`  all three channels:       ${fmt(lastAll)}`);
+  out.push(`  nykaa + storefront:       ${fmt(lastFast)}`);
+  for (const ch of SYNC_CHANNELS) out.push(`  ${ch.padEnd(25)} ${fmt(perChannel[ch])}`);
+  if (unconfirmed) out.push(`  (${unconfirmed} changes were superseded before every channel pushed again; covered by a later push)`);
+  const d = (c: 'amazon' | 'nykaa' | 'storefront') => calls1[c] - calls0[c];
+  out.push(
+    `partner calls per change: amazon ${(d('amazon') / commits.length).toFixed(3)}, nykaa ${(d('nykaa') / commits.length).toFixed(3)}, storefront ${(d('storefront') / commits.length).toFixed(3)}; ` +
+      `total ${((d('amazon') + d('nykaa') + d('storefront')) / commits.length).toFixed(3)} (3.000 without coalescing)`,
+  );
+  out.push('queue depth (waiting+delayed+active per channel queue, outbox rows), once a second:');
+  depth.forEach((line, i) => out.push(`  t=${String(i + 1).padStart(3)} s  ${line}`));
+  process.stdout.write(out.join('\n') + '\n');
+
+  // Hot SKU: 8 writers reserving one unit each, as fast as they can.
+  await fetch(`${sb.url}/_sandbox/faults`, { method: 'DELETE' });
+  await ds.transaction((m) => inv.ensureItem(m, 'BENCH-HOT', 10_000_000));
+  let reservations = 0;
+  let n = 0;
+  const hotStart = Date.now();
+  const hotEnd = hotStart + HOT_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (Date.now() < hotEnd) {
+        const id = n++;
+        await ds.transaction((m) => inv.reserve(m, { orderId: `hot-${id}`, channel: 'storefront', lines: [{ lineId: '1', sku: 'BENCH-HOT', quantity: 1 }] }));
+        reservations++;
+      }
+    }),
+  );
+  const hotRate = reservations / ((Date.now() - hotStart) / 1000);
+  const level = await inv.getLevel('BENCH-HOT');
+  process.stdout.write(`hot SKU: ${reservations} reservations in ${HOT_SECONDS} s by 8 concurrent writers = ${hotRate.toFixed(0)} reservations/s (reserved ${level!.reserved}, target >= 1,000/s)\n`);
+
+  await hub.get(OutboxRelay).drainNow().catch(() => undefined);
+  await hub.close();
+  await sb.sandbox.close();
+  await db.drop();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench:sync failed: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);
