@@ -287,6 +287,42 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     assert.equal(sf.imageUrl, null);
   });
 
+  it('retries a 5xx with backoff until the listing is published, then clears lastError', async () => {
+    await sb.fault({ partner: 'nykaa', kind: 'server-error', status: 503, count: 2, match: 'NS-E2E-5XX' });
+    assert.equal((await post('/v1/products', product('NS-E2E-5XX', { channels: ['nykaa'] }))).status, 201);
+    const [nykaa] = await waitForStatuses('NS-E2E-5XX', { nykaa: 'published' }, 10_000);
+    assert.equal(nykaa.lastError, null);
+    assert.equal((await sb.state()).nykaa.listings['NS-E2E-5XX'].quantity, 25);
+    const queue = api.app.get<Queue>(getQueueToken(CATALOG_PUBLISH_QUEUE), { strict: false });
+    // Two 503s, then the try that worked (BullMQ counts finished attempts, successful ones included).
+    assert.equal((await queue.getJob('publish-nykaa-NS-E2E-5XX-1'))!.attemptsMade, 3);
+  });
+
+  it('PATCH removing a channel delists the product there and keeps it elsewhere', async () => {
+    assert.equal((await post('/v1/products', product('NS-E2E-MOVE', { channels: ['nykaa', 'storefront'] }))).status, 201);
+    await waitForStatuses('NS-E2E-MOVE', { nykaa: 'published', storefront: 'published' }, 5000);
+    const res = await fetch(`${api.url}/v1/products/NS-E2E-MOVE`, { method: 'PATCH', headers: admin, body: JSON.stringify({ channels: ['storefront'], name: 'Renamed' }) });
+    assert.equal(res.status, 200);
+    await waitUntil(async () => (await sb.state()).nykaa.listings['NS-E2E-MOVE']?.status === 'DELISTED', 5000);
+    await waitUntil(async () => {
+      const chans = await channelsOf('NS-E2E-MOVE');
+      return chans.length === 1 && chans[0].channel === 'storefront' && chans[0].status === 'published';
+    }, 5000);
+    const [sf] = await ds.query(`SELECT name, visible FROM storefront_listings WHERE sku = 'NS-E2E-MOVE'`);
+    assert.deepEqual(sf, { name: 'Renamed', visible: true });
+  });
+
+  it('a storefront-bound writer publishes to the storefront only and may not name other channels', async () => {
+    const sfWriter = { ...bearer(await createTestKey(api.app, { scopes: ['catalog:read', 'catalog:write'], channels: ['storefront'] })), 'content-type': 'application/json' };
+    const created = await post('/v1/products', product('NS-E2E-SFW'), sfWriter);
+    assert.equal(created.status, 201);
+    assert.deepEqual(((await created.json()) as any).channels, ['storefront']);
+    const refused = await post('/v1/products', product('NS-E2E-SFX', { channels: ['amazon'] }), sfWriter);
+    assert.equal(refused.status, 403);
+    assert.match(((await refused.json()) as any).type, /channel-not-allowed$/);
+    assert.equal((await get('/v1/products/NS-E2E-SFX')).status, 404);
+  });
+
   it('imports the 200+ product sample catalog through the API service and publishes 600+ listings', async () => {
     // Tests run from the repository root (tools/test.js), whatever the build output directory.
     const file = resolve(process.cwd(), 'fixtures/catalog/novaskin-catalog.json');
@@ -333,5 +369,12 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     const job = await queue.getJob('publish-amazon-NS-E2E-403-1');
     assert.equal(await job!.getState(), 'failed');
     assert.equal(job!.attemptsMade, 1, 'a refused credential is not retried');
+  });
+
+  it('while the vault holds Amazon paused, new Amazon listings wait as paused instead of failing', async () => {
+    assert.equal((await post('/v1/products', product('NS-E2E-PAUSE', { channels: ['amazon'] }))).status, 201);
+    const [amazon] = await waitForStatuses('NS-E2E-PAUSE', { amazon: 'paused' }, 5000);
+    assert.match(amazon.lastError, /amazon is paused/);
+    assert.equal((await sb.state()).amazon.listings['NS-E2E-PAUSE'], undefined);
   });
 });
