@@ -1,5 +1,5 @@
 import '../support/test-env';
-import { PartnerCredentials } from '@hub/core';
+import { ChannelSyncControl, PartnerCredentials } from '@hub/core';
 import { VaultService } from '@hub/vault';
 import type { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
@@ -187,6 +187,21 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     const amazon = await versionsOf('amazon');
     assert.equal(amazon.find((v) => v.version === 1).status, 'retired');
     assert.deepEqual((await creds.usable('amazon')).map((c) => c.version), [3]);
+  });
+
+  it('resumes a channel paused by a request that still used a replaced version, once the current version verifies', async () => {
+    const ctl = worker.get(ChannelSyncControl, { strict: false });
+    const creds = worker.get(PartnerCredentials, { strict: false });
+    // Amazon v2 is pending, v3 current: a stale job refused with the old secret pauses the channel...
+    await creds.reportRejected('amazon', 2, 'LWA token exchange failed: invalid_client');
+    await ctl.pause('amazon', 'amazon rejected credential version 2');
+    // ...and the vault notices the current version works and resumes it by itself.
+    await waitUntil(async () => !(await ctl.isPaused('amazon')), 10_000, 100);
+    // The periodic re-check does the same for a pause it finds.
+    await ctl.pause('nykaa', 'nykaa rejected credential version 0');
+    const r = await worker.get(VaultService, { strict: false }).recheck();
+    assert.ok(r.recovered.includes('nykaa'));
+    assert.equal(await ctl.isPaused('nykaa'), false);
   });
 
   it('documents the vault and alerts routes in OpenAPI', async () => {

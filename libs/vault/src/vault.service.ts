@@ -281,7 +281,12 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
     if (!prior.wasFailing) {
       await this.audit.record({ action: 'vault.credential.failing', subjectType: 'partner-credential', subjectId: `${partner}:v${version}`, details: { partner, version, reason: reason.slice(0, 300) } });
     }
-    if (prior.status !== 'current') return;
+    if (prior.status !== 'current') {
+      // A job that still held the replaced version got refused and its channel may pause right
+      // after this returns; once that settles, resume it if the current version works.
+      if (channelOf(partner)) setTimeout(() => void this.resumeIfCurrentWorks(partner).catch((err) => this.logger.warn({ err, partner }, 'resume check failed')), 2000).unref();
+      return;
+    }
     await this.alerts.raise({ kind: 'credential-failing', subject: partner, severity: 'critical', message: `The ${partner} credential v${version} is failing: ${reason.slice(0, 300)}`, details: { partner, version } });
     const channel = channelOf(partner);
     const ctl = this.channelSync();
@@ -302,6 +307,20 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
     }
     if (channel) await this.alerts.resolve('channel-sync-paused', channel);
     await this.alerts.reconcile(['credential-expiring', 'credential-expired', 'credential-failing', 'credential-stale'], await this.credentialAlerts());
+  }
+
+  /**
+   * A channel paused although its partner's current version is not failing (the pause came from
+   * a request made with a replaced version): verify the current one and, if it works, resume.
+   */
+  async resumeIfCurrentWorks(partner: Partner): Promise<boolean> {
+    const channel = channelOf(partner);
+    const ctl = this.channelSync();
+    if (!channel || !ctl || !(await ctl.isPaused(channel))) return false;
+    const cur = await this.repo.current(partner);
+    if (!cur || credentialHealth(cur, new Date(), []).health === 'failing') return false;
+    const out = await this.verify(partner, cur.version, { system: 'system:recheck' });
+    return !!out?.verification.ok;
   }
 
   /** The inventory lib may not be loaded in this process (CLI, tests): then there is nothing to pause. */
@@ -490,6 +509,10 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
       rechecked.push(r.partner);
       const out = await this.verify(r.partner, r.version, { system: 'system:recheck' });
       if (out?.verification.ok) recovered.push(r.partner);
+    }
+    for (const partner of PARTNERS) {
+      if (rechecked.includes(partner)) continue;
+      if (await this.resumeIfCurrentWorks(partner)) recovered.push(partner);
     }
     return { retired: retired.length, rechecked, recovered };
   }
