@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import {
   AuditService,
@@ -88,7 +88,7 @@ const DAY_MS = 86_400_000;
  * dependent channel and raises alerts).
  */
 @Injectable()
-export class VaultService implements OnModuleInit, OnApplicationShutdown {
+export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(VaultService.name);
   readonly envelope: Envelope;
   private readonly cache = new Map<Partner, CacheEntry>();
@@ -129,7 +129,8 @@ export class VaultService implements OnModuleInit, OnApplicationShutdown {
     this.alerts.registerEvaluator({ kinds: ['credential-expiring', 'credential-expired', 'credential-failing', 'credential-stale'], evaluate: () => this.credentialAlerts() });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before Postgres and Redis close (their modules close in onApplicationShutdown). */
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('ready', this.onReady);
