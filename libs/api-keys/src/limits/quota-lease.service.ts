@@ -33,6 +33,7 @@ return back
 `;
 
 interface Lease {
+  period: QuotaLimit['period'];
   periodId: string;
   endsAt: number;
   tokens: number;
@@ -101,11 +102,11 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
 
   private current(keyId: string, quota: QuotaLimit, now: number): Lease {
     let lease = this.leases.get(keyId);
-    if (!lease || lease.endsAt <= now || lease.limit !== quota.limit) {
+    if (!lease || lease.endsAt <= now || lease.limit !== quota.limit || lease.period !== quota.period) {
       const p = quotaPeriod(quota.period, now);
       // A new period (or a changed limit): units left from the old lease are not valid any more.
       if (lease && lease.tokens > 0 && lease.endsAt > now) void this.giveBack(keyId, lease, lease.tokens);
-      lease = { periodId: p.id, endsAt: p.endsAt, tokens: 0, usedGlobal: 0, limit: quota.limit, want: initialLease(quota.limit), leasedAt: 0, lastUse: now, exhaustedUntil: 0, pending: null };
+      lease = { period: quota.period, periodId: p.id, endsAt: p.endsAt, tokens: 0, usedGlobal: 0, limit: quota.limit, want: initialLease(quota.limit), leasedAt: 0, lastUse: now, exhaustedUntil: 0, pending: null };
       this.leases.set(keyId, lease);
     }
     return lease;
