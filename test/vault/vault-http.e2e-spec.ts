@@ -248,5 +248,6 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     assert.ok(by['vault.credential.verified'] >= 3);
     assert.ok(by['vault.credential.rotated'] >= 1);
     assert.ok(by['vault.credential.failing'] >= 1);
+    assert.ok(by['vault.credentials.listed'] >= 5, 'reads of the vault are on the trail');
   });
 });

@@ -17,8 +17,8 @@ export class VaultController {
   @RequireScope('vault:read')
   @ApiOperation({ summary: 'Partner credentials: every version with status, fingerprint and health (never a secret)' })
   @ApiOkResponse({ type: CredentialListDto })
-  async list(): Promise<CredentialListDto> {
-    return { data: await this.vault.list() };
+  async list(@CurrentKey() key: AuthContext | undefined, @Req() req: FastifyRequest): Promise<CredentialListDto> {
+    return { data: await this.vault.list(actorOf(key, req)) };
   }
 
   @Put(':partner')

@@ -432,8 +432,10 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
 
   // ---------------------------------------------------------------- reads
 
-  async list(): Promise<{ partner: Partner; versions: CredentialVersionView[] }[]> {
+  async list(actor?: Actor): Promise<{ partner: Partner; versions: CredentialVersionView[] }[]> {
     await this.flushUsage();
+    // Reading the vault's metadata is vault access too (CONTRACT: the forensic trail shows it).
+    if (actor) await this.audit.record({ action: 'vault.credentials.listed', ...auditActor(actor), subjectType: 'vault', subjectId: 'all' });
     const rows = await this.repo.all();
     return PARTNERS.map((partner) => ({ partner, versions: rows.filter((r) => r.partner === partner).map((r) => this.view(r)) }));
   }
