@@ -99,8 +99,16 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
     await problem(await fetch(`${api.url}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'x' }, body: '{}' }), 401, 'missing-api-key');
     await problem(await get('/v1/orders/not-a-uuid', reader), 404, 'not-found');
     await problem(await get('/v1/orders?status=lost', reader), 400, 'validation-failed');
+    await problem(await post('/v1/orders/00000000-0000-4000-8000-000000000000/cancel', writer, {}), 404, 'not-found');
     assert.deepEqual(await stockOf(ds, 'HT-SERUM'), { onHand: 20, reserved: 0 });
     assert.deepEqual(await stockOf(ds, 'HT-CREAM'), { onHand: 20, reserved: 0 });
+  });
+
+  it('cancels without a body', async () => {
+    const created: any = await (await post('/v1/orders', writer, { channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 1 }] }, 'nobody-1')).json();
+    const res = await fetch(`${api.url}/v1/orders/${created.id}/cancel`, { method: 'POST', headers: bearer(writer) });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(((await res.json()) as any).status, 'cancelled');
   });
 
   it('takes stock at once for an Amazon order from an Amazon-bound key, which sees only Amazon orders', async () => {

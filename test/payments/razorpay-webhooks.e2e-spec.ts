@@ -39,7 +39,16 @@ describe('POST /v1/webhooks/razorpay (signature, exactly-once effects, ordering)
     assert.deepEqual(await stockOf(ds, 'WH-ONCE'), { onHand: 10, reserved: 3 });
 
     const raw = JSON.stringify(razorpayEvent('payment.captured', order.razorpay!.orderId, 'pay_Once00000001', order.amountMinor));
-    const burst = await Promise.all(Array.from({ length: 50 }, () => deliver(api.url, 'evt_once_1', raw)));
+    const took: number[] = [];
+    const burst = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const t = performance.now();
+        const res = await deliver(api.url, 'evt_once_1', raw);
+        took.push(performance.now() - t);
+        return res;
+      }),
+    );
+    console.log(`50 concurrent deliveries: slowest answered in ${Math.max(...took).toFixed(0)} ms`);
     const bodies: any[] = await Promise.all(burst.map((r) => r.json()));
     assert.ok(burst.every((r) => r.status === 200), `statuses: ${burst.map((r) => r.status).join(',')}`);
     assert.equal(bodies.filter((b) => b.status === 'processed').length, 1);
