@@ -13,7 +13,7 @@ import { RunningApi, startApi, startWorker } from '../support/hub-harness';
 import type { INestApplicationContext } from '@nestjs/common';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { seedProduct, stockOf } from './support/orders-harness';
+import { deliver, razorpayEvent, seedProduct, stockOf } from './support/orders-harness';
 
 interface Delivery {
   headers: IncomingHttpHeaders;
@@ -29,6 +29,8 @@ interface Delivery {
  */
 class Tap {
   deliveries: Delivery[] = [];
+  /** The secret the sandbox signs with (changes when a test rotates it). */
+  secret = process.env.RAZORPAY_WEBHOOK_SECRET!;
   server!: Server;
   url!: string;
   constructor(private readonly hubUrl: () => string) {}
@@ -39,7 +41,7 @@ class Tap {
       req.on('end', async () => {
         const raw = Buffer.concat(chunks);
         const sig = req.headers['x-razorpay-signature'] as string;
-        const secret = process.env.RAZORPAY_WEBHOOK_SECRET!;
+        const secret = this.secret;
         let sdk: boolean;
         try {
           sdk = Razorpay.validateWebhookSignature(raw.toString('utf8'), sig, secret);
@@ -187,5 +189,32 @@ describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> p
       assert.equal(d.hubStatus, d.ours ? 200 : 400, 'the hub answered as the signature deserved');
     }
     assert.ok(tap.deliveries.some((d) => !d.ours), 'a bad signature was among them');
+  });
+
+  it('keeps accepting the previous webhook secret after a rotation through the vault, and the new one at once', async () => {
+    const admin = await createTestKey(api.app, { scopes: ['vault:write', 'vault:read'] });
+    const rotated = 'whsec_rotated_razorpay_0001';
+    const put = await fetch(`${api.url}/v1/vault/credentials/razorpay`, {
+      method: 'PUT',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      body: JSON.stringify({ fields: { keyId: process.env.RAZORPAY_KEY_ID, keySecret: process.env.RAZORPAY_KEY_SECRET, webhookSecret: rotated } }),
+    });
+    assert.equal(put.status, 201, await put.clone().text());
+    await sb.call('POST', '/_sandbox/razorpay/webhook-secret', { secret: rotated });
+    tap.secret = rotated;
+
+    // The sandbox now signs with the new secret: applied at once (the cached secrets are re-read).
+    const fresh = await placeOrder([{ sku: 'SF-SERUM', quantity: 1 }]);
+    await pay(fresh.razorpay.orderId, 'captured');
+    await waitUntil(async () => (await getOrder(fresh.id)).status === 'paid', 10_000);
+
+    // A delivery still signed with the previous secret (sent before the switch, retried after) is accepted.
+    const late = await placeOrder([{ sku: 'SF-SERUM', quantity: 1 }]);
+    const body = JSON.stringify(razorpayEvent('payment.captured', late.razorpay.orderId, 'pay_OldSecret0001', late.amountMinor));
+    const old = await deliver(api.url, 'evt_old_secret_1', body, { secret: process.env.RAZORPAY_WEBHOOK_SECRET! });
+    assert.equal(old.status, 200, await old.clone().text());
+    assert.equal((await getOrder(late.id)).status, 'paid');
+    const forged = await deliver(api.url, 'evt_forged_1', body, { secret: 'whsec_never_configured' });
+    assert.equal(forged.status, 400);
   });
 });
