@@ -1,18 +1,27 @@
 // npm run bench:sync [-- --rate 500 --seconds 20 --skus 200 --latency 50 --jitter 10 --hot-seconds 5]
 //
-// Stock changes at a steady rate against the partner sandbox (in this process, with a latency
-// fault on every partner call), the inventory relay and sync workers in this process, and a fresh
+// Stock changes at a steady rate from this process (the api side: InventoryService + outbox relay)
+// while the real worker (apps/worker, a child process) pushes them to the partner sandbox (in this
+// process, with a latency fault on every partner call) and the storefront table, on a fresh
 // database. Prints commit -> channel confirmation latency (minus the injected partner latency),
 // partner calls per change, queue depth over time, and hot-SKU reservations per second.
+//
+// Confirmation times are taken where the channel sees them: the sandbox's request/response hooks
+// (Amazon, Nykaa) and a trigger on storefront_listings (the storefront channel is our own table).
 import '../test/support/test-env';
-import { CHANNEL_ADAPTERS, ChannelAdapter, Channel } from '@hub/core';
-import { InventoryService, OutboxRelay, syncQueueName } from '@hub/inventory';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Channel, CoreModule, EnvPartnerCredentialsModule } from '@hub/core';
+import { ChannelsModule } from '@hub/channels';
+import { InventoryModule, InventoryService, syncQueueName } from '@hub/inventory';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { waitUntil } from '../test/support/processes';
+import { createSandboxApp } from '../apps/partner-sandbox/src/create-sandbox-app';
+import { spawnEntry, waitUntil } from '../test/support/processes';
 import { createTestDatabase } from '../test/support/test-database';
-import { applyRules, divergent, partnerCalls, publishEverywhere, startSandbox, startSyncHub, SYNC_CHANNELS } from '../test/inventory/support/sync-harness';
+import { testEnv } from '../test/support/test-env';
+import { applyRules, divergent, partnerCalls, publishEverywhere, SYNC_CHANNELS } from '../test/inventory/support/sync-harness';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,33 +51,52 @@ async function main() {
   process.env.LOG_LEVEL = 'silent';
   Object.assign(process.env, { INVENTORY_OUTBOX_POLL_MS: '200', INVENTORY_RECONCILE_EVERY_MS: '3600000', DB_POOL_SIZE: '40' });
   const db = await createTestDatabase('benchsync');
-  const sb = await startSandbox();
-  const hub = await startSyncHub();
+
+  // Sandbox with hooks that record, per channel and SKU, when each quantity update arrived and was answered.
+  const pushes = new Map<string, Push[]>();
+  const record = (channel: Channel, sku: string, p: Push) => {
+    const key = `${channel}|${sku}`;
+    if (!pushes.has(key)) pushes.set(key, []);
+    pushes.get(key)!.push(p);
+  };
+  const sandbox = await createSandboxApp();
+  sandbox.app.addHook('onRequest', async (req) => {
+    (req as unknown as { benchAt: number }).benchAt = Date.now();
+  });
+  sandbox.app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode >= 300) return;
+    const path = req.url.split('?')[0];
+    const nykaa = req.method === 'PUT' && /^\/nykaa\/v1\/sellers\/[^/]+\/inventory\/([^/]+)$/.exec(path);
+    const amazon = req.method === 'PATCH' && /^\/listings\/2021-08-01\/items\/[^/]+\/([^/]+)$/.exec(path);
+    const m = nykaa || amazon;
+    if (m) record(nykaa ? 'nykaa' : 'amazon', decodeURIComponent(m[1]), { start: (req as unknown as { benchAt: number }).benchAt, end: Date.now() });
+  });
+  const sbUrl = await sandbox.listen(0);
+  const sbEnv = { AMAZON_LWA_URL: `${sbUrl}/auth/o2/token`, AMAZON_SPAPI_URL: sbUrl, NYKAA_API_URL: `${sbUrl}/nykaa`, HUB_CHANNELS: 'amazon,nykaa,storefront' };
+  Object.assign(process.env, sbEnv);
+
+  // The api side in this process: stock writes, the outbox relay, and adapters to create the listings.
+  @Module({ imports: [CoreModule, EnvPartnerCredentialsModule, ChannelsModule, InventoryModule] })
+  class BenchApiSide {}
+  const hub = await NestFactory.createApplicationContext(BenchApiSide, { logger: false, abortOnError: false });
+  await hub.init();
   const ds = hub.get(DataSource);
   const inv = hub.get(InventoryService, { strict: false });
   const skus = Array.from({ length: SKU_COUNT }, (_, i) => `BENCH-${String(i).padStart(4, '0')}`);
 
-  // Every push, per channel and SKU: when it started (right after the job read the quantity) and when the channel confirmed.
-  const pushes = new Map<string, Push[]>();
-  for (const a of hub.get<ChannelAdapter[]>(CHANNEL_ADAPTERS, { strict: false })) {
-    const original = a.updateQuantity.bind(a);
-    a.updateQuantity = async (sku, q) => {
-      const start = Date.now();
-      const res = await original(sku, q);
-      const key = `${a.channel}|${sku}`;
-      if (!pushes.has(key)) pushes.set(key, []);
-      pushes.get(key)!.push({ start, end: Date.now() });
-      return res;
-    };
-  }
-
-  // Per-channel allocation rules (buffer, cap, percentage) as in the sync tests.
   await applyRules(hub);
   process.stdout.write(`publishing ${SKU_COUNT} SKUs on ${SYNC_CHANNELS.join(', ')} (Amazon allows 5 calls/s, so this takes a while)...\n`);
   for (const sku of skus) await publishEverywhere(hub, sku, 10_000);
-  await waitUntil(async () => Object.values(await divergent(sb.url, ds, skus)).every((l) => l.length === 0), 120_000, 500);
-  await fetch(`${sb.url}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partner: '*', kind: 'latency', ms: LATENCY, jitterMs: JITTER }) });
+  await ds.query(`CREATE TABLE bench_storefront_pushes (sku text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+  await ds.query(`CREATE FUNCTION bench_storefront_push() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO bench_storefront_pushes (sku) VALUES (NEW.sku); RETURN NEW; END $$`);
+  await ds.query(`CREATE TRIGGER bench_storefront_push AFTER UPDATE OF quantity ON storefront_listings FOR EACH ROW EXECUTE FUNCTION bench_storefront_push()`);
+
+  const worker = spawnEntry('apps/worker/src/main.js', testEnv({ ...sbEnv, DATABASE_URL: db.url, LOG_LEVEL: 'error' }));
+  await worker.waitFor(/worker started/, 60_000);
+  await waitUntil(async () => Object.values(await divergent(sbUrl, ds, skus)).every((l) => l.length === 0), 120_000, 500);
+  await fetch(`${sbUrl}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partner: '*', kind: 'latency', ms: LATENCY, jitterMs: JITTER }) });
   pushes.clear();
+  await ds.query(`TRUNCATE bench_storefront_pushes`);
 
   const queues = SYNC_CHANNELS.map((c) => hub.get<Queue>(getQueueToken(syncQueueName(c)), { strict: false }));
   const depth: string[] = [];
@@ -78,7 +106,7 @@ async function main() {
     depth.push(`${SYNC_CHANNELS.map((c, i) => `${c} ${Object.values(counts[i]).reduce((a, b) => a + b, 0)}`).join(', ')}, outbox ${n}`);
   }, 1000);
 
-  const calls0 = await partnerCalls(sb.url, ds);
+  const calls0 = await partnerCalls(sbUrl, ds);
   const commits: { sku: string; at: number }[] = [];
   let inflight = 0;
   let errors = 0;
@@ -102,10 +130,13 @@ async function main() {
   while (inflight) await sleep(10);
   const driveMs = Date.now() - started;
   const lastCommit = Math.max(...commits.map((c) => c.at));
-  await waitUntil(async () => Object.values(await divergent(sb.url, ds, skus)).every((l) => l.length === 0), 180_000, 250);
+  await waitUntil(async () => Object.values(await divergent(sbUrl, ds, skus)).every((l) => l.length === 0), 180_000, 250);
   const settled = Date.now();
   clearInterval(sampler);
-  const calls1 = await partnerCalls(sb.url, ds);
+  const sf: { sku: string; at: Date }[] = await ds.query(`SELECT sku, at FROM bench_storefront_pushes ORDER BY at`);
+  for (const r of sf) record('storefront', r.sku, { start: new Date(r.at).getTime(), end: new Date(r.at).getTime() });
+  for (const list of pushes.values()) list.sort((a, b) => a.start - b.start);
+  const calls1 = await partnerCalls(sbUrl, ds);
 
   // A change is confirmed on a channel by the first push that started after its commit.
   const confirm = (channel: Channel, sku: string, at: number): number | null => {
@@ -158,7 +189,8 @@ async function main() {
   process.stdout.write(out.join('\n') + '\n');
 
   // Hot SKU: 8 writers reserving one unit each, as fast as they can.
-  await fetch(`${sb.url}/_sandbox/faults`, { method: 'DELETE' });
+  await fetch(`${sbUrl}/_sandbox/faults`, { method: 'DELETE' });
+  await worker.kill('SIGTERM');
   await ds.transaction((m) => inv.ensureItem(m, 'BENCH-HOT', 10_000_000));
   let reservations = 0;
   let n = 0;
@@ -177,9 +209,8 @@ async function main() {
   const level = await inv.getLevel('BENCH-HOT');
   process.stdout.write(`hot SKU: ${reservations} reservations in ${HOT_SECONDS} s by 8 concurrent writers = ${hotRate.toFixed(0)} reservations/s (reserved ${level!.reserved}, target >= 1,000/s)\n`);
 
-  await hub.get(OutboxRelay).drainNow().catch(() => undefined);
   await hub.close();
-  await sb.sandbox.close();
+  await sandbox.close();
   await db.drop();
 }
 

@@ -37,10 +37,10 @@ export class InventoryConfig {
   @Min(20)
   INVENTORY_OUTBOX_POLL_MS = 500;
 
-  /** A tracked row dirty for longer than this without a push is re-enqueued (lost job, Redis outage). */
+  /** A dirty row untouched (no change, no push attempt) for this long is re-enqueued (lost job, Redis outage). */
   @IsInt()
   @Min(100)
-  INVENTORY_SWEEP_AFTER_MS = 2_000;
+  INVENTORY_SWEEP_AFTER_MS = 5_000;
 
   /** How often every channel's quantities are read back and drift repaired. */
   @IsInt()

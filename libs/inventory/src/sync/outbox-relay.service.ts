@@ -17,7 +17,7 @@ const BATCH = 500;
  * rows other processes wrote. Several relays (every api and worker
  * instance) can run at once: SKIP LOCKED gives each its own rows.
  *
- * It also sweeps: a dirty row with no push for a while (a job lost with Redis, a worker killed) is
+ * It also sweeps: a dirty row nobody touched for a while (a job lost with Redis, a worker killed) is
  * enqueued again, which is harmless because the dedup id folds it into any job still pending.
  */
 @Injectable()
@@ -137,9 +137,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       `SELECT s.channel, s.sku FROM inventory_channel_sync s
         WHERE s.wanted_version > s.synced_version
           AND NOT EXISTS (SELECT 1 FROM inventory_channel_pauses p WHERE p.channel = s.channel)
-          AND ((s.state <> 'failed' AND s.dirty_since < now() - make_interval(secs => $1::double precision / 1000))
+          AND ((s.state <> 'failed' AND s.updated_at < now() - make_interval(secs => $1::double precision / 1000))
                OR (s.state = 'failed' AND s.updated_at < now() - interval '30 seconds'))
-        ORDER BY s.dirty_since LIMIT 1000`,
+        ORDER BY s.updated_at LIMIT 1000`,
       [this.cfg.INVENTORY_SWEEP_AFTER_MS],
     );
     await this.enqueuer.enqueue(rows);

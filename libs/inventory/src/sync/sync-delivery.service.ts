@@ -11,8 +11,7 @@ import {
   PartnerCredentials,
 } from '@hub/core';
 import { DataSource } from 'typeorm';
-import { allocate } from '../allocation';
-import { InventoryService } from '../inventory.service';
+import { allocate, DEFAULT_ALLOCATION_RULE } from '../allocation';
 import { sql } from '../sql';
 
 export type SyncOutcome = 'synced' | 'clean' | 'untracked' | 'paused' | 'no-adapter';
@@ -38,7 +37,6 @@ export class SyncDelivery {
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
-    private readonly inventory: InventoryService,
     private readonly control: ChannelSyncControl,
     private readonly credentials: PartnerCredentials,
     metrics: MetricsService,
@@ -61,24 +59,34 @@ export class SyncDelivery {
   async syncOne(channel: Channel, sku: string): Promise<SyncOutcome> {
     const adapter = this.adapters.get(channel);
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      if (await this.control.isPaused(channel)) {
-        await sql(this.ds, `UPDATE inventory_channel_sync SET state = 'paused', updated_at = now() WHERE channel = $1 AND sku = $2`, [channel, sku]);
-        return 'paused';
-      }
-      const [row] = await sql<{ wanted_version: string; synced_version: string; available: number; dirty_since: Date | null }>(
+      // One read for everything a push needs: pause, versions, available and the channel's rule.
+      const [row] = await sql<{
+        wanted_version: string; synced_version: string; available: number; dirty_since: Date | null; paused: boolean;
+        safety_buffer: number | null; max_quantity: number | null; percentage: number | null;
+      }>(
         this.ds,
-        `SELECT s.wanted_version, s.synced_version, s.dirty_since, i.on_hand - i.reserved AS available
-           FROM inventory_channel_sync s JOIN inventory_items i ON i.sku = s.sku WHERE s.channel = $1 AND s.sku = $2`,
+        `SELECT s.wanted_version, s.synced_version, s.dirty_since, i.on_hand - i.reserved AS available,
+                p.channel IS NOT NULL AS paused, r.safety_buffer, r.max_quantity, r.percentage
+           FROM inventory_channel_sync s
+           JOIN inventory_items i ON i.sku = s.sku
+           LEFT JOIN inventory_channel_pauses p ON p.channel = s.channel
+           LEFT JOIN inventory_channel_rules r ON r.channel = s.channel
+          WHERE s.channel = $1 AND s.sku = $2`,
         [channel, sku],
       );
       if (!row) return 'untracked';
+      if (row.paused) {
+        await sql(this.ds, `UPDATE inventory_channel_sync SET state = 'paused', updated_at = now() WHERE channel = $1 AND sku = $2 AND state <> 'paused'`, [channel, sku]);
+        return 'paused';
+      }
       if (BigInt(row.wanted_version) <= BigInt(row.synced_version)) return 'clean';
       if (!adapter) {
         await this.markError(channel, sku, 'failed', `no adapter is enabled for channel ${channel}`);
         return 'no-adapter';
       }
       const version = row.wanted_version;
-      const quantity = allocate(Number(row.available), await this.inventory.channelRule(channel));
+      const rule = row.percentage === null ? DEFAULT_ALLOCATION_RULE : { safetyBuffer: row.safety_buffer!, maxQuantity: row.max_quantity, percentage: row.percentage };
+      const quantity = allocate(Number(row.available), rule);
       const { confirmedQuantity } = await adapter.updateQuantity(sku, quantity);
       const [after] = await sql<{ wanted_version: string }>(
         this.ds,
