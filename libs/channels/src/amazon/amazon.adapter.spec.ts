@@ -113,6 +113,16 @@ describe('AmazonAdapter (Listings Items API 2021-08-01 + LWA)', () => {
     assert.ok(nock.isDone());
   });
 
+  it('shares one LWA exchange among concurrent first calls', async () => {
+    const lwa = lwaOk('Atza|shared');
+    nock(SPAPI).patch(ITEM).query(MARKET).matchHeader('x-amz-access-token', 'Atza|shared').times(4)
+      .reply(200, { sku: input.sku, status: 'ACCEPTED', submissionId: 's', issues: [] });
+    await Promise.all([1, 2, 3, 4].map((q) => adapter.updateQuantity(input.sku, q)));
+    assert.ok(lwa.scope.isDone());
+    assert.ok(nock.isDone());
+    assert.equal(creds.accepted.length, 1);
+  });
+
   it('sends an absolute quantity as a JSON patch of /attributes/fulfillment_availability', async () => {
     lwaOk();
     let body: any;
@@ -204,9 +214,17 @@ describe('AmazonAdapter (Listings Items API 2021-08-01 + LWA)', () => {
     nock(SPAPI).put(ITEM).query(MARKET).reply(503, { errors: [{ code: 'ServiceUnavailable', message: 'try later' }] });
     assert.ok((await adapter.publishListing(input).catch((e) => e)) instanceof PartnerUnavailableError);
 
-    nock(SPAPI).put(ITEM).query(MARKET).replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
-    const conn = await adapter.publishListing(input).catch((e) => e);
+    // A port nothing listens on: a real refused connection, not a simulated one.
+    nock.enableNetConnect('127.0.0.1:9');
+    const closed = new AmazonAdapter(
+      loadConfig(ChannelsConfig, { AMAZON_LWA_URL: `${LWA}/auth/o2/token`, AMAZON_SPAPI_URL: 'http://127.0.0.1:9', PARTNER_TIMEOUT_MS: '2000' }),
+      creds,
+    );
+    lwaOk();
+    const conn = await closed.publishListing(input).catch((e) => e);
+    nock.disableNetConnect();
     assert.ok(conn instanceof PartnerUnavailableError, String(conn));
+    assert.match(conn.message, /connection failed \(ECONNREFUSED\)/);
 
     nock(SPAPI).put(ITEM).query(MARKET).reply(400, { errors: [{ code: 'InvalidInput', message: 'bad productType' }] });
     const bad = await adapter.publishListing(input).catch((e) => e);
