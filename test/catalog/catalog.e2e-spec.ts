@@ -1,7 +1,7 @@
 import '../support/test-env';
 import type { INestApplicationContext } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
-import { CATALOG_PUBLISH_QUEUE, CatalogService } from '@hub/catalog';
+import { CATALOG_PUBLISH_QUEUE, CatalogService, PendingSweeper } from '@hub/catalog';
 import type { Queue } from 'bullmq';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -321,6 +321,16 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     assert.equal(refused.status, 403);
     assert.match(((await refused.json()) as any).type, /channel-not-allowed$/);
     assert.equal((await get('/v1/products/NS-E2E-SFX')).status, 404);
+  });
+
+  it('re-enqueues a listing left pending without a job (enqueue lost after commit)', async () => {
+    // NS-PAGE-B was created for the storefront only; fake a lost nykaa job for it.
+    await ds.query(
+      `INSERT INTO product_channels (sku, channel, status, wanted_version, updated_at) VALUES ('NS-PAGE-B', 'nykaa', 'pending', 1, now() - interval '5 minutes')`,
+    );
+    assert.ok((await worker.get(PendingSweeper, { strict: false }).sweep()) >= 1);
+    await waitForStatuses('NS-PAGE-B', { nykaa: 'published' }, 5000);
+    assert.equal((await sb.state()).nykaa.listings['NS-PAGE-B'].quantity, 25);
   });
 
   it('imports the 200+ product sample catalog through the API service and publishes 600+ listings', async () => {

@@ -6,3 +6,4 @@ export * from './constants';
 export * from './dto/product.dto';
 export { normalisePrice, priceProblem } from './dto/price';
 export { ReviewPuller } from './reviews/review-pull.service';
+export { PendingSweeper } from './publish/pending-sweeper.service';
