@@ -2,7 +2,10 @@
 // Layout (the same for every scenario): two api child processes (A, B) on one Postgres and one
 // Redis prefix; autocannon in this process drives A; B exists for the revocation measurement.
 import { dropDatabase, ensureDatabase, runMigrations } from '@hub/core';
-import { generateKey, PepperRing } from '@hub/api-keys';
+import { REQUIRED_SCOPES } from '@hub/core';
+import { ApiKeyGuard, generateKey, PepperRing } from '@hub/api-keys';
+import type { ExecutionContext } from '@nestjs/common';
+import { createApiApp } from '../apps/api/src/create-api-app';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { freePort, spawnEntry, Spawned } from '../test/support/processes';
@@ -115,6 +118,45 @@ function summarize(sc: Scenario): Row {
   };
 }
 
+/**
+ * The guard alone, in this process, on fabricated execution contexts: its own cost per request,
+ * free of HTTP and of whatever else the machine is doing.
+ */
+async function guardCost(plainKey: string, limitedKeys: string[]): Promise<{ plain: number; limited: number }> {
+  Object.assign(process.env, env(3000));
+  const app = await createApiApp();
+  await app.init();
+  try {
+    const guard = app.get(ApiKeyGuard, { strict: false });
+    function handler() {}
+    Reflect.defineMetadata(REQUIRED_SCOPES, ['catalog:read'], handler);
+    class Probe {}
+    const ctx = (key: string) => {
+      const value = `Bearer ${key}`;
+      const req = { headers: { authorization: value }, raw: { rawHeaders: ['authorization', value] }, clientIp: '127.0.0.1', socket: {}, id: 'req_bench' };
+      const reply = { header() {}, raw: { once() {}, statusCode: 200 }, elapsedTime: 0 };
+      return { getHandler: () => handler, getClass: () => Probe, switchToHttp: () => ({ getRequest: () => req, getResponse: () => reply }) } as unknown as ExecutionContext;
+    };
+    const plain = ctx(plainKey);
+    const limited = limitedKeys.map(ctx);
+    const time = async (f: (i: number) => boolean | Promise<boolean>, n: number) => {
+      for (let i = 0; i < 20_000; i++) await f(i);
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) {
+        const r = f(i);
+        if (r !== true) await r;
+      }
+      return Number(process.hrtime.bigint() - t) / n;
+    };
+    return {
+      plain: await time(() => guard.canActivate(plain), 300_000),
+      limited: await time((i) => guard.canActivate(limited[i % limited.length]), 300_000),
+    };
+  } finally {
+    await app.close();
+  }
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -192,6 +234,8 @@ async function main() {
       return { median: median(rs), min: Math.min(...rs), max: Math.max(...rs) };
     };
     const fmt = (r: { median: number; min: number; max: number }) => `${r.median.toFixed(3)} (rounds ${r.min.toFixed(2)}..${r.max.toFixed(2)})`;
+    const guardKeys = await insertKeys(db, 2000, 'gold', { burstPerSecond: 1_000_000 });
+    const cost = await guardCost(single, guardKeys);
     const w = Math.max(...rows.map((r) => r.name.length));
     console.log(`\nAPI key auth benchmark: ${CONNECTIONS} connections, ${WARMUP}s warm-up, then ${ROUNDS} interleaved rounds of ${DURATION}s per scenario (medians); api A (measured) + api B, autocannon in this process\n`);
     console.log(`${'scenario'.padEnd(w)}  ${'req/s'.padStart(9)}  ${'x bare'.padStart(6)}  ${'p50 ms'.padStart(6)}  ${'p99 ms'.padStart(6)}  status codes`);
@@ -205,6 +249,7 @@ async function main() {
     console.log(`R3 = authenticated+limits+usage / bare = ${fmt(ratio(2))} (target >= 0.80: ${verdict(R3 >= 0.8)}); p50 ${rows[2].p50} ms, p99 ${rows[2].p99} ms`);
     console.log(`bad-checksum storm = ${fmt(ratio(3))} x bare (target >= 1.0: ${verdict(storm >= 1)}), database lookups during it: ${badLookups} (target 0: ${verdict(badLookups === 0)})`);
     console.log(`unknown-keyId storm = ${fmt(ratio(4))} x bare, database lookups during it: ${unknownLookups} over ${ROUNDS * DURATION}s (negative cache; 1,000 distinct ids)`);
+    console.log(`guard alone, in process: ${(cost.plain / 1000).toFixed(2)} us per request (cached key, no limits), ${(cost.limited / 1000).toFixed(2)} us (2,000 gold keys: burst, quota lease, usage)`);
     console.log(`revocation propagation A -> B over ${times.length} revocations: p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms (target p99 <= 100 ms: ${verdict(pct(times, 99) <= 100)})`);
   } finally {
     await Promise.all(procs.map((p) => p.kill()));
