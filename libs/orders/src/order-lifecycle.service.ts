@@ -30,6 +30,34 @@ export class OrderLifecycle {
    * then locked, in id order, so a concurrent expiry, cancel or other batch waits and batches do
    * not deadlock on orders.
    */
+  /**
+   * The webhook's fast path: one unlocked read. Returns the outcomes when no event can move its
+   * order, else null. Safe without a lock because every "no-op" here is final: paid orders are
+   * terminal, a failure only acts on pending-payment (which nothing returns to), and an order that
+   * is unknown now cannot become the target of a payment that was already made.
+   */
+  async planPaymentEvents(events: RazorpayEvent[]): Promise<string[] | null> {
+    const wanted = [...new Set(events.filter((e) => signalOf(e.event) !== 'other' && e.razorpayOrderId).map((e) => e.razorpayOrderId!))];
+    const rows: Pick<OrderRow, 'razorpay_order_id' | 'status'>[] = wanted.length
+      ? await this.ds.query(`SELECT razorpay_order_id, status FROM orders WHERE razorpay_order_id = ANY($1)`, [wanted])
+      : [];
+    const status = new Map(rows.map((r) => [r.razorpay_order_id!, r.status]));
+    const outcomes: string[] = [];
+    for (const e of events) {
+      const signal = signalOf(e.event);
+      const current = e.razorpayOrderId ? status.get(e.razorpayOrderId) : undefined;
+      if (signal === 'other') outcomes.push('ignored');
+      else if (!e.razorpayOrderId) outcomes.push('ignored-no-order');
+      else if (!current) outcomes.push('ignored-unknown-order');
+      else {
+        const t = onPayment(current, signal);
+        if (t.kind !== 'none') return null;
+        outcomes.push(t.reason);
+      }
+    }
+    return outcomes;
+  }
+
   async applyPaymentEvents(m: EntityManager, events: RazorpayEvent[]): Promise<string[]> {
     const relevant = events.filter((e) => signalOf(e.event) !== 'other' && e.razorpayOrderId);
     const wanted = [...new Set(relevant.map((e) => e.razorpayOrderId!))];

@@ -11,6 +11,9 @@ export class OrderPaymentEffects implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.effects.register((manager, events) => this.orders.applyPaymentEvents(manager, events));
+    this.effects.register(
+      (manager, events) => this.orders.applyPaymentEvents(manager, events),
+      (events) => this.orders.planPaymentEvents(events),
+    );
   }
 }

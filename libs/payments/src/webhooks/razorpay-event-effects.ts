@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RazorpayEventEffect } from './razorpay-event';
+import type { RazorpayEventEffect, RazorpayEventPlanner } from './razorpay-event';
 
 /**
  * Where the lib that owns the affected records (orders) plugs in its effect. Payments does not
@@ -9,13 +9,19 @@ import type { RazorpayEventEffect } from './razorpay-event';
 @Injectable()
 export class RazorpayEventEffects {
   private effect: RazorpayEventEffect | null = null;
+  private planner: RazorpayEventPlanner | null = null;
 
-  register(effect: RazorpayEventEffect): void {
+  register(effect: RazorpayEventEffect, planner?: RazorpayEventPlanner): void {
     if (this.effect && this.effect !== effect) throw new Error('A Razorpay event effect is already registered');
     this.effect = effect;
+    this.planner = planner ?? null;
   }
 
   get(): RazorpayEventEffect | null {
     return this.effect;
+  }
+
+  getPlanner(): RazorpayEventPlanner | null {
+    return this.planner;
   }
 }

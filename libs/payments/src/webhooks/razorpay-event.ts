@@ -55,3 +55,10 @@ export function parseRazorpayEvent(id: string, body: unknown, rawBody: string): 
     rawBody,
   };
 }
+
+/**
+ * Optional fast path: reads (no lock, no transaction) and returns one outcome per event when none
+ * of them can change anything, or null when at least one may. It may only answer "no-op" for
+ * decisions no concurrent change can overturn (e.g. an event for an order in a terminal state).
+ */
+export type RazorpayEventPlanner = (events: RazorpayEvent[]) => Promise<string[] | null>;

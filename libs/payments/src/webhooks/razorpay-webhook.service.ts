@@ -126,6 +126,30 @@ export class RazorpayWebhookService {
    */
   private async applyBatch(events: RazorpayEvent[]): Promise<WebhookReceipt[]> {
     const effect = this.effects.get()!;
+    const planner = this.effects.getPlanner();
+    if (planner) {
+      // Most deliveries change nothing (payment.authorized, the second of captured/order.paid,
+      // redeliveries): those need one read and one autocommit INSERT, no transaction.
+      const unique = [...new Map(events.map((e) => [e.id, e])).values()];
+      const planned = await planner(unique);
+      if (planned) {
+        const inserted: { event_id: string }[] = await this.ds.query(
+          `INSERT INTO razorpay_events (event_id, event, razorpay_order_id, razorpay_payment_id, amount, raw_body, outcome, processed_at)
+           SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) ORDER BY 1
+           ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+          [
+            unique.map((e) => e.id), unique.map((e) => e.event), unique.map((e) => e.razorpayOrderId), unique.map((e) => e.razorpayPaymentId),
+            unique.map((e) => e.amount), unique.map((e) => e.rawBody), planned,
+          ],
+        );
+        const outcome = new Map(unique.map((e, i) => [e.id, planned[i]]));
+        const fresh = new Set(inserted.map((r) => r.event_id));
+        return events.map((e) => {
+          if (fresh.delete(e.id)) return { eventId: e.id, status: 'processed' as const, outcome: outcome.get(e.id)! };
+          return { eventId: e.id, status: 'duplicate' as const, outcome: null };
+        });
+      }
+    }
     return this.ds.transaction(async (manager) => {
       const first = new Map<string, RazorpayEvent>();
       for (const e of events) if (!first.has(e.id)) first.set(e.id, e);
