@@ -128,8 +128,11 @@ describe('inventory sync pipeline (outbox -> BullMQ -> channel adapters; real Po
     storefront.failNext('unavailable', 3);
     await inv.adjust('FLAKY-1', -4, 'damaged', null);
     await converged('FLAKY-1', [storefront], () => 6);
-    const [row] = await ds.query(`SELECT state, last_error FROM inventory_channel_sync WHERE channel = 'storefront' AND sku = 'FLAKY-1'`);
-    assert.deepEqual(row, { state: 'synced', last_error: null });
+    // The channel shows the value a moment before the confirmation is recorded.
+    await waitUntil(async () => {
+      const [row] = await ds.query(`SELECT state, last_error FROM inventory_channel_sync WHERE channel = 'storefront' AND sku = 'FLAKY-1'`);
+      return row.state === 'synced' && row.last_error === null;
+    }, 5_000);
   });
 
   it('marks a push the channel refuses as failed without retrying it', async () => {

@@ -10,12 +10,12 @@ import { SyncEnqueuer, SyncTarget } from './sync-enqueuer.service';
 const BATCH = 500;
 
 /**
- * Moves committed outbox rows to BullMQ. A batch is deleted, turned into "dirty" marks on the
- * (channel, SKU) sync rows and enqueued in one Postgres transaction that commits only after Redis
- * accepted the jobs: with Redis down the rows stay in the outbox and go out when it returns.
+ * Moves committed outbox rows to BullMQ: each batch becomes "dirty" marks on the (channel, SKU)
+ * sync rows and sync jobs, and leaves the outbox only once Redis accepted the jobs, so with Redis
+ * down the rows stay in the outbox and go out when it returns.
  * Woken right after this process commits a stock change (OutboxSignal), and by a short poll for
  * rows other processes wrote. Several relays (every api and worker
- * instance) can run at once: SKIP LOCKED gives each its own rows.
+ * instance) can run at once; if two take the same rows the work is merely repeated.
  *
  * It also sweeps: a dirty row nobody touched for a while (a job lost with Redis, a worker killed) is
  * enqueued again, which is harmless because the dedup id folds it into any job still pending.
@@ -100,17 +100,20 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     } while (this.again && !this.closed);
   }
 
+  /**
+   * Three short steps, so no lock is held while Redis is called: (1) mark the SKUs' sync rows dirty
+   * and commit, (2) enqueue, (3) delete the outbox rows. A job can therefore never run before its
+   * dirty mark is visible. If Redis fails at (2) the outbox rows stay and the next pass retries; a
+   * crash between steps only repeats work (marks and dedup'd jobs are idempotent).
+   */
   private async drainOnce(): Promise<number> {
-    return this.ds.transaction(async (m) => {
-      const drained = await sql<{ sku: string }>(
+    const batch = await sql<{ id: string; sku: string }>(this.ds, `SELECT id, sku FROM inventory_outbox ORDER BY id LIMIT ${BATCH}`);
+    if (!batch.length) return 0;
+    const skus = [...new Set(batch.map((r) => r.sku))].sort();
+    const marked = await this.ds.transaction((m) =>
+      sql<{ channel: SyncTarget['channel']; sku: string; paused: boolean }>(
         m,
-        `DELETE FROM inventory_outbox WHERE id IN (SELECT id FROM inventory_outbox ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED) RETURNING sku`,
-      );
-      if (!drained.length) return 0;
-      const skus = [...new Set(drained.map((r) => r.sku))].sort();
-      // Rows locked in (channel, sku) order so two relays touching the same SKUs cannot deadlock.
-      const marked = await sql<{ channel: SyncTarget['channel']; sku: string; paused: boolean }>(
-        m,
+        // Rows locked in (channel, sku) order so two relays touching the same SKUs cannot deadlock.
         `WITH locked AS (
            SELECT channel, sku FROM inventory_channel_sync WHERE sku = ANY($1) ORDER BY channel, sku FOR UPDATE
          )
@@ -123,12 +126,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
           WHERE s.channel = l.channel AND s.sku = l.sku
           RETURNING s.channel, s.sku, (p.channel IS NOT NULL) AS paused`,
         [skus],
-      );
-      // Paused channels keep their dirty marks (held); resume() enqueues them.
-      await this.enqueuer.enqueue(marked.filter((r) => !r.paused).map((r) => ({ channel: r.channel, sku: r.sku })));
-      this.relayed.inc(drained.length);
-      return drained.length;
-    });
+      ),
+    );
+    // Paused channels keep their dirty marks (held); resume() enqueues them.
+    await this.enqueuer.enqueue(marked.filter((r) => !r.paused).map((r) => ({ channel: r.channel, sku: r.sku })));
+    await sql(this.ds, `DELETE FROM inventory_outbox WHERE id = ANY($1::bigint[])`, [batch.map((r) => r.id)]);
+    this.relayed.inc(batch.length);
+    return batch.length;
   }
 
   async sweep(): Promise<number> {
