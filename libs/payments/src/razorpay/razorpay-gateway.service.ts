@@ -78,7 +78,7 @@ export class RazorpayGateway {
       void this.credentials.reportAccepted('razorpay', cred.version).catch(() => undefined);
       return result;
     } catch (err) {
-      const typed = toTypedError(err);
+      const typed = toTypedError(err, cred.version);
       if (typed instanceof CredentialRejectedError) {
         void this.credentials.reportRejected('razorpay', cred.version, typed.reason).catch(() => undefined);
       }
@@ -89,12 +89,12 @@ export class RazorpayGateway {
 }
 
 /** Maps whatever the SDK rejected with onto the hub's typed partner errors. */
-export function toTypedError(err: unknown): Error {
+export function toTypedError(err: unknown, credentialVersion = 0): Error {
   if (err && typeof err === 'object' && 'statusCode' in err && typeof (err as { statusCode: unknown }).statusCode === 'number') {
     const { statusCode, error } = err as { statusCode: number; error?: { code?: string; description?: string; field?: string | null } };
     const code = error?.code ?? 'UNKNOWN';
     const description = error?.description ?? 'no description';
-    if (statusCode === 401 || statusCode === 403) return new CredentialRejectedError('storefront', 'razorpay', 0, `${code}: ${description}`);
+    if (statusCode === 401 || statusCode === 403) return new CredentialRejectedError('storefront', 'razorpay', credentialVersion, `${code}: ${description}`);
     if (statusCode === 429) return new RateLimitedError('storefront', 1000);
     if (statusCode >= 500) return new PartnerUnavailableError('storefront', `Razorpay answered ${statusCode} ${code}`);
     return new RazorpayRequestError(statusCode, code, description, error?.field ?? null);
