@@ -74,6 +74,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   private readonly rejected = new Map<string, { inc(): void }>();
   private sweeper: NodeJS.Timeout | null = null;
   private readonly accessByHandler = new WeakMap<object, RouteAccess>();
+  private readonly missingPeppers = new Set<number>();
   /** True once the Fastify onResponse hook counts usage (otherwise each request listens for 'finish'). */
   private usageHooked = false;
 
@@ -274,6 +275,10 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
    */
   private secretMatches(entry: CachedKey, secret: string): boolean {
     if (entry.verified !== undefined && sameSecret(entry.verified, secret)) return true;
+    if (!this.peppers.has(entry.pepperVersion) && !this.missingPeppers.has(entry.pepperVersion)) {
+      this.missingPeppers.add(entry.pepperVersion);
+      this.logger.error({ pepperVersion: entry.pepperVersion }, `keys hashed with API_KEY_PEPPER v${entry.pepperVersion} cannot be verified: that version is not configured`);
+    }
     if (!this.peppers.matches(secret, entry.pepperVersion, entry.hash)) return false;
     entry.verified = secret;
     return true;
