@@ -37,6 +37,15 @@ export class ChannelsConfig {
   @Max(1000)
   AMAZON_BURST = 5;
 
+  /**
+   * How much later than us Amazon may start counting a burst (the first request of a burst pays
+   * for connection set-up); our bucket refills that much later so it never runs ahead of Amazon's.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(5000)
+  AMAZON_BUCKET_MARGIN_MS = 100;
+
   @IsUrlWithProtocol(['http:', 'https:'])
   NYKAA_API_URL = 'http://127.0.0.1:4010/nykaa';
 

@@ -36,7 +36,7 @@ export class AmazonAdapter implements ChannelAdapter {
   ) {
     this.http = createPartnerHttp(cfg.AMAZON_SPAPI_URL, cfg.PARTNER_TIMEOUT_MS);
     this.lwa = new AmazonLwaClient(this.http, cfg.AMAZON_LWA_URL, credentials, opts.now);
-    this.bucket = opts.bucket ?? new TokenBucket(cfg.AMAZON_RATE_PER_SECOND, cfg.AMAZON_BURST);
+    this.bucket = opts.bucket ?? new TokenBucket(cfg.AMAZON_RATE_PER_SECOND, cfg.AMAZON_BURST, Date.now, undefined, cfg.AMAZON_BUCKET_MARGIN_MS);
   }
 
   async publishListing(input: ListingInput): Promise<ListingResult> {

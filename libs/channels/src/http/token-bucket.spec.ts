@@ -23,6 +23,18 @@ describe('TokenBucket (outbound, 5/s burst 5)', () => {
     assert.deepEqual(times.slice(5), [200, 400, 600, 800, 1000]);
   });
 
+  it('with a start margin, a burst from a full bucket refills that much later, then keeps the full rate', async () => {
+    const clock = virtualClock();
+    const bucket = new TokenBucket(5, 5, clock.now, clock.sleep, 100);
+    const start = clock.at();
+    const times: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await bucket.acquire();
+      times.push(clock.at() - start);
+    }
+    assert.deepEqual(times, [0, 0, 0, 0, 0, 300, 500, 700]);
+  });
+
   it('holds every request back until a Retry-After block has passed', async () => {
     const clock = virtualClock();
     const bucket = new TokenBucket(5, 5, clock.now, clock.sleep);

@@ -2,6 +2,11 @@
  * Outbound token bucket (per process): `acquire()` resolves when a request may be sent.
  * Waiters are served in order. `blockFor()` holds every request back until a partner's
  * Retry-After has passed, so one 429 does not provoke a burst of further 429s.
+ *
+ * The partner runs the same bucket, but counts from when requests *arrive*. The first request
+ * after an idle spell is the slowest to arrive (connection set-up), so the partner's refill
+ * starts later than ours and a schedule that is exact here would be a little early there.
+ * `startMarginMs` shifts our refill by that much whenever a full bucket starts draining.
  */
 export class TokenBucket {
   private tokens: number;
@@ -14,6 +19,7 @@ export class TokenBucket {
     private readonly burst: number,
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly startMarginMs = 0,
   ) {
     this.tokens = burst;
     this.last = now();
@@ -52,6 +58,7 @@ export class TokenBucket {
       }
       this.refill();
       if (this.tokens >= 1) {
+        if (this.tokens >= this.burst && this.startMarginMs) this.last = t + this.startMarginMs;
         this.tokens -= 1;
         return;
       }
