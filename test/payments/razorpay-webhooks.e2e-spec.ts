@@ -71,6 +71,27 @@ describe('POST /v1/webhooks/razorpay (signature, exactly-once effects, ordering)
     assert.deepEqual(await stockOf(ds, 'WH-ONCE'), { onHand: 7, reserved: 0 });
   });
 
+  it('applies an event once when its deliveries are split across two api instances', async () => {
+    const second = await startApi();
+    try {
+      await seedProduct(api.app, 'WH-TWO', 6);
+      const order = await newStorefrontOrder(orders, [{ sku: 'WH-TWO', quantity: 2 }]);
+      const capture = JSON.stringify(razorpayEvent('payment.captured', order.razorpay!.orderId, 'pay_TwoInst00001', order.amountMinor));
+      const paid = JSON.stringify(razorpayEvent('order.paid', order.razorpay!.orderId, 'pay_TwoInst00001', order.amountMinor));
+      const res = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => deliver(i % 2 ? api.url : second.url, i % 4 < 2 ? 'evt_two_capture' : 'evt_two_paid', i % 4 < 2 ? capture : paid)),
+      );
+      assert.ok(res.every((r) => r.status === 200));
+      const bodies: any[] = await Promise.all(res.map((r) => r.json()));
+      assert.equal(bodies.filter((b) => b.status === 'processed').length, 2, 'each of the two event ids processed once');
+      assert.equal(bodies.filter((b) => b.outcome === 'order-paid').length, 1, 'whichever came first paid the order');
+      assert.deepEqual(await stockOf(ds, 'WH-TWO'), { onHand: 4, reserved: 0 });
+      assert.equal(await movements('WH-TWO', 'commit'), 1);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('refuses a bad signature, a body changed by one byte and a re-serialised body, storing nothing', async () => {
     await seedProduct(api.app, 'WH-SIG', 5);
     const order = await newStorefrontOrder(orders, [{ sku: 'WH-SIG', quantity: 1 }]);
