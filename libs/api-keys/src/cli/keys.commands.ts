@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Channel, HubCommand, HubCommandRunner, ParsedArgs, ProblemException, Scope, Tier } from '@hub/core';
+import { Channel, HubCommand, HubCommandRunner, ParsedArgs, ProblemException, Scope, SCOPES, Tier } from '@hub/core';
 import { ApiKeysService } from '../api-keys.service';
 import type { KeyEnvironment } from '../key-format';
 
@@ -84,7 +84,7 @@ export class KeysListCommand implements HubCommandRunner {
       process.stdout.write('no API keys yet; create one with `npm run hub -- keys:create --name "Merchant admin" --scopes all`\n');
       return;
     }
-    const rows = data.map((k) => [k.keyId, k.prefix + '…', k.status, k.tier, k.name, k.scopes.length === 13 ? 'all' : k.scopes.join(','), k.lastUsedAt ?? 'never']);
+    const rows = data.map((k) => [k.keyId, k.prefix + '…', k.status, k.tier, k.name, k.scopes.length === SCOPES.length ? 'all' : k.scopes.join(','), k.lastUsedAt ?? 'never']);
     const head = ['KEY ID', 'PREFIX', 'STATUS', 'TIER', 'NAME', 'SCOPES', 'LAST USED'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
