@@ -71,20 +71,22 @@ export class OrdersService {
     const dupes = dto.items.flatMap((it, i) => (seen.indexOf(it.sku) !== i ? [{ field: `items.${i}.sku`, message: `${it.sku} appears on more than one line; put the total quantity on one line` }] : []));
     if (dupes.length) throw validationFailed(dupes);
 
-    const priced = await this.priceLines(dto);
-    const orderId = randomUUID();
-
-    // A retry of a request we already answered must not create a second Razorpay order.
+    const request = { actor, scope: CREATE_SCOPE, key: idempotencyKey, fingerprint: dto };
+    // A retry of a request we already answered replays it (or gets 422 for another body) without
+    // pricing again or creating a second Razorpay order.
     const [known] = await this.ds.query(`SELECT 1 FROM idempotency_records WHERE actor = $1 AND scope = $2 AND key = $3`, [actor, CREATE_SCOPE, idempotencyKey]);
-    let rzp: RazorpayOrder | null = null;
-    if (dto.channel === 'storefront' && !known) {
-      rzp = await this.createRazorpayOrder(orderId, priced.amountMinor, priced.currency);
+    if (known) {
+      return this.idempotency.execute<OrderView>(request, async () => {
+        // Only reached if the earlier attempt rolled back between our look and now.
+        throw new ProblemException(409, 'idempotency-key-in-use', 'A request with this Idempotency-Key was just being processed; retry it');
+      });
     }
 
-    return this.idempotency.execute({ actor, scope: CREATE_SCOPE, key: idempotencyKey, fingerprint: dto }, async (m) => {
-      if (dto.channel === 'storefront' && !rzp) {
-        throw new ProblemException(409, 'idempotency-key-in-use', 'A request with this Idempotency-Key is still in progress; retry shortly');
-      }
+    const priced = await this.priceLines(dto);
+    const orderId = randomUUID();
+    const rzp: RazorpayOrder | null = dto.channel === 'storefront' ? await this.createRazorpayOrder(orderId, priced.amountMinor, priced.currency) : null;
+
+    return this.idempotency.execute(request, async (m) => {
       if (dto.externalId) {
         const [dup] = await m.query(`SELECT id FROM orders WHERE channel = $1 AND external_id = $2`, [dto.channel, dto.externalId]);
         if (dup) {
