@@ -13,7 +13,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Channel, CoreModule, EnvPartnerCredentialsModule } from '@hub/core';
 import { ChannelsModule } from '@hub/channels';
-import { InventoryModule, InventoryService, syncQueueName } from '@hub/inventory';
+import { InventoryConfig, InventoryModule, InventoryService, syncQueueName } from '@hub/inventory';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
@@ -188,26 +188,35 @@ async function main() {
   depth.forEach((line, i) => out.push(`  t=${String(i + 1).padStart(3)} s  ${line}`));
   process.stdout.write(out.join('\n') + '\n');
 
-  // Hot SKU: 8 writers reserving one unit each, as fast as they can.
+  // Hot SKU: 8 writers reserving one unit each, as fast as they can; with durable commits (the
+  // default) and with INVENTORY_RESERVE_SYNCHRONOUS_COMMIT=off.
   await fetch(`${sbUrl}/_sandbox/faults`, { method: 'DELETE' });
   await worker.kill('SIGTERM');
-  await ds.transaction((m) => inv.ensureItem(m, 'BENCH-HOT', 10_000_000));
-  let reservations = 0;
-  let n = 0;
-  const hotStart = Date.now();
-  const hotEnd = hotStart + HOT_SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (Date.now() < hotEnd) {
-        const id = n++;
-        await ds.transaction((m) => inv.reserve(m, { orderId: `hot-${id}`, channel: 'storefront', lines: [{ lineId: '1', sku: 'BENCH-HOT', quantity: 1 }] }));
-        reservations++;
-      }
-    }),
-  );
-  const hotRate = reservations / ((Date.now() - hotStart) / 1000);
-  const level = await inv.getLevel('BENCH-HOT');
-  process.stdout.write(`hot SKU: ${reservations} reservations in ${HOT_SECONDS} s by 8 concurrent writers = ${hotRate.toFixed(0)} reservations/s (reserved ${level!.reserved}, target >= 1,000/s)\n`);
+  const cfg = hub.get(InventoryConfig, { strict: false });
+  for (const mode of ['on', 'off'] as const) {
+    cfg.INVENTORY_RESERVE_SYNCHRONOUS_COMMIT = mode;
+    const sku = `BENCH-HOT-${mode}`;
+    await ds.transaction((m) => inv.ensureItem(m, sku, 10_000_000));
+    let reservations = 0;
+    let n = 0;
+    const hotStart = Date.now();
+    const hotEnd = hotStart + HOT_SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (Date.now() < hotEnd) {
+          const id = n++;
+          await ds.transaction((m) => inv.reserve(m, { orderId: `hot-${mode}-${id}`, channel: 'storefront', lines: [{ lineId: '1', sku, quantity: 1 }] }));
+          reservations++;
+        }
+      }),
+    );
+    const hotRate = reservations / ((Date.now() - hotStart) / 1000);
+    const level = await inv.getLevel(sku);
+    process.stdout.write(
+      `hot SKU (synchronous_commit ${mode}): ${reservations} reservations in ${HOT_SECONDS} s by 8 concurrent writers = ${hotRate.toFixed(0)} reservations/s ` +
+        `(reserved ${level!.reserved}, target >= 1,000/s)\n`,
+    );
+  }
 
   await hub.close();
   await sandbox.close();

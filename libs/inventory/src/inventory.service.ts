@@ -7,6 +7,7 @@ import { sql } from './sql';
 import { OutboxSignal } from './sync/outbox-signal.service';
 import type { MovementKind } from './entities/inventory-movement.entity';
 import type { SyncState } from './entities/channel-sync.entity';
+import { InventoryConfig } from './inventory.config';
 import { InsufficientLine, InsufficientStockError, ReservationExistsError, UnknownSkuError } from './inventory.errors';
 
 /** Quantities are int4 columns; anything above this is a typo, not stock. */
@@ -142,6 +143,7 @@ export class InventoryService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly signal: OutboxSignal,
+    private readonly cfg: InventoryConfig,
   ) {}
 
   // ---- writes used by other libs (inside the caller's transaction) ----
@@ -223,6 +225,9 @@ export class InventoryService {
   private async takeOneSku(manager: EntityManager, mode: 'reserve' | 'sell', input: ReserveInput | SellDirectInput, bySku: Map<string, number>): Promise<void> {
     const [[sku, total]] = [...bySku];
     const reserve = mode === 'reserve';
+    if (this.cfg.INVENTORY_RESERVE_SYNCHRONOUS_COMMIT === 'off' && manager.queryRunner?.isTransactionActive) {
+      await manager.query(`SET LOCAL synchronous_commit = off`);
+    }
     const rows = await sql<{ on_hand: number }>(
       manager,
       `WITH u AS (
