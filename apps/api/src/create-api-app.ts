@@ -3,7 +3,7 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpPipeline, CoreConfig, createFastifyAdapter, installHttpMetrics, loadConfig } from '@hub/core';
+import { configureHttpPipeline, CoreConfig, createFastifyAdapter, installHttpMetrics, installRequestLogging, loadConfig } from '@hub/core';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
 
@@ -25,6 +25,7 @@ export async function createApiApp(opts: { extraModules?: (Type | DynamicModule)
   app.enableShutdownHooks();
   configureHttpPipeline(app, cfg);
   installHttpMetrics(app);
+  installRequestLogging(app, cfg);
 
   const doc = new DocumentBuilder()
     .setTitle('NovaSkin commerce hub')

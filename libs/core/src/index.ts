@@ -11,6 +11,7 @@ export * from './http/http-pipeline';
 export * from './http/request-id';
 export * from './logging/redact';
 export * from './logging/logger.module';
+export * from './logging/request-logging';
 export * from './redis/redis.tokens';
 export * from './redis/redis.module';
 export * from './redis/redis-eviction';

@@ -40,7 +40,8 @@ export function pinoOptions(level: string, name: string) {
       useFactory: (cfg: CoreConfig) => ({
         pinoHttp: {
           ...pinoOptions(cfg.LOG_LEVEL, process.env.HUB_PROCESS_NAME ?? 'hub'),
-          autoLogging: cfg.LOG_REQUESTS === 'true',
+          // Access logs come from installRequestLogging (Fastify hook); this middleware does not run under Fastify.
+          autoLogging: false,
           genReqId: (req: IncomingMessage) => (req as unknown as { id: string }).id,
           customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
             err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
