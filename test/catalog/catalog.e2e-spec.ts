@@ -231,6 +231,12 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     assert.equal((await ds.query(`SELECT count(*)::int AS n FROM products WHERE sku = 'NS-BAD-001'`))[0].n, 0);
   });
 
+  it('answers prices of many SKUs in one call for orders (exact strings, unknown SKUs absent)', async () => {
+    const prices = await api.app.get(CatalogService).prices(['NS-PAGE-A', 'NS-E2E-429', 'NS-NOPE-404', 'NS-E2E-001']);
+    assert.deepEqual([...prices.keys()].sort(), ['NS-E2E-429', 'NS-PAGE-A']);
+    assert.deepEqual(prices.get('NS-PAGE-A'), { sku: 'NS-PAGE-A', price: '899.00', currency: 'INR' });
+  });
+
   it('keeps stock in the inventory lib, in the same transaction as the product', async () => {
     const inv = await get('/v1/inventory/NS-PAGE-A');
     assert.equal(inv.status, 200);

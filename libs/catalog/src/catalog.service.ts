@@ -180,6 +180,17 @@ export class CatalogService {
     return toView(await this.visibleRow(sku, auth));
   }
 
+  /**
+   * Current price and currency of many SKUs in one query (for orders); deleted and unknown SKUs
+   * are absent from the map. Prices are exact decimal strings ("899.00").
+   */
+  async prices(skus: string[]): Promise<Map<string, { sku: string; price: string; currency: string }>> {
+    const rows: { sku: string; price: string; currency: string }[] = skus.length
+      ? await this.ds.query(`SELECT sku, price::text AS price, currency FROM products WHERE sku = ANY($1::text[]) AND deleted_at IS NULL`, [[...new Set(skus)]])
+      : [];
+    return new Map(rows.map((r) => [r.sku, r]));
+  }
+
   async list(cursor: string | undefined, limit = 20, auth?: AuthContext): Promise<ProductPage> {
     const after = cursor ? decodeCursor(cursor) : null;
     const params: unknown[] = [after, limit + 1];
