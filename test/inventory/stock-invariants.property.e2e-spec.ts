@@ -139,7 +139,9 @@ describe('stock invariants under random interleavings (fast-check scheduler, rea
           return true;
         }, 15_000, 25);
       }),
-      { numRuns: 25, verbose: 1 },
+      // No shrinking: each run waits on the sync pipeline, and shrinking would re-run it hundreds of
+      // times. A run that hangs fails with its counterexample (timeout) instead of stalling the suite.
+      { numRuns: 25, verbose: 1, endOnFailure: true, timeout: 30_000, interruptAfterTimeLimit: 120_000 },
     );
   });
 });
