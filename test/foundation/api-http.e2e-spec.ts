@@ -79,6 +79,17 @@ describe('api over HTTP (Fastify, real Postgres and Redis)', () => {
     assert.match(body.detail, /position|line|column|Unexpected|Expected/i);
   });
 
+  it('refuses NUL characters in the body (naming the field) and in the URL with 400, not a database 500', async () => {
+    const res = await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"customer":{"name":"a\\u0000b"}}' });
+    const body = await problem(res, 400, 'validation-failed');
+    assert.deepEqual(body.errors.map((e: any) => e.field), ['customer.name']);
+    await problem(await fetch(`${api.url}/v1/inventory/A%00B`), 400, 'bad-request');
+    await problem(await fetch(`${api.url}/health/live?x=%00`), 400, 'bad-request');
+    // A literal backslash followed by u0000 is ordinary text and passes.
+    const ok = await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"note":"C:\\\\u0000"}' });
+    assert.equal(ok.status, 201);
+  });
+
   it('answers a body over the limit with 413', async () => {
     const big = JSON.stringify({ x: 'a'.repeat(70 * 1024) });
     await problem(await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big }), 413, 'payload-too-large');

@@ -115,6 +115,8 @@ describe('inventory over HTTP (/v1/inventory; API keys, problem+json, idempotenc
       ['GET', '/v1/inventory/NOPE/movements', undefined, {}, 404, 'not-found'],
       ['GET', '/v1/inventory/HTTP-1/movements?limit=0', undefined, {}, 400, 'validation-failed', 'limit'],
       ['GET', '/v1/inventory/HTTP-1/movements?cursor=zzz', undefined, {}, 400, 'validation-failed', 'cursor'],
+      // A well-formed cursor whose id overflows bigint must not reach Postgres (it would be a 500).
+      ['GET', `/v1/inventory/HTTP-1/movements?cursor=${Buffer.from('m9999999999999999999').toString('base64url')}`, undefined, {}, 400, 'validation-failed', 'cursor'],
     ];
     for (const [method, path, body, headers, status, slug, field] of cases) {
       const p = await problem(await call(method, path, writer, body, headers), status, slug);

@@ -507,7 +507,8 @@ export class InventoryService {
     let before: string | null = null;
     if (cursor !== undefined) {
       const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-      if (!/^m[0-9]{1,19}$/.test(decoded)) throw validationFailed([{ field: 'cursor', message: 'is not a cursor this API returned' }]);
+      // 18 digits at most: every value then fits Postgres bigint, so a forged cursor is a 400, not a 500.
+      if (!/^m[0-9]{1,18}$/.test(decoded)) throw validationFailed([{ field: 'cursor', message: 'is not a cursor this API returned' }]);
       before = decoded.slice(1);
     }
     const rows: Record<string, any>[] = await sql(this.ds, 

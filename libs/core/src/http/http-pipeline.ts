@@ -3,7 +3,21 @@ import type { FastifyInstance } from 'fastify';
 import { CoreConfig } from '../config/core.config';
 import { parseCidrList, resolveClientIp } from '../net/cidr';
 import { requestIdFor } from './request-id';
-import { ProblemException } from './problem';
+import { sendProblem } from './problem-details.filter';
+import { ProblemException, validationFailed } from './problem';
+
+/** Dotted path of the first string (or key) holding a NUL character, or null. */
+function findNul(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const p = path ? `${path}.${k}` : k;
+    if (k.includes('\u0000')) return p;
+    const hit = findNul(v, p);
+    if (hit !== null) return hit;
+  }
+  return null;
+}
 import sjson from 'secure-json-parse';
 
 /**
@@ -18,11 +32,19 @@ export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number):
     const raw = body as Buffer;
     (req as { rawBody: Buffer }).rawBody = raw;
     if (raw.length === 0) return done(new ProblemException(400, 'malformed-json', 'The body is empty but Content-Type says JSON'), undefined);
+    let parsed: unknown;
     try {
-      done(null, sjson.parse(raw.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' }));
+      parsed = sjson.parse(raw.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (err) {
-      done(new ProblemException(400, 'malformed-json', `The body is not valid JSON: ${(err as Error).message}`), undefined);
+      return done(new ProblemException(400, 'malformed-json', `The body is not valid JSON: ${(err as Error).message}`), undefined);
     }
+    // Postgres refuses NUL in text; catch it here as a 400 rather than as a 500 from the database.
+    // The byte scan is cheap and only a hit pays for the walk that names the field.
+    if (raw.includes('\\u0000')) {
+      const field = findNul(parsed, '');
+      if (field !== null) return done(validationFailed([{ field: field || '(body)', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
+    }
+    done(null, parsed);
   };
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, parse);
   fastify.addContentTypeParser(/^application\/[\w.+-]+\+json(;.*)?$/i, { parseAs: 'buffer', bodyLimit }, parse);
@@ -61,6 +83,10 @@ export function configureHttpPipeline(app: NestFastifyApplication, cfg: CoreConf
   fastify.addHook('onRequest', (req, reply, done) => {
     req.clientIp = resolveClientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
     reply.header('x-request-id', req.id);
+    // An encoded NUL in the path or query would reach Postgres (which refuses it) as a 500.
+    if (req.url.includes('%00')) {
+      return sendProblem(reply, String(req.id), new ProblemException(400, 'bad-request', 'The URL must not contain NUL (%00) characters'), req);
+    }
     done();
   });
   fastify.addHook('onSend', (req, reply, payload, done) => {
