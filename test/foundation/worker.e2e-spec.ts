@@ -3,6 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { CoreConfig, heartbeatKey, loadConfig, SYSTEM_QUEUE, redisOptionsFromUrl } from '@hub/core';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startWorker } from '../support/hub-harness';
@@ -42,6 +43,21 @@ describe('worker (BullMQ through real Redis)', () => {
     const stored = await redis.get(heartbeatKey(cfg().REDIS_PREFIX));
     assert.ok(stored, 'heartbeat key written');
     assert.ok(Date.now() - Number(stored!.split('|')[0]) < 10_000);
+  });
+
+  it('purges Idempotency-Key records past their retention and keeps recent ones', async () => {
+    const ds = worker.get(DataSource);
+    await ds.query(
+      `INSERT INTO idempotency_records (actor, scope, key, request_hash, status_code, response, created_at)
+       VALUES ('k1', 's', 'old', 'h', 201, '{}', now() - interval '25 hours'), ('k1', 's', 'new', 'h', 201, '{}', now() - interval '1 hour')`,
+    );
+    const job = await queue.add('purge-idempotency', {});
+    const result = (await job.waitUntilFinished(events, 10_000)) as { deleted: number };
+    assert.equal(result.deleted, 1);
+    const left: { key: string }[] = await ds.query(`SELECT key FROM idempotency_records`);
+    assert.deepEqual(left.map((r) => r.key), ['new']);
+    const schedulers = await queue.getJobSchedulers();
+    assert.ok(schedulers.some((s) => s.key === 'purge-idempotency' || s.name === 'purge-idempotency'));
   });
 
   it('keeps beating on its own schedule', async () => {

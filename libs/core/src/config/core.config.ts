@@ -78,6 +78,15 @@ export class CoreConfig {
   @Sensitive()
   ALERT_WEBHOOK_SECRET?: string;
 
+  /**
+   * How long an Idempotency-Key is remembered (Stripe keeps them 24 h). A retry after that is a
+   * new request.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(24 * 90)
+  IDEMPOTENCY_RETENTION_HOURS = 24;
+
   /** A name for this process in logs, metrics and heartbeats (defaults to host:pid). */
   @IsOptional()
   @IsString()

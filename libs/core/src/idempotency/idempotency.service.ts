@@ -52,6 +52,21 @@ export class IdempotencyService {
     return key;
   }
 
+  /** Forgets keys older than `hours`; returns how many were deleted. Batched to keep locks short. */
+  async purgeOlderThan(hours: number, batch = 5000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const res = await this.ds.query(
+        `DELETE FROM idempotency_records WHERE ctid IN (
+           SELECT ctid FROM idempotency_records WHERE created_at < now() - make_interval(hours => $1) LIMIT $2)`,
+        [hours, batch],
+      );
+      const n = Array.isArray(res) && typeof res[1] === 'number' ? res[1] : 0;
+      total += n;
+      if (n < batch) return total;
+    }
+  }
+
   async execute<T>(req: IdempotentRequest, work: (manager: EntityManager) => Promise<{ status: number; body: T }>): Promise<IdempotentResult<T>> {
     const key = IdempotencyService.requireKey(req.key);
     const hash = createHash('sha256').update(stableStringify(req.fingerprint)).digest('hex');
