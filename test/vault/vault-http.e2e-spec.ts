@@ -35,6 +35,8 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     process.env.AMAZON_NOTIFICATIONS_POLL_MS = '3600000';
     // The test runs the re-check itself.
     process.env.VAULT_RECHECK_EVERY_MS = '3600000';
+    // The audit trail must name the client behind our proxy, not the proxy (loopback here).
+    process.env.TRUSTED_PROXIES = '127.0.0.1/32';
     api = await startApi();
     worker = await startWorker();
     admin = await createTestKey(api.app, { scopes: 'all' });
@@ -45,6 +47,7 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     await api?.close();
     await sandbox?.close();
     await db?.drop();
+    delete process.env.TRUSTED_PROXIES;
   });
 
   const get = async (key = admin) => {
@@ -249,5 +252,16 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     assert.ok(by['vault.credential.rotated'] >= 1);
     assert.ok(by['vault.credential.failing'] >= 1);
     assert.ok(by['vault.credentials.listed'] >= 5, 'reads of the vault are on the trail');
+  });
+
+  it('audits the client address resolved through TRUSTED_PROXIES, not the proxy socket address', async () => {
+    const ds = api.app.get(DataSource);
+    const listed = await fetch(`${api.url}/v1/vault/credentials`, { headers: { ...bearer(reader), 'x-forwarded-for': '203.0.113.9' } });
+    assert.equal(listed.status, 200);
+    const verified = await fetch(`${api.url}/v1/vault/credentials/nykaa/verify`, { method: 'POST', headers: { ...bearer(admin), 'x-forwarded-for': '198.51.100.7, 127.0.0.1' } });
+    assert.equal(verified.status, 200);
+    const ipOf = async (requestId: string | null) => (await ds.query(`SELECT DISTINCT ip FROM audit_events WHERE request_id = $1`, [requestId])).map((r: { ip: string }) => r.ip);
+    assert.deepEqual(await ipOf(listed.headers.get('x-request-id')), ['203.0.113.9']);
+    assert.deepEqual(await ipOf(verified.headers.get('x-request-id')), ['198.51.100.7']);
   });
 });

@@ -83,5 +83,6 @@ export class VaultController {
 }
 
 function actorOf(key: AuthContext | undefined, req: FastifyRequest): Actor {
-  return { keyId: key?.keyId ?? null, requestId: String(req.id ?? ''), ip: req.ip };
+  // clientIp is the caller after TRUSTED_PROXIES (core's onRequest hook); req.ip would be the proxy.
+  return { keyId: key?.keyId ?? null, requestId: String(req.id ?? ''), ip: req.clientIp || null };
 }
