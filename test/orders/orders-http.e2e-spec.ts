@@ -122,6 +122,32 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
     assert.ok(mine.data.length >= 1 && mine.data.every((x: any) => x.channel === 'amazon'));
   });
 
+  it('answers concurrent orders with one externalId and different Idempotency-Keys with one 201 and 409 duplicate-order for the rest', async () => {
+    await seedProduct(api.app, 'HT-RACE', 100, '100.00');
+    for (let round = 0; round < 5; round++) {
+      const externalId = `171-RACE000-${round}`;
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => post('/v1/orders', amazon, { channel: 'amazon', externalId, items: [{ sku: 'HT-RACE', quantity: 2 }] }, `race-${round}-${i}`)),
+      );
+      const bodies: any[] = await Promise.all(answers.map((r) => r.json()));
+      const statuses = answers.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409, 409, 409], `round ${round}: ${JSON.stringify(bodies.filter((b) => !b.id))}`);
+      const created = bodies[answers.findIndex((r) => r.status === 201)];
+      for (const [i, r] of answers.entries()) {
+        if (r.status !== 409) continue;
+        assert.ok(bodies[i].type.endsWith('/duplicate-order'), bodies[i].type);
+        assert.equal(bodies[i].orderId, created.id);
+        assert.ok(bodies[i].errors.some((e: any) => e.field === 'externalId'));
+      }
+      // A later retry with yet another key is refused the same way.
+      const late = await problem(await post('/v1/orders', amazon, { channel: 'amazon', externalId, items: [{ sku: 'HT-RACE', quantity: 2 }] }, `race-${round}-late`), 409, 'duplicate-order');
+      assert.equal(late.orderId, created.id);
+    }
+    assert.deepEqual(await stockOf(ds, 'HT-RACE'), { onHand: 100 - 5 * 2, reserved: 0 }, 'stock taken once per externalId');
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM inventory_movements WHERE sku = 'HT-RACE' AND order_id IS NOT NULL`);
+    assert.equal(n, 5);
+  });
+
   it('documents the order and webhook routes in OpenAPI', async () => {
     const doc: any = await (await fetch(`${api.url}/docs/openapi.json`)).json();
     for (const path of ['/v1/orders', '/v1/orders/{id}', '/v1/orders/{id}/cancel', '/v1/webhooks/razorpay']) assert.ok(doc.paths[path], path);

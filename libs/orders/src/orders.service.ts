@@ -42,6 +42,12 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   return { createdAt, id };
 }
 
+function duplicateOrder(channel: Channel, externalId: string, orderId: string | undefined): ProblemException {
+  return new ProblemException(409, 'duplicate-order', `A ${channel} order with externalId ${externalId} already exists`, {
+    extensions: { orderId: orderId ?? null, errors: [{ field: 'externalId', message: 'already used for this channel' }] },
+  });
+}
+
 @Injectable()
 export class OrdersService {
   constructor(
@@ -82,27 +88,35 @@ export class OrdersService {
       });
     }
 
+    if (dto.externalId) {
+      // Saves pricing and a Razorpay order for the common sequential duplicate; the INSERT below
+      // is what decides when two requests race.
+      const [dup] = await this.ds.query(`SELECT id FROM orders WHERE channel = $1 AND external_id = $2`, [dto.channel, dto.externalId]);
+      if (dup) throw duplicateOrder(dto.channel, dto.externalId, dup.id);
+    }
     const priced = await this.priceLines(dto);
     const orderId = randomUUID();
     const rzp: RazorpayOrder | null = dto.channel === 'storefront' ? await this.createRazorpayOrder(orderId, priced.amountMinor, priced.currency) : null;
 
     return this.idempotency.execute(request, async (m) => {
-      if (dto.externalId) {
-        const [dup] = await m.query(`SELECT id FROM orders WHERE channel = $1 AND external_id = $2`, [dto.channel, dto.externalId]);
-        if (dup) {
-          throw new ProblemException(409, 'duplicate-order', `A ${dto.channel} order with externalId ${dto.externalId} already exists`, {
-            extensions: { orderId: dup.id, errors: [{ field: 'externalId', message: 'already used for this channel' }] },
-          });
-        }
-      }
       const marketplace = MARKETPLACES.includes(dto.channel);
       const expiresAt = marketplace ? null : new Date(Date.now() + this.cfg.ORDER_RESERVATION_TTL_SECONDS * 1000);
-      await m.query(
+      // The unique index on (channel, external_id) is the duplicate check: a concurrent insert of
+      // the same externalId waits here for the other transaction and then inserts nothing (if that
+      // one committed), so the loser gets 409 before reserving anything instead of a 23505.
+      const inserted: unknown[] = await m.query(
         `INSERT INTO orders (id, channel, external_id, status, currency, amount_minor, razorpay_order_id, customer, actor_key_id, reservation_expires_at, paid_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
+         RETURNING id`,
         [orderId, dto.channel, dto.externalId ?? null, marketplace ? 'paid' : 'pending-payment', priced.currency, priced.amountMinor, rzp?.id ?? null,
           dto.customer ? JSON.stringify(dto.customer) : null, auth?.keyId ?? null, expiresAt, marketplace ? new Date() : null],
       );
+      if (!inserted.length) {
+        // READ COMMITTED: this new statement sees the row of the transaction we waited for.
+        const [dup] = await m.query(`SELECT id FROM orders WHERE channel = $1 AND external_id = $2`, [dto.channel, dto.externalId]);
+        throw duplicateOrder(dto.channel, dto.externalId!, dup?.id);
+      }
       const lines: StockLine[] = [];
       for (const [i, item] of dto.items.entries()) {
         const lineId = `${orderId}.${i + 1}`;
