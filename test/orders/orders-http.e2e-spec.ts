@@ -148,6 +148,35 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
     assert.equal(n, 5);
   });
 
+  it('answers forged list cursors with 400 validation-failed naming cursor', async () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64url');
+    const forged = [
+      b64(`x 2020|${'0'.repeat(8)}-0000-4000-8000-000000000000`),
+      b64(`2020-01-01T00:00:00.000Z|${'-'.repeat(36)}`),
+      b64(`2020-01-01T00:00:00.000Z|${'a'.repeat(36)}`),
+      b64('2020-01-01T00:00:00.000Z|00000000-0000-4000-8000-00000000000g'),
+      b64('2020-02-30T00:00:00.000Z|00000000-0000-4000-8000-000000000000'),
+      b64('0000-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000'),
+      b64('2020-01-01|00000000-0000-4000-8000-000000000000'),
+      b64('99999-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000'),
+      b64('2020-01-01T00:00:00.000Z|00000000-0000-4000-8000-000000000000|x'),
+      b64('|'),
+      b64('\u0000'),
+      'AAAA',
+    ];
+    for (const cursor of forged) {
+      const p = await problem(await get(`/v1/orders?cursor=${cursor}`, reader), 400, 'validation-failed');
+      assert.ok((p.errors ?? []).some((e: any) => e.field === 'cursor'), `${Buffer.from(cursor, 'base64url').toString()}: ${JSON.stringify(p.errors)}`);
+    }
+    // A genuine cursor still pages.
+    const first: any = await (await get('/v1/orders?limit=1', reader)).json();
+    assert.ok(first.nextCursor);
+    const next = await get(`/v1/orders?limit=1&cursor=${first.nextCursor}`, reader);
+    assert.equal(next.status, 200);
+    const page: any = await next.json();
+    assert.notEqual(page.data[0].id, first.data[0].id);
+  });
+
   it('documents the order and webhook routes in OpenAPI', async () => {
     const doc: any = await (await fetch(`${api.url}/docs/openapi.json`)).json();
     for (const path of ['/v1/orders', '/v1/orders/{id}', '/v1/orders/{id}/cancel', '/v1/webhooks/razorpay']) assert.ok(doc.paths[path], path);

@@ -34,9 +34,17 @@ const CREATE_SCOPE = 'orders.create';
 
 /** Cursor = base64url of "<created_at ISO>|<id>" (keyset pagination, stable under inserts). */
 const encodeCursor = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/**
+ * Accepts exactly what encodeCursor writes: a timestamp that round-trips through toISOString()
+ * (so Postgres can never refuse it: no "x 2020", no February 30, no year 0) and a canonical UUID.
+ */
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const [createdAt, id] = parts;
+  const t = parts.length === 2 && CURSOR_TIME.test(createdAt) ? new Date(createdAt) : null;
+  if (!t || Number.isNaN(t.getTime()) || t.toISOString() !== createdAt || t.getUTCFullYear() < 1 || !UUID.test(id)) {
     throw validationFailed([{ field: 'cursor', message: 'must be a cursor returned by a previous page' }]);
   }
   return { createdAt, id };
