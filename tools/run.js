@@ -12,6 +12,7 @@ const ENTRIES = {
   sandbox: 'apps/partner-sandbox/src/main.js',
   cli: 'apps/cli/src/main.js',
   migrate: 'apps/cli/src/migrate.js',
+  demo: 'tools/demo.js',
 };
 const [name, ...args] = process.argv.slice(2);
 if (!ENTRIES[name]) {
