@@ -318,6 +318,50 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     assert.deepEqual(sf, { name: 'Renamed', visible: true });
   });
 
+  it('a PATCH while the previous version is still being published on Amazon ends with Amazon showing the latest name and price', async () => {
+    const sku = 'NS-E2E-RACE';
+    // The first Amazon request for this SKU (the v1 publish) is held for 1.5 s.
+    await sb.fault({ partner: 'amazon', kind: 'latency', ms: 1500, count: 1, match: sku });
+    assert.equal((await post('/v1/products', product(sku, { channels: ['amazon'] }))).status, 201);
+    // Images are uploaded before the partner call: once the asset exists, the v1 PUT is on its way.
+    await waitUntil(async () => (await ds.query(`SELECT 1 FROM media_assets WHERE sku = $1`, [sku])).length > 0, 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    const res = await fetch(`${api.url}/v1/products/${sku}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ name: 'Race Renamed', price: 1999 }) });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as any).version, 2);
+    const queue = api.app.get<Queue>(getQueueToken(CATALOG_PUBLISH_QUEUE), { strict: false });
+    await waitUntil(async () => {
+      const [pc] = await ds.query(`SELECT status, published_version FROM product_channels WHERE sku = $1 AND channel = 'amazon'`, [sku]);
+      return pc?.status === 'published' && pc.published_version === 2 && (await (await queue.getJob(`publish-amazon-${sku}-1`))?.isCompleted());
+    }, 10_000);
+    const listing = (await sb.state()).amazon.listings[sku];
+    assert.equal(listing.title, 'Race Renamed');
+    assert.equal(listing.price, 1999);
+  });
+
+  it('deleting a product and re-creating it while the Amazon delist is in flight ends listed and tracked for stock sync', async () => {
+    const sku = 'NS-E2E-RECR';
+    assert.equal((await post('/v1/products', product(sku, { channels: ['amazon'] }))).status, 201);
+    await waitForStatuses(sku, { amazon: 'published' }, 5000);
+    assert.equal((await ds.query(`SELECT count(*)::int AS n FROM inventory_channel_sync WHERE sku = $1 AND channel = 'amazon'`, [sku]))[0].n, 1);
+    // The next Amazon request for this SKU (the delist) is held for 1.5 s.
+    await sb.fault({ partner: 'amazon', kind: 'latency', ms: 1500, count: 1, match: sku });
+    const del = await fetch(`${api.url}/v1/products/${sku}`, { method: 'DELETE', headers: { authorization: admin.authorization } });
+    assert.equal(del.status, 204);
+    const queue = api.app.get<Queue>(getQueueToken(CATALOG_PUBLISH_QUEUE), { strict: false });
+    await waitUntil(async () => (await (await queue.getJob(`delist-amazon-${sku}-2`))?.getState()) === 'active', 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await post('/v1/products', product(sku, { channels: ['amazon'], name: 'Back Again' }))).status, 201);
+    await waitUntil(async () => {
+      const [pc] = await ds.query(`SELECT status, published_version FROM product_channels WHERE sku = $1 AND channel = 'amazon'`, [sku]);
+      return pc?.status === 'published' && pc.published_version === 3 && (await (await queue.getJob(`delist-amazon-${sku}-2`))?.isCompleted());
+    }, 10_000);
+    const listing = (await sb.state()).amazon.listings[sku];
+    assert.equal(listing.status, 'BUYABLE');
+    assert.equal(listing.title, 'Back Again');
+    assert.equal((await ds.query(`SELECT count(*)::int AS n FROM inventory_channel_sync WHERE sku = $1 AND channel = 'amazon'`, [sku]))[0].n, 1, 'stock still syncs to Amazon');
+  });
+
   it('a storefront-bound writer publishes to the storefront only and may not name other channels', async () => {
     const sfWriter = { ...bearer(await createTestKey(api.app, { scopes: ['catalog:read', 'catalog:write'], channels: ['storefront'] })), 'content-type': 'application/json' };
     const created = await post('/v1/products', product('NS-E2E-SFW'), sfWriter);

@@ -13,12 +13,12 @@ import {
 } from '@hub/core';
 import { ChannelRegistry, StorefrontAdapter } from '@hub/channels';
 import { InventoryService } from '@hub/inventory';
-import type { JobsOptions, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import { DataSource, EntityManager } from 'typeorm';
 import { CatalogConfig } from './catalog.config';
-import { CATALOG_MAINTENANCE_QUEUE, CATALOG_PUBLISH_QUEUE, DELIST_JOB, PUBLISH_JOB, PULL_REVIEWS_JOB } from './constants';
+import { CATALOG_MAINTENANCE_QUEUE, CATALOG_PUBLISH_QUEUE, PULL_REVIEWS_JOB } from './constants';
 import {
   CreateProductDto,
   CreateReviewDto,
@@ -29,14 +29,9 @@ import {
   UpdateProductDto,
 } from './dto/product.dto';
 import { normalisePrice } from './dto/price';
+import { publishJob } from './publish/publish-jobs';
 
-export interface PublishJobData {
-  sku: string;
-  channel: Channel;
-  version: number;
-  /** How many 429s this job has waited out (bounded, so a broken partner cannot hold it forever). */
-  rateLimitHits?: number;
-}
+export type { PublishJobData } from './publish/publish-jobs';
 
 interface ProductRow {
   sku: string;
@@ -70,7 +65,8 @@ export interface ImportReport {
 
 /**
  * Products and where they are listed. Every change bumps the product version and enqueues one
- * publish (or delist) job per channel after the transaction commits; the jobs do the partner work.
+ * publish (or delist) job per channel after the transaction commits; the jobs do the partner work,
+ * one job at a time per (sku, channel) (see publishJob).
  */
 @Injectable()
 export class CatalogService {
@@ -338,15 +334,9 @@ export class CatalogService {
   }
 
   private async enqueue(sku: string, version: number, publish: Channel[], delist: Channel[]): Promise<void> {
-    const opts = (id: string): JobsOptions => ({
-      jobId: id,
-      attempts: this.cfg.CATALOG_PUBLISH_ATTEMPTS,
-      backoff: { type: 'exponential', delay: this.cfg.CATALOG_PUBLISH_BACKOFF_MS, jitter: 0.5 },
-    });
-    const data = (channel: Channel): PublishJobData => ({ sku, channel, version });
     await this.publishQueue.addBulk([
-      ...publish.map((c) => ({ name: PUBLISH_JOB, data: data(c), opts: opts(`publish-${c}-${sku}-${version}`) })),
-      ...delist.map((c) => ({ name: DELIST_JOB, data: data(c), opts: opts(`delist-${c}-${sku}-${version}`) })),
+      ...publish.map((c) => publishJob(this.cfg, sku, c, version, false)),
+      ...delist.map((c) => publishJob(this.cfg, sku, c, version, true)),
     ]);
   }
 }

@@ -1,7 +1,12 @@
-/** Publish and delist jobs, one per (product version, channel). */
+/**
+ * Publish and delist jobs. Job ids carry the product version, but every job of one (SKU, channel)
+ * shares one deduplication id, so at most one of them waits or runs at a time; the job acts on the
+ * latest wanted state it reads from product_channels, not on the version it was enqueued for.
+ */
 export const CATALOG_PUBLISH_QUEUE = 'catalog-publish';
 export const PUBLISH_JOB = 'publish';
 export const DELIST_JOB = 'delist';
+export const publishDedupId = (channel: string, sku: string) => `listing-${channel}-${encodeURIComponent(sku)}`;
 
 /** Review pulls from the channels that offer reviews, and the pending-publish sweep. */
 export const CATALOG_MAINTENANCE_QUEUE = 'catalog-maintenance';

@@ -3,14 +3,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import type { PublishJobData } from '../catalog.service';
 import { CatalogConfig } from '../catalog.config';
-import { CATALOG_PUBLISH_QUEUE, DELIST_JOB, PUBLISH_JOB } from '../constants';
+import { CATALOG_PUBLISH_QUEUE } from '../constants';
+import { PublishJobData, publishJob, publishJobId } from './publish-jobs';
 
 /**
  * Jobs are enqueued after the product transaction commits; if Redis was unreachable at that
- * moment the row stays `pending` with no job. This re-enqueues such rows (same job id, so a job
- * that does exist is not duplicated).
+ * moment the row stays `pending` with no job. This re-enqueues such rows (same job id and the
+ * listing's deduplication id, so a job that does exist, for this or an older version, is not
+ * duplicated: it reads the newest wanted state when it runs).
  */
 @Injectable()
 export class PendingSweeper {
@@ -28,17 +29,13 @@ export class PendingSweeper {
     );
     let added = 0;
     for (const r of rows) {
-      const name = r.delisting ? DELIST_JOB : PUBLISH_JOB;
-      const id = `${r.delisting ? 'delist' : 'publish'}-${r.channel}-${r.sku}-${r.wanted_version}`;
+      const id = publishJobId(r.delisting, r.channel, r.sku, r.wanted_version);
       const existing = await this.queue.getJob(id);
       if (existing && !(await existing.isCompleted()) && !(await existing.isFailed())) continue;
       // A finished job with this id still pending means its outcome was lost: start it again.
       if (existing) await existing.remove();
-      await this.queue.add(name, { sku: r.sku, channel: r.channel, version: r.wanted_version } satisfies PublishJobData, {
-        jobId: id,
-        attempts: this.cfg.CATALOG_PUBLISH_ATTEMPTS,
-        backoff: { type: 'exponential', delay: this.cfg.CATALOG_PUBLISH_BACKOFF_MS, jitter: 0.5 },
-      });
+      const job = publishJob(this.cfg, r.sku, r.channel, r.wanted_version, r.delisting);
+      await this.queue.add(job.name, job.data, job.opts);
       added++;
     }
     return added;

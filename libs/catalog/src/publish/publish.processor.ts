@@ -7,9 +7,15 @@ import { InventoryService } from '@hub/inventory';
 import { MediaService, MediaUploadError } from '@hub/media';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
-import type { PublishJobData } from '../catalog.service';
 import { CatalogConfig } from '../catalog.config';
-import { CATALOG_PUBLISH_QUEUE, DELIST_JOB } from '../constants';
+import { CATALOG_PUBLISH_QUEUE } from '../constants';
+import type { PublishJobData } from './publish-jobs';
+
+/** What the listing should be, read when the job starts. */
+interface Wanted {
+  version: number;
+  delist: boolean;
+}
 
 /** A partner that answers 429 this many times in a row for one job is treated as broken. */
 const MAX_RATE_LIMIT_WAITS = 200;
@@ -41,20 +47,27 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
   }
 
   async process(job: Job<PublishJobData>, token?: string): Promise<unknown> {
-    const { sku, channel, version } = job.data;
-    const [pc] = await this.ds.query(`SELECT wanted_version, published_version, delisting FROM product_channels WHERE sku = $1 AND channel = $2`, [sku, channel]);
-    const delist = job.name === DELIST_JOB;
-    // A newer change has its own job; this one has nothing left to do.
-    if (!pc || pc.wanted_version > version || pc.delisting !== delist) return { skipped: 'superseded' };
+    const { sku, channel } = job.data;
+    // Jobs of one (sku, channel) never run at once (shared deduplication id, see publishJob), and
+    // each acts on the newest wanted state, whatever version or action it was enqueued for: a
+    // delist job whose product was re-created publishes, a publish job for v1 publishes v3.
+    const [pc] = await this.ds.query(
+      `SELECT wanted_version, published_version, delisting, status FROM product_channels WHERE sku = $1 AND channel = $2`,
+      [sku, channel],
+    );
+    if (!pc) return { skipped: 'nothing wanted' };
+    const want: Wanted = { version: pc.wanted_version, delist: pc.delisting };
+    // A follow-up job queued while the previous one ran may find the listing already up to date.
+    if (!want.delist && pc.status === 'published' && (pc.published_version ?? 0) >= want.version) return { skipped: 'up to date', version: want.version };
     if (this.syncControl && (await this.syncControl.isPaused(channel))) {
-      await this.mark(sku, channel, version, 'paused', `${channel} is paused (its credential is failing); publishing resumes when it is fixed`);
+      await this.mark(sku, channel, want.version, 'paused', `${channel} is paused (its credential is failing); publishing resumes when it is fixed`);
       await job.moveToDelayed(Date.now() + this.cfg.CATALOG_PAUSED_RECHECK_MS, token);
       throw new DelayedError();
     }
     try {
-      return delist ? await this.delist(sku, channel, version) : await this.publish(sku, channel, version);
+      return want.delist ? await this.delist(sku, channel, want.version) : await this.publish(sku, channel, want.version);
     } catch (err) {
-      return this.onFailure(job, token, err);
+      return this.onFailure(job, token, want, err);
     }
   }
 
@@ -99,9 +112,10 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
     return { delisted: channel };
   }
 
-  private async onFailure(job: Job<PublishJobData>, token: string | undefined, err: unknown): Promise<never> {
-    const { sku, channel, version } = job.data;
-    const what = job.name === DELIST_JOB ? 'delist' : 'publish';
+  private async onFailure(job: Job<PublishJobData>, token: string | undefined, want: Wanted, err: unknown): Promise<never> {
+    const { sku, channel } = job.data;
+    const { version } = want;
+    const what = want.delist ? 'delist' : 'publish';
     const message = err instanceof Error ? err.message : String(err);
 
     if (err instanceof RateLimitedError) {
