@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthContext, ProblemException, RequireScope, Scope, validationFailed } from '@hub/core';
+import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScope, validationFailed } from '@hub/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeyResponses } from './api-key-responses.decorator';
 import { Actor, ApiKeysService, PatchKeyInput } from './api-keys.service';
@@ -11,24 +11,21 @@ function actorOf(req: FastifyRequest): Actor {
   return { keyId: req.auth?.keyId ?? null, requestId: String(req.id), ip: req.clientIp };
 }
 
-/** A key may only hand out what it holds itself: no scope or channel escalation through /v1/keys. */
-function assertWithinGrant(auth: AuthContext | undefined, scopes: readonly Scope[] | undefined, channels: readonly string[] | null | undefined): void {
-  if (!auth) return;
-  const missing = scopes?.find((s) => !auth.scopes.has(s));
-  if (missing) {
-    throw new ProblemException(403, 'insufficient-scope', `Your key cannot grant the ${missing} scope it does not hold`, { extensions: { requiredScope: missing } });
-  }
-  if (auth.channels && (!channels || channels.some((c) => !auth.channels!.includes(c as never)))) {
-    throw new ProblemException(403, 'channel-not-allowed', `Your key is bound to ${auth.channels.join(', ')} and can only create keys bound to those channels`);
-  }
-}
-
 function toDate(field: string, v: string | null | undefined): Date | null | undefined {
   if (v === undefined || v === null) return v;
   const d = new Date(v);
   if (Number.isNaN(d.getTime())) throw validationFailed([{ field, message: 'must be an ISO 8601 date-time' }]);
   return d;
 }
+
+/** OpenAPI text of the rule enforced by assertWithinGrant (key-grant.ts). */
+const GRANT_RULE =
+  ' A key can never mint or control more than it has: the key created, or the key changed, rotated or revoked (as it is and as it becomes), ' +
+  "may hold only scopes and channels the calling key holds, a tier at or below the caller's (free < standard < gold < internal), and `limits` " +
+  "overrides not above the caller's own effective limits (an `internal` caller may set any).";
+const GRANT_FORBIDDEN =
+  'problem+json `insufficient-scope` (the target holds a scope the caller lacks; names `requiredScope`), `channel-not-allowed` (outside the caller\'s channels), ' +
+  '`tier-not-allowed` (tier above the caller\'s), `limits-not-allowed` (an override above the caller\'s own limits; names `field`); and the guard\'s `insufficient-scope`, `ip-not-allowed`';
 
 @ApiTags('API keys')
 @ApiKeyResponses()
@@ -39,10 +36,10 @@ export class ApiKeysController {
   @Post()
   @HttpCode(201)
   @RequireScope('keys:write')
-  @ApiOperation({ summary: 'Create an API key', description: 'Returns the full key once, in `key`. Only its HMAC is stored.' })
+  @ApiOperation({ summary: 'Create an API key', description: 'Returns the full key once, in `key`. Only its HMAC is stored.' + GRANT_RULE })
   @ApiCreatedResponse({ type: CreatedKeyDto })
+  @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
   async create(@Body() dto: CreateKeyDto, @Req() req: FastifyRequest) {
-    assertWithinGrant(req.auth, dto.scopes, dto.channels ?? null);
     const { key, record } = await this.keys.create(
       { ...dto, limits: dto.limits, expiresAt: toDate('expiresAt', dto.expiresAt) ?? null },
       actorOf(req),
@@ -68,10 +65,16 @@ export class ApiKeysController {
 
   @Patch(':keyId')
   @RequireScope('keys:write')
-  @ApiOperation({ summary: 'Change an API key', description: 'Takes effect on every api instance within a second.' })
+  @ApiOperation({
+    summary: 'Change an API key',
+    description:
+      'Takes effect on every api instance within a second. `expiresAt` cannot change on a revoked, expired or rotated key (a rotated key expires when its rotation said; revoke it to end it sooner).' +
+      GRANT_RULE,
+  })
   @ApiOkResponse({ type: ApiKeyRecordDto })
+  @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
+  @ApiConflictResponse({ description: 'problem+json `key-revoked`, `key-expired`, `key-already-rotated` (expiresAt of such a key; names `field`)' })
   patch(@Param('keyId') keyId: string, @Body() dto: PatchKeyDto, @Req() req: FastifyRequest) {
-    if (dto.scopes !== undefined || dto.channels !== undefined) assertWithinGrant(req.auth, dto.scopes, dto.channels === undefined ? req.auth?.channels : dto.channels);
     const input: PatchKeyInput = {};
     for (const f of ['name', 'scopes', 'tier', 'limits', 'channels', 'allowedCidrs', 'metadata', 'application'] as const) {
       if (dto[f] !== undefined) (input as Record<string, unknown>)[f] = dto[f];
@@ -83,8 +86,13 @@ export class ApiKeysController {
   @Post(':keyId/rotate')
   @HttpCode(201)
   @RequireScope('keys:write')
-  @ApiOperation({ summary: 'Rotate an API key', description: 'Creates a new key (returned once); the old one keeps working for `overlapSeconds` (default 24 h), then expires.' })
+  @ApiOperation({
+    summary: 'Rotate an API key',
+    description: 'Creates a new key (returned once) with the same grant; the old one keeps working for `overlapSeconds` (default 24 h), then expires.' + GRANT_RULE,
+  })
   @ApiCreatedResponse({ type: RotatedKeyDto })
+  @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
+  @ApiConflictResponse({ description: 'problem+json `key-revoked`, `key-expired`, `key-already-rotated`' })
   async rotate(@Param('keyId') keyId: string, @Body() dto: RotateKeyDto, @Req() req: FastifyRequest) {
     const { key, record, previous } = await this.keys.rotate(keyId, dto?.overlapSeconds, actorOf(req));
     return { key, ...record, previous };
@@ -93,8 +101,9 @@ export class ApiKeysController {
   @Post(':keyId/revoke')
   @HttpCode(200)
   @RequireScope('keys:write')
-  @ApiOperation({ summary: 'Revoke an API key', description: 'Refused on every api instance within a second. Revoking twice keeps the first reason.' })
+  @ApiOperation({ summary: 'Revoke an API key', description: 'Refused on every api instance within a second. Revoking twice keeps the first reason.' + GRANT_RULE })
   @ApiOkResponse({ type: ApiKeyRecordDto })
+  @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
   revoke(@Param('keyId') keyId: string, @Body() dto: RevokeKeyDto, @Req() req: FastifyRequest) {
     return this.keys.revoke(keyId, dto.reason, actorOf(req));
   }

@@ -6,6 +6,7 @@ import { ApiKeyRecord, ApiKeyRow, toRecord } from './api-key.record';
 import { AUDIT, DEFAULT_ROTATION_OVERLAP_SECONDS, LimitOverrides } from './constants';
 import { KeyCacheService } from './key-cache.service';
 import { generateKey, KEY_ID_PATTERN, KeyEnvironment } from './key-format';
+import { assertWithinGrant, KeyGrant } from './key-grant';
 import { PepperRing } from './pepper';
 
 export interface CreateKeyInput {
@@ -23,7 +24,11 @@ export interface CreateKeyInput {
 
 export type PatchKeyInput = Partial<Omit<CreateKeyInput, 'environment'>>;
 
-/** Who asked for a change: recorded on the key and in the audit trail. */
+/**
+ * Who asked for a change: recorded on the key and in the audit trail. A change made by a key
+ * (`keyId` set) is limited to what that key holds (see assertWithinGrant); the CLI (`label`) is
+ * the install's owner and is not.
+ */
 export interface Actor {
   keyId?: string | null;
   /** For changes made outside HTTP, e.g. `cli`. */
@@ -110,6 +115,18 @@ export class ApiKeysService {
     if (errors.length) throw validationFailed(errors);
   }
 
+  /** The calling key as stored now (not as cached by the guard), or null for callers outside HTTP. */
+  private async grantor(actor: Actor, m: EntityManager): Promise<KeyGrant | null> {
+    if (!actor.keyId) return null;
+    const rows: Pick<ApiKeyRow, 'scopes' | 'channels' | 'tier' | 'limits'>[] = await m.query(`SELECT scopes, channels, tier, limits FROM api_keys WHERE key_id = $1`, [actor.keyId]);
+    // A caller that vanished holds nothing.
+    return rows[0] ? { scopes: rows[0].scopes, channels: rows[0].channels, tier: rows[0].tier, limits: rows[0].limits } : { scopes: [], channels: [], tier: 'free', limits: null };
+  }
+
+  private static grantOf(r: Pick<ApiKeyRow, 'scopes' | 'channels' | 'tier' | 'limits'>): KeyGrant {
+    return { scopes: r.scopes, channels: r.channels?.length ? r.channels : null, tier: r.tier, limits: r.limits };
+  }
+
   private static cidrs(list: string[] | null | undefined): string[] | null {
     return list?.length ? list.map((c) => parseCidr(c)!.text) : null;
   }
@@ -117,6 +134,11 @@ export class ApiKeysService {
   async create(input: CreateKeyInput, actor: Actor = {}): Promise<CreatedKey> {
     this.check(input, true);
     return this.ds.transaction(async (m) => {
+      const caller = await this.grantor(actor, m);
+      if (caller) {
+        const scopes = input.scopes === 'all' ? [...SCOPES] : input.scopes;
+        assertWithinGrant(caller, { scopes, channels: input.channels?.length ? input.channels : null, tier: input.tier, limits: input.limits }, 'create');
+      }
       const created = await this.insert(m, input, actor, null);
       await this.audit.record({ action: AUDIT.created, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: created.record.keyId, requestId: actor.requestId, ip: actor.ip, details: this.describe(created.record, actor) }, m);
       return created;
@@ -178,6 +200,18 @@ export class ApiKeysService {
     this.check(input, false);
     const record = await this.ds.transaction(async (m) => {
       const before = await this.row(keyId, m, true);
+      const caller = await this.grantor(actor, m);
+      if (caller) {
+        // Control of the key as it is, then the grant of what it becomes.
+        assertWithinGrant(caller, ApiKeysService.grantOf(before), 'change');
+        assertWithinGrant(caller, {
+          scopes: input.scopes === undefined ? before.scopes : input.scopes === 'all' ? [...SCOPES] : input.scopes,
+          channels: input.channels === undefined ? ApiKeysService.grantOf(before).channels : input.channels?.length ? input.channels : null,
+          tier: input.tier ?? before.tier,
+          limits: input.limits === undefined ? before.limits : input.limits,
+        }, 'grant');
+      }
+      if (input.expiresAt !== undefined) ApiKeysService.assertExpiryChangeable(before);
       const sets: string[] = [];
       const params: unknown[] = [];
       const set = (col: string, v: unknown) => {
@@ -225,6 +259,23 @@ export class ApiKeysService {
     return record;
   }
 
+  /**
+   * expiresAt cannot bring a revoked or expired key back, nor move the end a rotation gave the old
+   * key (revoke it to end it sooner).
+   */
+  private static assertExpiryChangeable(row: ApiKeyRow): void {
+    const keyId = row.key_id;
+    if (row.revoked_at) throw new ProblemException(409, 'key-revoked', `API key ${keyId} is revoked; its expiresAt cannot change`, { extensions: { field: 'expiresAt' } });
+    if (row.rotated_to) {
+      throw new ProblemException(409, 'key-already-rotated', `API key ${keyId} was rotated to ${row.rotated_to} and expires when the rotation said; revoke it to end it sooner`, {
+        extensions: { field: 'expiresAt', rotatedTo: row.rotated_to },
+      });
+    }
+    if (row.expires_at && row.expires_at.getTime() <= Date.now()) {
+      throw new ProblemException(409, 'key-expired', `API key ${keyId} has expired and cannot be revived; create or rotate to a new key`, { extensions: { field: 'expiresAt' } });
+    }
+  }
+
   async rotate(keyId: string, overlapSeconds: number | undefined, actor: Actor = {}): Promise<CreatedKey & { previous: ApiKeyRecord }> {
     const overlap = overlapSeconds ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
     if (!Number.isInteger(overlap) || overlap < 0 || overlap > MAX_OVERLAP_SECONDS) {
@@ -232,6 +283,9 @@ export class ApiKeysService {
     }
     const result = await this.ds.transaction(async (m) => {
       const old = await this.row(keyId, m, true);
+      // The new key copies the old one's grant: rotating is minting.
+      const caller = await this.grantor(actor, m);
+      if (caller) assertWithinGrant(caller, ApiKeysService.grantOf(old), 'rotate');
       if (old.revoked_at) throw new ProblemException(409, 'key-revoked', `API key ${keyId} is revoked and cannot be rotated`);
       if (old.expires_at && old.expires_at.getTime() <= Date.now()) throw new ProblemException(409, 'key-expired', `API key ${keyId} has expired and cannot be rotated`);
       if (old.rotated_to) throw new ProblemException(409, 'key-already-rotated', `API key ${keyId} was already rotated to ${old.rotated_to}`, { extensions: { rotatedTo: old.rotated_to } });
@@ -261,6 +315,8 @@ export class ApiKeysService {
   async revoke(keyId: string, reason: string, actor: Actor = {}): Promise<ApiKeyRecord> {
     const record = await this.ds.transaction(async (m) => {
       const old = await this.row(keyId, m, true);
+      const caller = await this.grantor(actor, m);
+      if (caller) assertWithinGrant(caller, ApiKeysService.grantOf(old), 'revoke');
       // Revoking twice keeps the first revocation's time and reason (the forensic fact).
       if (old.revoked_at) return toRecord(old);
       const revoked = returned(await m.query(
