@@ -145,7 +145,8 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     assert.equal(body.credential.expiringWithinDays, 7);
     assert.ok(body.credential.lastVerifiedAt);
     const vs = await versionsOf('amazon');
-    assert.deepEqual(vs.map((v) => [v.version, v.status]), [[3, 'current'], [2, 'pending'], [1, 'previous']]);
+    // v2 (refused earlier, still pending) is older than the new current one: it retires.
+    assert.deepEqual(vs.map((v) => [v.version, v.status]), [[3, 'current'], [2, 'retired'], [1, 'previous']]);
     const prevUntil = Date.parse(vs[2].expiresAt);
     assert.ok(Math.abs(prevUntil - (Date.now() + 7 * DAY)) < 60_000, 'previous stays usable 7 days');
     // The worker (another Nest app with its own cache) sees the promotion through pub/sub, not a TTL.
@@ -195,7 +196,7 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
   it('resumes a channel paused by a request that still used a replaced version, once the current version verifies', async () => {
     const ctl = worker.get(ChannelSyncControl, { strict: false });
     const creds = worker.get(PartnerCredentials, { strict: false });
-    // Amazon v2 is pending, v3 current: a stale job refused with the old secret pauses the channel...
+    // Amazon v2 is retired, v3 current: a stale job refused with the old secret pauses the channel...
     await creds.reportRejected('amazon', 2, 'LWA token exchange failed: invalid_client');
     await ctl.pause('amazon', 'amazon rejected credential version 2');
     // ...and the vault notices the current version works and resumes it by itself.
@@ -263,5 +264,40 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     const ipOf = async (requestId: string | null) => (await ds.query(`SELECT DISTINCT ip FROM audit_events WHERE request_id = $1`, [requestId])).map((r: { ip: string }) => r.ip);
     assert.deepEqual(await ipOf(listed.headers.get('x-request-id')), ['203.0.113.9']);
     assert.deepEqual(await ipOf(verified.headers.get('x-request-id')), ['198.51.100.7']);
+  });
+
+  it('never lets an older version replace a newer current one: verifications finishing out of order, older pending versions retired', async () => {
+    const ds = api.app.get(DataSource);
+    const vault = api.app.get(VaultService, { strict: false });
+    const good = { cloudName: 'novaskin-test', apiKey: '222222222222222', apiSecret: 'test-cloudinary-secret' };
+    // Two PUTs committed their pending rows; their verifications run outside the partner lock.
+    const pending = async () => {
+      const [{ v }] = await ds.query(`SELECT max(version) + 1 AS v FROM vault_credential_versions WHERE partner = 'cloudinary'`);
+      const sealed = vault.envelope.encrypt('cloudinary', v, good);
+      await ds.query(
+        `INSERT INTO vault_credential_versions (partner, version, status, source, master_key_version, wrapped_key, ciphertext, fingerprint) VALUES ('cloudinary', $1, 'pending', 'api', $2, $3, $4, $5)`,
+        [v, sealed.masterKeyVersion, sealed.wrappedKey, sealed.ciphertext, vault.envelope.fingerprint(good)],
+      );
+      return Number(v);
+    };
+    const older = await pending();
+    const newer = await pending();
+    // The newer one verifies first and becomes current; the older one's verification lands later.
+    const first = await vault.verify('cloudinary', newer, { system: 'test' });
+    assert.equal(first!.credential.status, 'current');
+    const late = await vault.verify('cloudinary', older, { system: 'test' });
+    assert.equal(late!.verification.ok, true);
+    assert.equal(late!.credential.status, 'retired', 'the older version does not become current');
+    const vs = await versionsOf('cloudinary');
+    assert.equal(vs.find((v) => v.status === 'current').version, newer);
+    assert.equal(vs.find((v) => v.version === older).status, 'retired');
+    assert.ok(!vs.some((v) => v.status === 'pending' && v.version < newer), 'no pending version older than current is left behind');
+    assert.equal((await api.app.get(PartnerCredentials, { strict: false }).current('cloudinary')).version, newer);
+
+    // A pending row older than current (left by an earlier release) retires when it verifies.
+    await ds.query(`UPDATE vault_credential_versions SET status = 'pending', retired_at = NULL WHERE partner = 'cloudinary' AND version = $1`, [older]);
+    const out = await vault.verify('cloudinary', older, { system: 'test' });
+    assert.equal(out!.credential.status, 'retired');
+    assert.equal((await versionsOf('cloudinary')).find((v) => v.status === 'current').version, newer);
   });
 });

@@ -32,7 +32,9 @@ export class VaultController {
       'exchange; Nykaa: its auth check; Razorpay: an authenticated read; Cloudinary: an Admin API ping), and only then made ' +
       '`current`. The version it replaces becomes `previous` and stays usable until its own expiry or 7 days ' +
       '(VAULT_PREVIOUS_GRACE_DAYS), whichever is sooner. If verification fails the answer is 422 `credential-verification-failed` ' +
-      'with the partner\'s error; the version stays `pending` and can be re-checked with POST .../verify {version}.',
+      'with the partner\'s error; the version stays `pending` and can be re-checked with POST .../verify {version}. Versions only ' +
+      'move forward: promoting a version retires the pending versions older than it, and a version that verifies after a newer ' +
+      'one became current is answered with status `retired` instead of replacing it.',
   })
   @ApiCreatedResponse({ type: CredentialOutcomeDto })
   @ApiUnprocessableEntityResponse({ description: 'The partner refused the credential (or could not be reached); it stays pending.' })

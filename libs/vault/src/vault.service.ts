@@ -399,6 +399,9 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
   /**
    * Makes a verified pending version current. The old current stays usable as `previous` until
    * its own expiry or the grace period (Amazon keeps an old secret 7 days); an older previous retires.
+   * Versions only move forward: verifications run outside the lock and can finish in any order, so
+   * a pending version older than the current one retires instead of replacing it, and promoting a
+   * version retires the pending ones written before it.
    */
   async promote(partner: Partner, version: number, actor: Actor, previousExpiresAt?: Date): Promise<void> {
     const graceUntil = new Date(Date.now() + this.cfg.VAULT_PREVIOUS_GRACE_DAYS * DAY_MS);
@@ -407,6 +410,20 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
       const target = await this.repo.get(partner, version, m);
       if (!target || target.status !== 'pending') return undefined;
       const old = await this.repo.current(partner, m);
+      if (old && old.version > version) {
+        await this.repo.setStatus(m, partner, version, 'retired', ', retired_at = now()');
+        await this.audit.record(
+          { action: 'vault.credential.superseded', ...auditActor(actor), subjectType: 'partner-credential', subjectId: `${partner}:v${version}`, details: { partner, version, current: old.version } },
+          m,
+        );
+        return null;
+      }
+      const superseded: { version: number }[] = (
+        await m.query(
+          `UPDATE vault_credential_versions SET status = 'retired', retired_at = now() WHERE partner = $1 AND status = 'pending' AND version < $2 RETURNING version`,
+          [partner, version],
+        )
+      )[0];
       await m.query(`UPDATE vault_credential_versions SET status = 'retired', retired_at = now() WHERE partner = $1 AND status = 'previous'`, [partner]);
       let oldUntil: Date | null = null;
       if (old) {
@@ -419,13 +436,23 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
         [partner, version],
       );
       await this.audit.record(
-        { action: 'vault.credential.rotated', ...auditActor(actor), subjectType: 'partner-credential', subjectId: `${partner}:v${version}`, details: { partner, from: old?.version ?? null, to: version, previousUsableUntil: iso(oldUntil) } },
+        {
+          action: 'vault.credential.rotated',
+          ...auditActor(actor),
+          subjectType: 'partner-credential',
+          subjectId: `${partner}:v${version}`,
+          details: { partner, from: old?.version ?? null, to: version, previousUsableUntil: iso(oldUntil), retiredPending: superseded.map((r) => r.version) },
+        },
         m,
       );
-      return old?.version ?? null;
+      return { from: old?.version ?? null };
     });
-    if (from === undefined) return;
-    this.logger.log({ partner, from, to: version }, 'partner credential rotated');
+    if (!from) {
+      // Superseded: only its listing changed, no cached credential did.
+      if (from === null) this.logger.warn({ partner, version }, 'verified credential version is older than the current one: retired, not promoted');
+      return;
+    }
+    this.logger.log({ partner, from: from.from, to: version }, 'partner credential rotated');
     await this.invalidate(partner);
     await this.onWorking(partner);
   }
