@@ -15,7 +15,7 @@ import {
   RateLimitedError,
   validationFailed,
 } from '@hub/core';
-import { RazorpayGateway, RazorpayOrder, RazorpayRequestError } from '@hub/payments';
+import { RazorpayCredentialUnavailableError, RazorpayGateway, RazorpayOrder, RazorpayRequestError } from '@hub/payments';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -217,6 +217,12 @@ export class OrdersService {
       if (err instanceof RateLimitedError) {
         throw new ProblemException(503, 'payment-provider-unavailable', 'Razorpay is rate limiting us; retry shortly with the same Idempotency-Key', {
           headers: { 'Retry-After': String(Math.ceil(err.retryAfterMs / 1000)) },
+        });
+      }
+      if (err instanceof RazorpayCredentialUnavailableError) {
+        // No usable credential in the vault (missing or undecryptable): an operator has to act.
+        throw new ProblemException(503, 'payment-provider-unavailable', 'Payments are unavailable right now; nothing was reserved. Retry later with the same Idempotency-Key', {
+          headers: { 'Retry-After': '30' },
         });
       }
       if (err instanceof PartnerUnavailableError || err instanceof CredentialRejectedError) {

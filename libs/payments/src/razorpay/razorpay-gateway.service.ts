@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CredentialRejectedError, PartnerCredential, PartnerCredentials, PartnerUnavailableError, RateLimitedError } from '@hub/core';
 import Razorpay from 'razorpay';
 import { PaymentsConfig } from '../payments.config';
-import { RazorpayRequestError } from './razorpay.errors';
+import { RazorpayCredentialUnavailableError, RazorpayRequestError } from './razorpay.errors';
 
 export interface RazorpayOrder {
   id: string;
@@ -72,7 +72,15 @@ export class RazorpayGateway {
   }
 
   private async call<T>(fn: (rzp: Razorpay) => Promise<T>): Promise<T> {
-    const cred = await this.credentials.current('razorpay');
+    let cred: PartnerCredential<'razorpay'>;
+    try {
+      cred = await this.credentials.current('razorpay');
+    } catch (err) {
+      // Missing from the vault or undecryptable: the vault has already alerted; callers answer 503.
+      const typed = new RazorpayCredentialUnavailableError(err);
+      this.logger.error({ err: typed.message }, 'razorpay credential unavailable');
+      throw typed;
+    }
     try {
       const result = await fn(this.client(cred));
       void this.credentials.reportAccepted('razorpay', cred.version).catch(() => undefined);

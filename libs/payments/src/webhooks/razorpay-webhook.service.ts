@@ -8,8 +8,8 @@ import { parseRazorpayEvent, RazorpayEvent } from './razorpay-event';
 import { RazorpayEventEffects } from './razorpay-event-effects';
 
 const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
-/** Secrets are re-read at most this often on the happy path; a failed check always re-reads once. */
-const SECRET_CACHE_MS = 30_000;
+/** Seconds Razorpay is asked to wait when the webhook secret cannot be read (it retries anyway). */
+const CREDENTIAL_RETRY_AFTER_S = 30;
 /** Most events applied in one transaction (bounds lock time and the size of one INSERT). */
 const MAX_BATCH = 64;
 /** Transactions in flight at once per process; each order's events always use the same lane. */
@@ -48,7 +48,6 @@ export interface WebhookReceipt {
 @Injectable()
 export class RazorpayWebhookService {
   private readonly logger = new Logger(RazorpayWebhookService.name);
-  private secrets: { values: string[]; at: number } | null = null;
   private readonly lanes = Array.from({ length: LANES }, () => ({ pending: [] as Pending[], flushing: false }));
   private readonly received: Counter<'event' | 'result'>;
 
@@ -62,7 +61,9 @@ export class RazorpayWebhookService {
   }
 
   async receive(rawBody: Buffer | undefined, body: unknown, signature: string | string[] | undefined, eventIdHeader: string | string[] | undefined): Promise<WebhookReceipt> {
-    if (!rawBody || !(await this.verify(rawBody, signature))) {
+    // Asked per delivery (the vault caches and invalidates on rotation), never kept here: a
+    // retired secret stops verifying as soon as the vault knows.
+    if (!rawBody || !verifyRazorpaySignature(rawBody, signature, await this.webhookSecrets())) {
       this.received.inc({ event: 'unknown', result: 'invalid-signature' });
       throw new ProblemException(400, 'invalid-signature', 'X-Razorpay-Signature is not the HMAC-SHA256 of this body under the webhook secret');
     }
@@ -181,20 +182,21 @@ export class RazorpayWebhookService {
     });
   }
 
-  /** Current or previous webhook secret; the secrets themselves never leave this method. */
-  private async verify(rawBody: Buffer, signature: string | string[] | undefined): Promise<boolean> {
-    const fresh = !this.secrets || Date.now() - this.secrets.at > SECRET_CACHE_MS;
-    if (fresh) await this.loadSecrets();
-    if (verifyRazorpaySignature(rawBody, signature, this.secrets!.values)) return true;
-    if (fresh) return false;
-    // The secret may have rotated since we cached it.
-    await this.loadSecrets();
-    return verifyRazorpaySignature(rawBody, signature, this.secrets!.values);
-  }
-
-  private async loadSecrets(): Promise<void> {
-    const usable = await this.credentials.usable('razorpay');
-    this.secrets = { values: usable.map((c) => c.fields.webhookSecret).filter(Boolean), at: Date.now() };
+  /**
+   * Current and previous webhook secrets, from PartnerCredentials on every call. No Razorpay
+   * credential (or one that no longer decrypts) means we cannot tell Razorpay from a forger:
+   * 503, so Razorpay redelivers once an operator has fixed the vault, and nothing is stored.
+   */
+  private async webhookSecrets(): Promise<string[]> {
+    try {
+      return (await this.credentials.usable('razorpay')).map((c) => c.fields.webhookSecret).filter(Boolean);
+    } catch (err) {
+      this.received.inc({ event: 'unknown', result: 'credential-unavailable' });
+      this.logger.error({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'razorpay webhook secret unavailable; answering 503');
+      throw new ProblemException(503, 'payment-provider-unavailable', 'Razorpay webhooks cannot be verified right now; redeliver later', {
+        headers: { 'Retry-After': String(CREDENTIAL_RETRY_AFTER_S) },
+      });
+    }
   }
 
   /** Test and operator helper: how an event id was handled, if it was. */
