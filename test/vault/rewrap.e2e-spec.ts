@@ -20,6 +20,15 @@ function hub(args: string[], env: Record<string, string>) {
 describe('vault master keys: rewrap, then removing the old key', () => {
   let db: TestDatabase;
   const env = (keys: string) => testEnv({ DATABASE_URL: db.url, HUB_MASTER_KEYS: keys, LOG_LEVEL: 'warn' });
+  const fingerprints = async () => {
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      return (await c.query(`SELECT partner || ':' || version || ':' || fingerprint AS f FROM vault_credential_versions ORDER BY partner, version`)).rows.map((r) => r.f as string);
+    } finally {
+      await c.end();
+    }
+  };
   const masterVersions = async () => {
     const c = new Client({ connectionString: db.url });
     await c.connect();
@@ -70,6 +79,7 @@ describe('vault master keys: rewrap, then removing the old key', () => {
   });
 
   it('vault:rewrap moves every version to v2; with v1 removed every credential still decrypts', async () => {
+    const before = await fingerprints();
     const r = hub(['vault:rewrap'], env(`${V1},${V2}`));
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /re-encrypted 4 of 4 credential version\(s\) under master key v2/);
@@ -78,6 +88,8 @@ describe('vault master keys: rewrap, then removing the old key', () => {
     const check = hub(['vault:rewrap'], env(V2));
     assert.equal(check.code, 0, check.out);
     assert.match(check.out, /re-encrypted 4 of 4/);
+    // rewrap recomputes every fingerprint, once with v2 added and once with v1 gone: none changes.
+    assert.deepEqual(await fingerprints(), before);
     const c = new Client({ connectionString: db.url });
     await c.connect();
     try {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Partner } from '@hub/core';
 import { DataSource, EntityManager } from 'typeorm';
-import type { SealedFields } from './crypto/envelope';
+import type { SealedFields, WrappedKey } from './crypto/envelope';
 import type { CredentialStatus } from './credential-health';
 
 export interface VersionRow extends SealedFields {
@@ -114,11 +114,38 @@ export class VaultRepository {
     return new Set(rows.map((r) => r.partner));
   }
 
+  /** Credential versions per master key version (vault keys count as 0, but their master key is listed). */
   async masterKeyUsage(): Promise<{ masterKeyVersion: number; count: number }[]> {
     const rows: { v: number; n: string }[] = await this.ds.query(
-      `SELECT master_key_version AS v, count(*) AS n FROM vault_credential_versions GROUP BY master_key_version`,
+      `SELECT v, count(*) FILTER (WHERE credential) AS n FROM (
+         SELECT master_key_version AS v, true AS credential FROM vault_credential_versions
+         UNION ALL SELECT master_key_version, false FROM vault_keys
+       ) u GROUP BY v`,
     );
     return rows.map((r) => ({ masterKeyVersion: Number(r.v), count: Number(r.n) }));
+  }
+
+  /** Serialises creation and rewrapping of the vault's own keys. */
+  async lockKeys(m: EntityManager): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext('hub-vault:keys'))`);
+  }
+
+  async getKey(m: EntityManager, purpose: string): Promise<WrappedKey | null> {
+    const rows: Record<string, unknown>[] = await m.query(`SELECT master_key_version, wrapped_key FROM vault_keys WHERE purpose = $1`, [purpose]);
+    return rows[0] ? { masterKeyVersion: Number(rows[0].master_key_version), wrappedKey: rows[0].wrapped_key as Buffer } : null;
+  }
+
+  async putKey(m: EntityManager, purpose: string, w: WrappedKey): Promise<void> {
+    await m.query(
+      `INSERT INTO vault_keys (purpose, master_key_version, wrapped_key) VALUES ($1, $2, $3)
+       ON CONFLICT (purpose) DO UPDATE SET master_key_version = EXCLUDED.master_key_version, wrapped_key = EXCLUDED.wrapped_key`,
+      [purpose, w.masterKeyVersion, w.wrappedKey],
+    );
+  }
+
+  async hasAnyVersion(m: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await m.query(`SELECT 1 FROM vault_credential_versions LIMIT 1`);
+    return rows.length > 0;
   }
 
   async markVerified(partner: Partner, version: number, m: EntityManager = this.ds.manager): Promise<void> {

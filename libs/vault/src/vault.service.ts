@@ -17,6 +17,7 @@ import {
   REDIS_SUBSCRIBER,
 } from '@hub/core';
 import { AlertInput, AlertsService } from '@hub/alerts';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
 import { credentialHealth, CredentialHealth, CredentialStatus } from './credential-health';
@@ -79,6 +80,8 @@ interface CacheEntry {
   currentError: VaultDecryptionError | null;
 }
 
+/** `vault_keys.purpose` of the key fingerprints are made with. */
+const FINGERPRINT_KEY = 'fingerprint';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const DAY_MS = 86_400_000;
 
@@ -119,6 +122,7 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.assertMasterKeysPresent();
+    await this.loadFingerprintKey();
     await this.importFromEnvironment();
     this.subscriber.on('message', this.onMessage);
     // Messages missed while disconnected cannot be replayed: drop everything on reconnect.
@@ -177,6 +181,24 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
         missing.reduce((n, m) => n + m.count, 0),
       );
     }
+  }
+
+  /**
+   * The fingerprint key: random, created once, stored wrapped by a master key (vault:rewrap moves
+   * it forward with the credentials), so fingerprints survive adding or removing master keys. An
+   * install that already has versions adopts the key its fingerprints were made with.
+   */
+  async loadFingerprintKey(): Promise<void> {
+    const key = await this.repo.ds.transaction(async (m) => {
+      await this.repo.lockKeys(m);
+      const stored = await this.repo.getKey(m, FINGERPRINT_KEY);
+      if (stored) return this.envelope.unwrapKey(FINGERPRINT_KEY, stored);
+      const fresh = (await this.repo.hasAnyVersion(m)) ? this.envelope.legacyFingerprintKey() : randomBytes(32);
+      await this.repo.putKey(m, FINGERPRINT_KEY, this.envelope.wrapKey(FINGERPRINT_KEY, fresh));
+      return fresh;
+    });
+    this.envelope.useFingerprintKey(key);
+    key.fill(0);
   }
 
   /**
@@ -554,6 +576,13 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
     const rows = await this.repo.all();
     await this.repo.ds.transaction(async (m) => {
       for (const p of PARTNERS) await this.repo.lockPartner(m, p);
+      await this.repo.lockKeys(m);
+      const fpKey = await this.repo.getKey(m, FINGERPRINT_KEY);
+      if (fpKey) {
+        const clear = this.envelope.unwrapKey(FINGERPRINT_KEY, fpKey);
+        await this.repo.putKey(m, FINGERPRINT_KEY, this.envelope.wrapKey(FINGERPRINT_KEY, clear));
+        clear.fill(0);
+      }
       for (const r of rows) {
         try {
           const fields = this.envelope.decrypt(r.partner, r.version, r);

@@ -52,12 +52,34 @@ describe('vault envelope encryption', () => {
     assert.throws(() => onlyNew.decrypt('nykaa', 1, sealed), /master key v1 is not in HUB_MASTER_KEYS/);
   });
 
-  it('fingerprints are stable, short, keyed, and differ per secret', () => {
+  it('fingerprints are stable, short, keyed by the fingerprint key, and differ per secret', () => {
+    const fpKey = randomBytes(32);
     const a = new Envelope(new MasterKeyRing(`v1:${v1}`));
-    const b = new Envelope(new MasterKeyRing(`v1:${v2}`));
+    assert.throws(() => a.fingerprint(fields), /fingerprint key is not loaded/);
+    a.useFingerprintKey(fpKey);
+    const other = new Envelope(new MasterKeyRing(`v1:${v1}`));
+    other.useFingerprintKey(randomBytes(32));
     assert.match(a.fingerprint(fields), /^[0-9a-f]{12}$/);
     assert.equal(a.fingerprint(fields), a.fingerprint({ webhookSecret: fields.webhookSecret, keySecret: fields.keySecret, keyId: fields.keyId }));
     assert.notEqual(a.fingerprint(fields), a.fingerprint({ ...fields, keySecret: 'other' }));
-    assert.notEqual(a.fingerprint(fields), b.fingerprint(fields), 'a different master key gives a different fingerprint');
+    assert.notEqual(a.fingerprint(fields), other.fingerprint(fields), 'a different fingerprint key gives a different fingerprint');
+  });
+
+  it('fingerprints do not change when a master key is added or the old one removed', () => {
+    const fpKey = randomBytes(32);
+    const before = new Envelope(new MasterKeyRing(`v1:${v1}`));
+    const wrapped = before.wrapKey('fingerprint', fpKey);
+    before.useFingerprintKey(before.unwrapKey('fingerprint', wrapped));
+    const added = new Envelope(new MasterKeyRing(`v1:${v1},v2:${v2}`));
+    added.useFingerprintKey(added.unwrapKey('fingerprint', wrapped));
+    assert.equal(added.fingerprint(fields), before.fingerprint(fields));
+    // Rewrapped under v2, then v1 removed.
+    const moved = added.wrapKey('fingerprint', added.unwrapKey('fingerprint', wrapped));
+    assert.equal(moved.masterKeyVersion, 2);
+    const onlyNew = new Envelope(new MasterKeyRing(`v2:${v2}`));
+    onlyNew.useFingerprintKey(onlyNew.unwrapKey('fingerprint', moved));
+    assert.equal(onlyNew.fingerprint(fields), before.fingerprint(fields));
+    assert.throws(() => onlyNew.unwrapKey('fingerprint', wrapped), /master key v1 is not in HUB_MASTER_KEYS/);
+    assert.throws(() => onlyNew.unwrapKey('other', moved), /failed authentication/);
   });
 });

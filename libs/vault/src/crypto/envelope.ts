@@ -60,13 +60,52 @@ function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
   return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
 }
 
-/** Envelope encryption: a fresh data key per version, wrapped by the newest master key. */
-export class Envelope {
-  private readonly fingerprintKey: Buffer;
+/** A vault-internal key (the fingerprint key) wrapped by a master key, as stored. */
+export interface WrappedKey {
+  masterKeyVersion: number;
+  wrappedKey: Buffer;
+}
 
-  constructor(private readonly ring: MasterKeyRing) {
-    // Keyed so a fingerprint cannot be brute-forced back to a short secret without a master key.
-    this.fingerprintKey = Buffer.from(hkdfSync('sha256', ring.newest.key, Buffer.alloc(0), 'novaskin-vault fingerprint', 32));
+const keyAad = (purpose: string) => Buffer.from(`novaskin-vault:v1:key:${purpose}`, 'utf8');
+
+/**
+ * Envelope encryption: a fresh data key per version, wrapped by the newest master key.
+ *
+ * Fingerprints are keyed by a separate random key stored wrapped in Postgres (`vault_keys`), not
+ * by a master key: adding, rewrapping under or removing a master key must not change them (they
+ * dedupe Amazon's notices and tell versions apart in the API and the audit trail).
+ */
+export class Envelope {
+  private fingerprintKey: Buffer | null = null;
+
+  constructor(private readonly ring: MasterKeyRing) {}
+
+  /** Installs the (unwrapped) fingerprint key; until then fingerprint() refuses. */
+  useFingerprintKey(key: Buffer): void {
+    if (key.length !== 32) throw new Error('the vault fingerprint key must be 32 bytes');
+    this.fingerprintKey = Buffer.from(key);
+  }
+
+  /**
+   * The fingerprint key an install made before `vault_keys` existed used (derived from its newest
+   * master key): adopting it once keeps the fingerprints already stored valid.
+   */
+  legacyFingerprintKey(): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.ring.newest.key, Buffer.alloc(0), 'novaskin-vault fingerprint', 32));
+  }
+
+  wrapKey(purpose: string, key: Buffer): WrappedKey {
+    return { masterKeyVersion: this.ring.newest.version, wrappedKey: seal(this.ring.newest.key, key, keyAad(purpose)) };
+  }
+
+  unwrapKey(purpose: string, w: WrappedKey): Buffer {
+    const master = this.ring.get(w.masterKeyVersion);
+    if (!master) throw new Error(`Vault cannot unwrap its ${purpose} key: master key v${w.masterKeyVersion} is not in HUB_MASTER_KEYS`);
+    try {
+      return open(master, w.wrappedKey, keyAad(purpose));
+    } catch {
+      throw new Error(`Vault cannot unwrap its ${purpose} key: it failed authentication (altered bytes or wrong master key)`);
+    }
   }
 
   get newestVersion(): number {
@@ -119,6 +158,7 @@ export class Envelope {
 
   /** First 12 hex of a keyed SHA-256 over the secret fields, in a stable field order. */
   fingerprint(fields: Record<string, string>): string {
+    if (!this.fingerprintKey) throw new Error('the vault fingerprint key is not loaded yet');
     const canonical = JSON.stringify(Object.keys(fields).sort().map((k) => [k, fields[k]]));
     return createHmac('sha256', this.fingerprintKey).update(canonical).digest('hex').slice(0, 12);
   }
