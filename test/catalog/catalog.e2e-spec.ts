@@ -2,6 +2,7 @@ import '../support/test-env';
 import type { INestApplicationContext } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
 import { CATALOG_PUBLISH_QUEUE, CatalogService, PendingSweeper } from '@hub/catalog';
+import { InventoryService } from '@hub/inventory';
 import type { Queue } from 'bullmq';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -241,6 +242,29 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     const inv = await get('/v1/inventory/NS-PAGE-A');
     assert.equal(inv.status, 200);
     assert.equal(inv.body.onHand, 25);
+  });
+
+  it('re-creating a deleted SKU takes the new stock (the inventory row outlives the product), unless open orders hold more', async () => {
+    const sku = 'NS-E2E-RESTOCK';
+    assert.equal((await post('/v1/products', product(sku, { channels: ['storefront'], stock: 25 }))).status, 201);
+    assert.equal((await fetch(`${api.url}/v1/products/${sku}`, { method: 'DELETE', headers: { authorization: admin.authorization } })).status, 204);
+    const again = await post('/v1/products', product(sku, { channels: ['storefront'], stock: 7 }));
+    assert.equal(again.status, 201);
+    assert.equal((await get(`/v1/inventory/${sku}`)).body.onHand, 7);
+    await waitForStatuses(sku, { storefront: 'published' }, 5000);
+    const [sf] = await ds.query(`SELECT quantity FROM storefront_listings WHERE sku = $1`, [sku]);
+    assert.equal(sf.quantity, 7);
+
+    // Units reserved for an open order of the old product bound the new stock from below.
+    await api.app.get(InventoryService).reserve(ds.manager, { orderId: 'ord-restock-1', channel: 'storefront', lines: [{ lineId: 'l1', sku, quantity: 5 }] });
+    assert.equal((await fetch(`${api.url}/v1/products/${sku}`, { method: 'DELETE', headers: { authorization: admin.authorization } })).status, 204);
+    const refused = await post('/v1/products', product(sku, { channels: ['storefront'], stock: 2 }));
+    assert.equal(refused.status, 422);
+    const body: any = await refused.json();
+    assert.equal(body.errors[0].field, 'stock');
+    assert.equal((await get(`/v1/products/${sku}`)).status, 404, 'the refused create left the product deleted');
+    assert.equal((await post('/v1/products', product(sku, { channels: ['storefront'], stock: 5 }))).status, 201);
+    assert.deepEqual([(await get(`/v1/inventory/${sku}`)).body.onHand, (await get(`/v1/inventory/${sku}`)).body.reserved], [5, 5]);
   });
 
   it('pulls reviews from Nykaa and the storefront and keeps the rating and count', async () => {

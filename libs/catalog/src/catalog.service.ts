@@ -105,6 +105,8 @@ export class CatalogService {
               values,
             );
         await this.inventory.ensureItem(m, input.sku, input.stock, actor);
+        // A deleted SKU keeps its inventory row (and its history): the new product's stock replaces it.
+        if (existing) await this.restock(m, input.sku, input.stock, actor);
         await this.markWanted(m, r.sku, channels, [], r.version);
         await this.audit.record({ action: 'product.created', actorKeyId: actor, subjectType: 'product', subjectId: r.sku, details: { channels, version: r.version } }, m);
         return r;
@@ -315,6 +317,21 @@ export class CatalogService {
 
   private assertVisible(row: ProductRow, auth?: AuthContext): void {
     if (auth?.channels && !row.channels.some((c) => auth.channels!.includes(c))) throw notFound(`Product ${row.sku}`);
+  }
+
+  private async restock(m: EntityManager, sku: string, stock: number, actor: string | null): Promise<void> {
+    try {
+      await this.inventory.setOnHand(sku, stock, actor, m, 'stock set when the deleted product was re-created');
+    } catch (err) {
+      // Open orders still hold units of the old product: the new stock may not go below them.
+      if (err instanceof ProblemException && err.slug === 'below-reserved') {
+        const reserved = Number(err.problem.extensions?.reserved ?? 0);
+        throw new ProblemException(422, 'below-reserved', `stock ${stock} is below the ${reserved} units still reserved for open orders of ${sku}`, {
+          extensions: { errors: [{ field: 'stock', message: `must be at least ${reserved} (reserved)` }], reserved },
+        });
+      }
+      throw err;
+    }
   }
 
   private async markWanted(m: EntityManager, sku: string, publish: Channel[], delist: Channel[], version: number): Promise<void> {
