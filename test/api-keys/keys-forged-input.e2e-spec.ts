@@ -72,4 +72,19 @@ describe('forged cursors and dates on /v1/keys and /v1/audit-events: 400 naming 
     }
     assert.deepEqual(seen, [...ids].reverse());
   });
+
+  it('GET /v1/audit-events refuses week and ordinal dates (IsISO8601 takes them, new Date cannot) and cursors past bigint', async () => {
+    for (const field of ['from', 'to']) {
+      for (const v of ['2020-W01', '2020-100', '2020-W01-1', '2020-012', '20200101', '2020-01-01T10', '2020-01-01T10:00:00.1234567890Z']) {
+        await rejects(`/v1/audit-events?${field}=${encodeURIComponent(v)}`, field);
+      }
+    }
+    for (const cursor of ['9999999999999999999', '9223372036854775808', '-1', '1e3']) await rejects(`/v1/audit-events?cursor=${cursor}`, 'cursor');
+    const ok = await get(`/v1/audit-events?cursor=9223372036854775807&from=${encodeURIComponent('2020-01-01T00:00:00+05:30')}&to=2999-01-01`);
+    assert.equal(ok.status, 200, ok.text);
+    assert.ok(ok.body.data.length > 0);
+    // The key usage endpoint reads its dates the same way.
+    await rejects(`/v1/keys/${admin.slice(9, 21)}/usage?from=2020-W01`, 'from');
+    await rejects(`/v1/keys/${admin.slice(9, 21)}/usage?from=2020-012`, 'from');
+  });
 });

@@ -3,19 +3,13 @@ import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOkRes
 import { RequireScope, validationFailed } from '@hub/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeyResponses } from './api-key-responses.decorator';
+import { toDate } from './timestamp';
 import { Actor, ApiKeysService, PatchKeyInput } from './api-keys.service';
 import { ApiKeyRecordDto, CreatedKeyDto, KeyListDto, KeyUsageDto, RotatedKeyDto } from './dto/key-response.dto';
 import { CreateKeyDto, ListKeysQueryDto, PatchKeyDto, RevokeKeyDto, RotateKeyDto, UsageQueryDto } from './dto/key.dto';
 
 function actorOf(req: FastifyRequest): Actor {
   return { keyId: req.auth?.keyId ?? null, requestId: String(req.id), ip: req.clientIp };
-}
-
-function toDate(field: string, v: string | null | undefined): Date | null | undefined {
-  if (v === undefined || v === null) return v;
-  const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw validationFailed([{ field, message: 'must be an ISO 8601 date-time' }]);
-  return d;
 }
 
 /** OpenAPI text of the rule enforced by assertWithinGrant (key-grant.ts). */

@@ -2,7 +2,10 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService, RequireScope, validationFailed } from '@hub/core';
 import { ApiKeyResponses } from './api-key-responses.decorator';
+import { toDate } from './timestamp';
 import { AuditQueryDto } from './dto/key.dto';
+
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
 @ApiTags('Audit')
 @ApiKeyResponses()
@@ -18,12 +21,17 @@ export class AuditEventsController {
       'Key created, patched (scope changes), rotated, revoked; authentication failures aggregated per keyId, address and minute (`count`); vault access. Newest first; page with `cursor`.',
   })
   list(@Query() q: AuditQueryDto) {
-    if (q.cursor !== undefined && !/^\d{1,19}$/.test(q.cursor)) throw validationFailed([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+    // Event ids are bigint: a longer or larger number is no cursor of ours (and would make Postgres fail).
+    if (q.cursor !== undefined && (!/^\d{1,19}$/.test(q.cursor) || BigInt(q.cursor) > MAX_BIGINT)) {
+      throw validationFailed([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+    }
+    const from = toDate('from', q.from) ?? undefined;
+    const to = toDate('to', q.to) ?? undefined;
     return this.audit.list({
       keyId: q.keyId,
       action: q.action,
-      from: q.from ? new Date(q.from) : undefined,
-      to: q.to ? new Date(q.to) : undefined,
+      from,
+      to,
       before: q.cursor,
       limit: q.limit,
     });

@@ -1,9 +1,11 @@
+import { validationFailed } from '@hub/core';
+
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the 4-digit years Postgres and ISO 8601 both take. */
 const MIN_MS = -62_135_596_800_000;
 const MAX_MS = 253_402_300_799_999;
 
 /** Calendar date, or date-time to the minute or finer with an optional `Z`/offset (none: UTC). */
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:\d{2})?)?$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
 
 const daysIn = (year: number, month: number) => (month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31);
 
@@ -22,7 +24,7 @@ export function parseTimestamp(text: string): Date | null {
   const zone = m[8];
   if (zone && zone !== 'Z' && zone !== 'z') {
     const oh = Number(zone.slice(1, 3));
-    const om = Number(zone.slice(4, 6));
+    const om = Number(zone.slice(-2));
     if (oh > 23 || om > 59) return null;
     offsetMin = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
   }
@@ -32,4 +34,12 @@ export function parseTimestamp(text: string): Date | null {
   date.setUTCHours(h, mi, s, ms);
   const t = date.getTime() - offsetMin * 60_000;
   return t >= MIN_MS && t <= MAX_MS ? new Date(t) : null;
+}
+
+/** One strict reading of every date the key and audit APIs take: 400 naming the field, never a Postgres error. */
+export function toDate(field: string, v: string | null | undefined): Date | null | undefined {
+  if (v === undefined || v === null) return v;
+  const d = parseTimestamp(v);
+  if (!d) throw validationFailed([{ field, message: 'must be an ISO 8601 calendar date or date-time from year 0001 to 9999, e.g. 2026-01-31T00:00:00Z' }]);
+  return d;
 }
