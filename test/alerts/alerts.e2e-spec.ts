@@ -1,5 +1,6 @@
 import '../support/test-env';
 import { AlertsService, verifyWebhook } from '@hub/alerts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiKeysService } from '@hub/api-keys';
 import { ChannelSyncControl, MetricsService } from '@hub/core';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -116,5 +117,23 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
     await waitUntil(async () => (await list('status=open')).body.data.some((a: any) => a.kind === 'key-expiring' && a.subject === keyId), 10_000, 100);
     await api.app.get(ApiKeysService, { strict: false }).revoke(keyId, 'test');
     await waitUntil(async () => !(await list('status=open')).body.data.some((a: any) => a.kind === 'key-expiring' && a.subject === keyId), 10_000, 100);
+  });
+
+  const hooksFor = (alertId: string) => receiver.hooks.filter((h) => h.answered === 204 && JSON.parse(h.body).data.id === alertId);
+
+  it('sends one alert.opened (no alert.escalated) when many instances open an alert that carries an escalation step, then one per real escalation', async () => {
+    const alerts = api.app.get(AlertsService, { strict: false });
+    const input = { kind: 'quota-near' as const, subject: 'escalation-race', severity: 'warning' as const, message: 'quota at 90%', details: { escalation: 'within-7-days' } };
+    const raised = await Promise.all(Array.from({ length: 20 }, () => alerts.raise(input)));
+    const id = raised[0].alert.id;
+    assert.equal(new Set(raised.map((r) => r.alert.id)).size, 1);
+    assert.equal(raised.filter((r) => r.notified).length, 1, 'only the instance that opened it notifies');
+    await waitUntil(() => hooksFor(id).length >= 1, 10_000, 50);
+    const escalated = await alerts.raise({ ...input, severity: 'critical', details: { escalation: 'within-1-days' } });
+    assert.equal(escalated.notified, true);
+    assert.equal((await alerts.raise({ ...input, severity: 'critical', details: { escalation: 'within-1-days' } })).notified, false);
+    await waitUntil(() => hooksFor(id).length >= 2, 10_000, 50);
+    await sleep(1000); // nothing more goes out
+    assert.deepEqual(hooksFor(id).map((h) => JSON.parse(h.body).type), ['alert.opened', 'alert.escalated']);
   });
 });

@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
+import { isDeepStrictEqual } from 'node:util';
 import { DataSource } from 'typeorm';
 import { MetricsService } from '@hub/core';
 import type { Counter } from 'prom-client';
@@ -70,33 +71,42 @@ export class AlertsService {
 
   /** Opens the alert, or refreshes the open one; true when a notification went out. */
   async raise(a: AlertInput): Promise<{ alert: Alert; notified: boolean }> {
-    const rows: Record<string, unknown>[] = await this.ds.query(
-      `WITH prior AS (
-         SELECT id, severity, details FROM alerts WHERE kind = $1 AND subject = $2 AND resolved_at IS NULL
-       )
-       INSERT INTO alerts (kind, subject, severity, message, details)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (kind, subject) WHERE resolved_at IS NULL
-       DO UPDATE SET last_seen_at = now(), severity = EXCLUDED.severity, message = EXCLUDED.message, details = EXCLUDED.details
-       RETURNING alerts.*, (xmax = 0) AS inserted, (SELECT severity FROM prior) AS prior_severity,
-                 (SELECT details FROM prior) AS prior_details`,
-      [a.kind, a.subject, a.severity, a.message, a.details ?? {}],
-    );
-    const row = rows[0];
+    const details = a.details ?? {};
+    const { row, event } = await this.ds.transaction(async (m) => {
+      // The open row is read under a row lock, so every instance compares against the latest
+      // state: a racer that lost the insert refreshes the winner's row and sees its details.
+      for (let tries = 0; tries < 3; tries++) {
+        const [prior]: Record<string, unknown>[] = await m.query(`SELECT * FROM alerts WHERE kind = $1 AND subject = $2 AND resolved_at IS NULL FOR UPDATE`, [a.kind, a.subject]);
+        if (!prior) {
+          const inserted: Record<string, unknown>[] = await m.query(
+            `INSERT INTO alerts (kind, subject, severity, message, details) VALUES ($1, $2, $3, $4, $5::jsonb)
+             ON CONFLICT (kind, subject) WHERE resolved_at IS NULL DO NOTHING
+             RETURNING *`,
+            [a.kind, a.subject, a.severity, a.message, JSON.stringify(details)],
+          );
+          if (inserted[0]) return { row: inserted[0], event: 'alert.opened' as const };
+          continue; // another instance opened it first: refresh that one
+        }
+        // A tighter expiry threshold (30 -> 7 -> 1 days) or a worse severity is news worth sending.
+        const priorDetails = (prior.details as Record<string, unknown> | null) ?? {};
+        const escalated =
+          SEVERITY_RANK[a.severity] > SEVERITY_RANK[prior.severity as AlertSeverity] ||
+          (details.escalation !== undefined && !isDeepStrictEqual(priorDetails.escalation, details.escalation));
+        const res: [Record<string, unknown>[], number] = await m.query(
+          `UPDATE alerts SET last_seen_at = now(), severity = $2, message = $3, details = $4::jsonb WHERE id = $1 RETURNING *`,
+          [prior.id, a.severity, a.message, JSON.stringify(details)],
+        );
+        return { row: res[0][0], event: escalated ? ('alert.escalated' as const) : null };
+      }
+      throw new Error(`alert ${a.kind}/${a.subject}: could neither open nor find the open alert`);
+    });
     const alert = toAlert(row);
-    const inserted = row.inserted === true;
-    const priorSeverity = row.prior_severity as AlertSeverity | null;
-    // A tighter expiry threshold (30 -> 7 -> 1 days) or a worse severity is news worth sending.
-    const escalated =
-      !inserted &&
-      ((priorSeverity !== null && SEVERITY_RANK[a.severity] > SEVERITY_RANK[priorSeverity]) ||
-        (a.details?.escalation !== undefined && (row.prior_details as Record<string, unknown> | null)?.escalation !== a.details.escalation));
-    if (inserted) this.opened.inc({ kind: a.kind, severity: a.severity });
-    if (inserted || escalated) {
-      await this.enqueueDelivery(alert, inserted ? 'alert.opened' : 'alert.escalated');
-      this.logger.warn({ kind: a.kind, subject: a.subject, severity: a.severity }, inserted ? 'alert opened' : 'alert escalated');
+    if (event === 'alert.opened') this.opened.inc({ kind: a.kind, severity: a.severity });
+    if (event) {
+      await this.enqueueDelivery(alert, event);
+      this.logger.warn({ kind: a.kind, subject: a.subject, severity: a.severity }, event === 'alert.opened' ? 'alert opened' : 'alert escalated');
     }
-    return { alert, notified: inserted || escalated };
+    return { alert, notified: event !== null };
   }
 
   async resolve(kind: AlertKind, subject: string): Promise<boolean> {
