@@ -1,8 +1,8 @@
 import '../support/test-env';
 import { Controller, Get, Module } from '@nestjs/common';
-import { CurrentKey, Public, RequireScope } from '@hub/core';
+import { assertChannelAllowed, CurrentKey, Public, RequireScope } from '@hub/core';
 import type { AuthContext } from '@hub/core';
-import { ApiKeysService, formatKey, KeyCacheService } from '@hub/api-keys';
+import { ApiKeysService, formatKey, KeyCacheService, QuotaLeaseService } from '@hub/api-keys';
 import { request as httpRequest } from 'node:http';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +16,14 @@ class ProbeController {
   @RequireScope('catalog:read')
   catalog(@CurrentKey() key: AuthContext) {
     return { keyId: key.keyId, channels: key.channels };
+  }
+
+  /** A 403 answered by the handler, after the guard admitted the request (and took its quota unit). */
+  @Get('amazon')
+  @RequireScope('catalog:read')
+  amazon(@CurrentKey() key: AuthContext) {
+    assertChannelAllowed(key, 'amazon');
+    return { ok: true };
   }
 
   @Get('open')
@@ -164,6 +172,37 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     assert.equal((await get('/__keys_probe/catalog', bearer(key))).status, 200);
     assert.equal((await get('/__keys_probe/catalog', bearer(key))).status, 200);
     await problem(await get('/__keys_probe/catalog', bearer(key)), 429, 'quota-exceeded');
+  });
+
+  it('gives the quota unit back when the handler, not the guard, answers 403', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read', 'keys:write'], channels: ['nykaa'], limits: { quota: { limit: 2, period: 'day' } } });
+    for (let i = 0; i < 4; i++) await problem(await get('/__keys_probe/amazon', bearer(key)), 403, 'channel-not-allowed');
+    // The /v1/keys handler's own refusal: granting a scope the key does not hold.
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${api.url}/v1/keys`, {
+        method: 'POST',
+        headers: { ...bearer(key), 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'x', environment: 'test', scopes: ['vault:write'], tier: 'free', channels: ['nykaa'] }),
+      });
+      await problem(res, 403, 'insufficient-scope');
+    }
+    const first = await get('/__keys_probe/catalog', bearer(key));
+    assert.equal(first.status, 200);
+    assert.match(first.headers.get('ratelimit') ?? '', /"daily";r=1;/);
+    assert.equal((await get('/__keys_probe/catalog', bearer(key))).status, 200);
+    await problem(await get('/__keys_probe/catalog', bearer(key)), 429, 'quota-exceeded');
+  });
+
+  it('a refunded unit whose local lease is gone goes back to the shared Redis counter', async () => {
+    const quota = api.app.get(QuotaLeaseService, { strict: false });
+    const q = { limit: 1, period: 'day' as const };
+    const d = await quota.take('refundrediskey', q, Date.now());
+    assert.ok(d.ok);
+    const periodId = d.periodId;
+    quota.forget('refundrediskey');
+    quota.refund('refundrediskey', periodId);
+    assert.equal((await quota.take('refundrediskey', q, Date.now())).ok, true);
+    assert.equal((await quota.take('refundrediskey', q, Date.now())).ok, false);
   });
 
   it('pauses a key that keeps hammering past its burst with abnormal-usage-detected', async () => {

@@ -17,7 +17,9 @@ import { buildRouteAccessMap, RouteAccess } from './route-access-map';
 
 /** Set by the Fastify fast path so the guard does not parse the same header twice. */
 const PARSED = Symbol('hub:api-key-parsed');
-type WithParsed = FastifyRequest & { [PARSED]?: ParsedKey };
+/** The quota period a request took a unit from, so a 401/403 answered by its handler can give it back. */
+const QUOTA_TAKEN = Symbol('hub:api-key-quota-taken');
+type WithParsed = FastifyRequest & { [PARSED]?: ParsedKey; [QUOTA_TAKEN]?: string };
 
 /** Anything longer cannot be a key; refused before any parsing work. */
 const MAX_HEADER_LENGTH = 512;
@@ -128,10 +130,21 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     // Usage is counted when the response is finished, so the status and latency are known.
     fastify.addHook('onResponse', (req, reply, done) => {
       const auth = req.auth;
-      if (auth) this.usage.record(auth.keyId, reply.statusCode, reply.elapsedTime, Date.now());
+      if (auth) this.finished(req, auth.keyId, reply.statusCode, reply.elapsedTime);
       done();
     });
     this.usageHooked = true;
+  }
+
+  /**
+   * Counts an admitted request's usage. A 401/403 here came from the handler (the guard's own
+   * refusals happen before the quota is touched): CONTRACT says it does not count against the
+   * quota, so the unit goes back.
+   */
+  private finished(req: FastifyRequest, keyId: string, status: number, elapsedMs: number): void {
+    this.usage.record(keyId, status, elapsedMs, Date.now());
+    const periodId = (req as WithParsed)[QUOTA_TAKEN];
+    if (periodId !== undefined && (status === 401 || status === 403)) this.quota.refund(keyId, periodId);
   }
 
   onApplicationShutdown(): void {
@@ -332,6 +345,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
         headers: { 'Retry-After': String(d.retryAfter), 'RateLimit-Policy': entry.policy, RateLimit: `"${name}";r=0;t=${d.resetSeconds}` },
       });
     }
+    (req as WithParsed)[QUOTA_TAKEN] = d.periodId;
     this.quota.prefetch(entry.keyId);
     return this.admit(entry, req, reply, `"burst";r=${burstRemaining};t=1, "${name}";r=${d.remaining};t=${d.resetSeconds}`);
   }
@@ -342,7 +356,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     reply.header('RateLimit', rateLimit);
     if (!this.usageHooked) {
       const keyId = entry.keyId;
-      reply.raw.once('finish', () => this.usage.record(keyId, reply.raw.statusCode, reply.elapsedTime, Date.now()));
+      reply.raw.once('finish', () => this.finished(req, keyId, reply.raw.statusCode, reply.elapsedTime));
     }
     return true;
   }

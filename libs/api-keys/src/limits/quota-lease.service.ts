@@ -48,7 +48,8 @@ interface Lease {
   pending: Promise<void> | null;
 }
 
-export type QuotaDecision = { ok: true; remaining: number; resetSeconds: number } | { ok: false; retryAfter: number; resetSeconds: number };
+/** `periodId`: the period the unit was taken from, for refund(). */
+export type QuotaDecision = { ok: true; remaining: number; resetSeconds: number; periodId: string } | { ok: false; retryAfter: number; resetSeconds: number };
 
 const MAX_LEASE = 1000;
 /** First lease of a key: a thousandth of its quota (10..MAX_LEASE); the script shrinks it near the end anyway. */
@@ -68,7 +69,7 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
   private readonly prefix: string;
   private timer: NodeJS.Timeout | null = null;
   /** Reused for every admitted request (read at once by the caller), so the hot path allocates nothing here. */
-  private readonly okDecision = { ok: true as const, remaining: 0, resetSeconds: 0 };
+  private readonly okDecision = { ok: true as const, remaining: 0, resetSeconds: 0, periodId: '' };
   /** Lease calls made to Redis by this instance (tests and benchmark read it). */
   redisCalls = 0;
 
@@ -120,6 +121,7 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
       const ok = this.okDecision;
       ok.remaining = Math.max(0, lease.limit - lease.usedGlobal + lease.tokens);
       ok.resetSeconds = resetSeconds;
+      ok.periodId = lease.periodId;
       return ok;
     }
     if (lease.exhaustedUntil > now) return { ok: false, retryAfter: resetSeconds, resetSeconds };
@@ -192,6 +194,26 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
       }
     }
     await Promise.all(work);
+  }
+
+  /**
+   * Gives back the unit a request took from `periodId` when it was then answered 401/403 by its
+   * handler (CONTRACT: those do not count). Into the local lease when it is still that period's
+   * (the unit is leased from the same Redis counter whatever the limit), else to the Redis counter;
+   * a unit of a period that has ended is worth nothing and is dropped.
+   */
+  refund(keyId: string, periodId: string): void {
+    const now = Date.now();
+    const lease = this.leases.get(keyId);
+    if (lease && lease.periodId === periodId && lease.endsAt > now) {
+      lease.tokens++;
+      lease.exhaustedUntil = 0;
+      return;
+    }
+    if (quotaPeriod(periodId[0] === 'd' ? 'day' : 'month', now).id !== periodId) return;
+    (this.redis as unknown as { hubQuotaReturn: (...a: unknown[]) => Promise<number> }).hubQuotaReturn(this.prefix + keyId + ':' + periodId, 1).catch((err: unknown) => {
+      this.logger.warn({ err, keyId }, 'could not refund a quota unit');
+    });
   }
 
   /** Drops local lease state of a key whose limits changed (units go back to Redis). */
