@@ -1,7 +1,7 @@
 import { Channel, PartnerCredentials } from '@hub/core';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { MediaUploadError } from './media.errors';
 import { CHANNEL_IMAGE_PRESETS, PRESET_CHANNELS } from './media-presets';
@@ -15,6 +15,14 @@ export interface MediaAsset {
 }
 
 type CloudinaryV2 = typeof import('cloudinary').v2;
+
+/**
+ * Cloudinary's (idle) timeout for one upload. A claim outlives it, so a waiter takes over only from
+ * a holder that died; if it ever did from a live one, the second upload lands on the same public id
+ * (overwrite), costing an upload but no wrong data.
+ */
+const UPLOAD_TIMEOUT_MS = 60_000;
+const CLAIM_TTL_MS = 2 * UPLOAD_TIMEOUT_MS;
 
 /**
  * Uploads product images to Cloudinary with the real SDK, once per (product, source URL), with
@@ -47,21 +55,51 @@ export class MediaService {
 
   /**
    * The asset for this image, uploading it if this is the first time. Publish jobs for the
-   * three channels of a product run at the same time (possibly on several workers), so the
-   * check-then-upload runs under a Postgres advisory lock on (sku, url): one uploads, the
-   * others wait and read its row.
+   * three channels of a product run at the same time (possibly on several workers), so one of
+   * them takes a claim row on (sku, url) and uploads; the others poll for its asset. The claim is
+   * taken and released by single statements: no transaction, lock or pool connection is held
+   * while Cloudinary works (or while waiting for it), so many uploads cannot exhaust the pool.
+   * A claim whose holder died expires after CLAIM_TTL_MS and is taken over.
    */
   async ensureUploaded(sku: string, sourceUrl: string): Promise<MediaAsset> {
-    const existing = await this.find(sku, sourceUrl);
-    if (existing && covers(existing)) return existing;
-    return this.ds.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7364))`, [`media:${sku}:${sourceUrl}`]);
-      const [row] = await m.query(`SELECT * FROM media_assets WHERE sku = $1 AND source_url = $2`, [sku, sourceUrl]);
-      if (row && covers(toAsset(row))) return toAsset(row);
+    const deadline = Date.now() + CLAIM_TTL_MS + 5000;
+    for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+      const existing = await this.find(sku, sourceUrl);
+      if (existing && covers(existing)) return existing;
+      const token = await this.claim(sku, sourceUrl);
+      if (token) return this.uploadClaimed(sku, sourceUrl, token);
+      if (Date.now() > deadline) throw new MediaUploadError(`image ${sourceUrl} of ${sku} is still being uploaded by another job`, true);
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+
+  private async uploadClaimed(sku: string, sourceUrl: string, token: string): Promise<MediaAsset> {
+    try {
+      // The previous holder may have finished between our read and our claim.
+      const done = await this.find(sku, sourceUrl);
+      if (done && covers(done)) return done;
       const asset = await this.upload(sku, sourceUrl);
-      await this.save(m, asset);
+      await this.save(this.ds.manager, asset);
       return asset;
-    });
+    } finally {
+      await this.ds.query(`DELETE FROM media_upload_claims WHERE sku = $1 AND source_url = $2 AND token = $3`, [sku, sourceUrl, token]).catch((err) => {
+        // It expires by itself; waiters then take it over and find the saved asset.
+        this.logger.warn({ sku, err: err?.message }, 'could not release an image upload claim');
+      });
+    }
+  }
+
+  /** The claim's token when this caller may upload (no claim, or an expired one); null while another holds it. */
+  private async claim(sku: string, sourceUrl: string): Promise<string | null> {
+    const token = randomUUID();
+    const rows: { token: string }[] = await this.ds.query(
+      `INSERT INTO media_upload_claims (sku, source_url, token, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+       ON CONFLICT (sku, source_url) DO UPDATE SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at
+         WHERE media_upload_claims.expires_at < now()
+       RETURNING token`,
+      [sku, sourceUrl, token, CLAIM_TTL_MS / 1000],
+    );
+    return rows.length ? token : null;
   }
 
   private async save(m: EntityManager, a: MediaAsset & { width?: number; height?: number }): Promise<void> {
@@ -84,6 +122,7 @@ export class MediaService {
         public_id: publicId,
         overwrite: true,
         resource_type: 'image',
+        timeout: UPLOAD_TIMEOUT_MS,
         eager: PRESET_CHANNELS.map((c) => ({ raw_transformation: CHANNEL_IMAGE_PRESETS[c] })),
         api_key: cred.fields.apiKey,
         api_secret: cred.fields.apiSecret,
@@ -115,7 +154,8 @@ export class MediaService {
       await this.credentials.reportRejected('cloudinary', version, reason);
       return new MediaUploadError(`cloudinary rejected credential version ${version}: ${message}`, false, code);
     }
-    if (code === 420 || code === 429 || !code || code >= 500) return new MediaUploadError(`Cloudinary unavailable: ${message}`, true, code || undefined);
+    // 499: the SDK's own request timeout.
+    if (code === 420 || code === 429 || code === 499 || !code || code >= 500) return new MediaUploadError(`Cloudinary unavailable: ${message}`, true, code || undefined);
     return new MediaUploadError(`Cloudinary refused the image: ${message}`, false, code);
   }
 

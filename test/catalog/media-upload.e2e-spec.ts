@@ -1,0 +1,84 @@
+import '../support/test-env';
+import type { INestApplicationContext } from '@nestjs/common';
+import { MediaService, MediaUploadError } from '@hub/media';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DataSource } from 'typeorm';
+import { startWorker } from '../support/hub-harness';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
+
+describe('media: each image uploaded once, without holding database connections during the upload', () => {
+  let sb: RunningSandbox;
+  let db: TestDatabase;
+  let worker: INestApplicationContext;
+  let media: MediaService;
+  let ds: DataSource;
+
+  before(async () => {
+    sb = await startSandbox();
+    process.env.AMAZON_LWA_URL = `${sb.url}/auth/o2/token`;
+    process.env.AMAZON_SPAPI_URL = sb.url;
+    process.env.NYKAA_API_URL = `${sb.url}/nykaa`;
+    const cu = new URL(process.env.CLOUDINARY_URL!);
+    cu.searchParams.set('upload_prefix', sb.url);
+    process.env.CLOUDINARY_URL = cu.toString();
+    // A small pool: more concurrent uploads of one image than connections.
+    process.env.DB_POOL_SIZE = '4';
+    db = await createTestDatabase('media');
+    worker = await startWorker();
+    media = worker.get(MediaService, { strict: false });
+    ds = worker.get(DataSource);
+  });
+  after(async () => {
+    await worker?.close();
+    await sb?.close();
+    await db?.drop();
+  });
+
+  // Bounded, so a pool deadlock (the old lock-held-during-upload design, with the vault reading the
+  // credential through a fifth connection) fails the test instead of hanging it.
+  const within = <T>(ms: number, p: Promise<T>, what: string) =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms).unref())]);
+  const uploads = async () => (await sb.state()).cloudinary.uploadCount as number;
+  const claims = async () => (await ds.query(`SELECT count(*)::int AS n FROM media_upload_claims`))[0].n as number;
+
+  it('12 concurrent callers for one image on a 4-connection pool: one upload, the pool stays free while Cloudinary works', async () => {
+    await sb.call('POST', '/_sandbox/reset');
+    await sb.fault({ partner: 'cloudinary', kind: 'latency', ms: 1500, count: 1 });
+    const url = 'https://images.novaskin.example/test/pool.jpg';
+    const calls = Array.from({ length: 12 }, () => media.ensureUploaded('NS-MEDIA-POOL', url));
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await within(3000, ds.query(`SELECT 1`), 'a query during the upload');
+    const waited = Date.now() - started;
+    assert.equal(await uploads(), 0, 'the upload is still in flight');
+    assert.ok(waited < 500, `a query waited ${waited} ms for a pool connection during the upload`);
+    const assets = await within(15_000, Promise.all(calls), 'the 12 callers');
+    assert.equal(new Set(assets.map((a) => a.publicId)).size, 1);
+    assert.deepEqual(assets[0].publicId, MediaService.publicIdFor('NS-MEDIA-POOL', url));
+    assert.equal(await uploads(), 1);
+    assert.equal(await claims(), 0);
+    // Later callers reuse the stored asset.
+    await media.ensureUploaded('NS-MEDIA-POOL', url);
+    assert.equal(await uploads(), 1);
+  });
+
+  it('a failed upload releases its claim (the next try uploads), and an expired claim is taken over', async () => {
+    await sb.call('POST', '/_sandbox/reset');
+    await sb.fault({ partner: 'cloudinary', kind: 'server-error', status: 503, count: 1 });
+    const url = 'https://images.novaskin.example/test/retry.jpg';
+    await assert.rejects(media.ensureUploaded('NS-MEDIA-RETRY', url), (err: unknown) => err instanceof MediaUploadError && err.retryable);
+    assert.equal(await claims(), 0);
+    await media.ensureUploaded('NS-MEDIA-RETRY', url);
+    assert.equal(await uploads(), 1);
+
+    // A holder that died long ago: its claim has expired.
+    const stale = 'https://images.novaskin.example/test/stale.jpg';
+    await ds.query(`INSERT INTO media_upload_claims (sku, source_url, token, expires_at) VALUES ('NS-MEDIA-RETRY', $1, gen_random_uuid(), now() - interval '1 second')`, [stale]);
+    const asset = await media.ensureUploaded('NS-MEDIA-RETRY', stale);
+    assert.ok(asset.variants.amazon);
+    assert.equal(await uploads(), 2);
+    assert.equal(await claims(), 0);
+  });
+});
