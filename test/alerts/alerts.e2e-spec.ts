@@ -1,5 +1,7 @@
 import '../support/test-env';
-import { AlertsService, verifyWebhook } from '@hub/alerts';
+import { ALERTS_DELIVER_JOB, ALERTS_QUEUE, AlertsService, verifyWebhook } from '@hub/alerts';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiKeysService } from '@hub/api-keys';
 import { ChannelSyncControl, MetricsService } from '@hub/core';
@@ -31,6 +33,8 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
     process.env.ALERT_WEBHOOK_URL = receiver.url;
     process.env.ALERT_WEBHOOK_SECRET = SECRET;
     process.env.ALERTS_EVALUATE_EVERY_MS = '300';
+    // Webhooks recorded but never queued are picked up after 300 ms.
+    process.env.ALERTS_REDELIVER_EVERY_MS = '300';
     // Verification targets nothing here: keep the vault's own checks out of the way.
     process.env.AMAZON_NOTIFICATIONS_POLL_MS = '3600000';
     process.env.VAULT_RECHECK_EVERY_MS = '3600000';
@@ -133,7 +137,40 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
     assert.equal(escalated.notified, true);
     assert.equal((await alerts.raise({ ...input, severity: 'critical', details: { escalation: 'within-1-days' } })).notified, false);
     await waitUntil(() => hooksFor(id).length >= 2, 10_000, 50);
-    await sleep(1000); // nothing more goes out
-    assert.deepEqual(hooksFor(id).map((h) => JSON.parse(h.body).type), ['alert.opened', 'alert.escalated']);
+    await sleep(1000); // several redelivery sweeps: nothing more goes out
+    assert.deepEqual(hooksFor(id).map((h) => [JSON.parse(h.body).type, h.headers['webhook-id']]), [
+      ['alert.opened', `alert-${id}-opened`],
+      ['alert.escalated', `alert-${id}-esc-1`],
+    ]);
+  });
+
+  it('still delivers a new alert\'s webhook, exactly once, when Redis fails between storing the alert and queuing its delivery', async () => {
+    const alerts = api.app.get(AlertsService, { strict: false });
+    const queue = api.app.get<Queue>(getQueueToken(ALERTS_QUEUE));
+    const add = queue.add.bind(queue);
+    let refused = 0;
+    queue.add = (async (name: string, ...rest: unknown[]) => {
+      if (name === ALERTS_DELIVER_JOB) {
+        refused++;
+        throw new Error('Connection is closed.');
+      }
+      return (add as (...a: unknown[]) => unknown)(name, ...rest);
+    }) as Queue['add'];
+    let raised;
+    try {
+      raised = await alerts.raise({ kind: 'key-anomaly', subject: 'redis-blip', severity: 'critical', message: 'calls from a new network' });
+    } finally {
+      queue.add = add;
+    }
+    assert.equal(refused, 1, 'the delivery could not be queued');
+    assert.equal(raised.notified, true);
+    const id = raised.alert.id;
+    const hook = await waitUntil(() => hooksFor(id)[0], 10_000, 50);
+    assert.equal(JSON.parse(hook.body).type, 'alert.opened');
+    assert.equal(verifyWebhook(SECRET, hook.headers as Record<string, string>, hook.body), true);
+    const ds = api.app.get(DataSource);
+    await waitUntil(async () => (await ds.query(`SELECT webhook_delivered_at FROM alerts WHERE id = $1`, [id]))[0].webhook_delivered_at, 5_000, 50);
+    await sleep(1000); // several redelivery sweeps later: still one
+    assert.equal(hooksFor(id).length, 1);
   });
 });

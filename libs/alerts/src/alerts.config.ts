@@ -17,6 +17,14 @@ export class AlertsConfig {
   @Min(250)
   ALERTS_EVALUATE_EVERY_MS = 60_000;
 
+  /**
+   * How often the worker looks for alert webhooks recorded but not delivered, and how old such an
+   * event must be before it is queued again (the raising process normally queues it at once).
+   */
+  @IsInt()
+  @Min(250)
+  ALERTS_REDELIVER_EVERY_MS = 30_000;
+
   /** Delivery attempts per alert before giving up (exponential backoff from 1 s). */
   @IsInt()
   @Min(1)

@@ -4,18 +4,15 @@ import type { Job } from 'bullmq';
 import { MetricsService } from '@hub/core';
 import type { Counter } from 'prom-client';
 import { AlertsConfig } from './alerts.config';
-import type { Alert } from './alerts.service';
+import type { Alert, DeliverJobData } from './alerts.service';
 import { AlertsService } from './alerts.service';
-import { ALERTS_DELIVER_JOB, ALERTS_EVALUATE_JOB, ALERTS_QUEUE } from './constants';
+import { ALERTS_DELIVER_JOB, ALERTS_EVALUATE_JOB, ALERTS_QUEUE, ALERTS_REDELIVER_JOB } from './constants';
 import { signWebhook } from './webhook/standard-webhooks';
 
-interface DeliverData {
-  eventId: string;
-  type: string;
-  alert: Alert;
-}
+/** Jobs queued before the outbox columns existed carried the alert itself. */
+type DeliverData = DeliverJobData | { eventId: string; type: string; alert: Alert };
 
-/** Evaluates alert conditions and delivers alert webhooks (a thrown error makes BullMQ retry). */
+/** Evaluates alert conditions, delivers alert webhooks (a thrown error makes BullMQ retry) and re-queues undelivered ones. */
 @Processor(ALERTS_QUEUE)
 export class AlertsProcessor extends WorkerHost {
   private readonly logger = new Logger(AlertsProcessor.name);
@@ -37,17 +34,25 @@ export class AlertsProcessor extends WorkerHost {
         return null;
       case ALERTS_DELIVER_JOB:
         return this.deliver(job as Job<DeliverData>);
+      case ALERTS_REDELIVER_JOB:
+        return { queued: await this.alerts.redeliverPending() };
       default:
         this.logger.warn({ job: job.name }, 'unknown alerts job');
         return null;
     }
   }
 
-  private async deliver(job: Job<DeliverData>): Promise<{ status: number }> {
+  private async deliver(job: Job<DeliverData>): Promise<{ status: number; skipped?: string }> {
     const url = this.cfg.ALERT_WEBHOOK_URL;
     const secret = this.cfg.ALERT_WEBHOOK_SECRET;
     if (!url || !secret) return { status: 0 };
-    const { eventId, type, alert } = job.data;
+    const { eventId, type } = job.data;
+    const alertId = 'alertId' in job.data ? job.data.alertId : job.data.alert.id;
+    const state = await this.alerts.deliveryState(alertId);
+    if (!state) return { status: 0, skipped: 'alert not found' };
+    // Already sent (a second job for the same event, e.g. queued again after the first was removed).
+    if (state.eventId === eventId && state.deliveredAt) return { status: 0, skipped: 'delivered' };
+    const alert = state.alert;
     const body = JSON.stringify({
       type,
       timestamp: new Date().toISOString(),
@@ -86,6 +91,7 @@ export class AlertsProcessor extends WorkerHost {
       throw new Error(`alert webhook answered ${res.status}`);
     }
     this.deliveries.inc({ outcome: 'delivered' });
+    await this.alerts.markDelivered(alertId, eventId);
     return { status: res.status };
   }
 }

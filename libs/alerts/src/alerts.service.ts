@@ -2,11 +2,10 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
-import { isDeepStrictEqual } from 'node:util';
 import { DataSource } from 'typeorm';
 import { MetricsService } from '@hub/core';
 import type { Counter } from 'prom-client';
-import { ALERTS_DELIVER_JOB, ALERTS_QUEUE, AlertKind, AlertSeverity } from './constants';
+import { ALERT_SEVERITIES, ALERTS_DELIVER_JOB, ALERTS_QUEUE, AlertKind, AlertSeverity } from './constants';
 import { AlertsConfig } from './alerts.config';
 
 export interface AlertInput {
@@ -42,13 +41,11 @@ export interface AlertEvaluator {
   evaluate(): Promise<AlertInput[] | null>;
 }
 
-const SEVERITY_RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
-
 /**
  * Alert storage and fan-out. Libs either raise/resolve on events (a rejected credential) or
  * register an evaluator that the repeatable job reconciles: whatever it no longer reports
- * resolves by itself. Every new alert, and every escalation of an open one, is queued for the
- * signed webhook.
+ * resolves by itself. Every new alert, and every escalation of an open one, owes one signed
+ * webhook: recorded in the row, queued at once, and re-queued by the worker if that failed.
  */
 @Injectable()
 export class AlertsService {
@@ -69,42 +66,68 @@ export class AlertsService {
     this.evaluators.push(e);
   }
 
-  /** Opens the alert, or refreshes the open one; true when a notification went out. */
+  /**
+   * Opens the alert, or refreshes the open one; `notified` is true when this call owes a webhook
+   * (a new alert or an escalation). The webhook owed is recorded in the alert row by the same
+   * statement, then queued; if queuing fails the redelivery job sends it later.
+   */
   async raise(a: AlertInput): Promise<{ alert: Alert; notified: boolean }> {
-    const details = a.details ?? {};
-    const { row, event } = await this.ds.transaction(async (m) => {
-      // The open row is read under a row lock, so every instance compares against the latest
-      // state: a racer that lost the insert refreshes the winner's row and sees its details.
-      for (let tries = 0; tries < 3; tries++) {
-        const [prior]: Record<string, unknown>[] = await m.query(`SELECT * FROM alerts WHERE kind = $1 AND subject = $2 AND resolved_at IS NULL FOR UPDATE`, [a.kind, a.subject]);
-        if (!prior) {
-          const inserted: Record<string, unknown>[] = await m.query(
-            `INSERT INTO alerts (kind, subject, severity, message, details) VALUES ($1, $2, $3, $4, $5::jsonb)
-             ON CONFLICT (kind, subject) WHERE resolved_at IS NULL DO NOTHING
-             RETURNING *`,
-            [a.kind, a.subject, a.severity, a.message, JSON.stringify(details)],
-          );
-          if (inserted[0]) return { row: inserted[0], event: 'alert.opened' as const };
-          continue; // another instance opened it first: refresh that one
-        }
-        // A tighter expiry threshold (30 -> 7 -> 1 days) or a worse severity is news worth sending.
-        const priorDetails = (prior.details as Record<string, unknown> | null) ?? {};
-        const escalated =
-          SEVERITY_RANK[a.severity] > SEVERITY_RANK[prior.severity as AlertSeverity] ||
-          (details.escalation !== undefined && !isDeepStrictEqual(priorDetails.escalation, details.escalation));
-        const res: [Record<string, unknown>[], number] = await m.query(
-          `UPDATE alerts SET last_seen_at = now(), severity = $2, message = $3, details = $4::jsonb WHERE id = $1 RETURNING *`,
-          [prior.id, a.severity, a.message, JSON.stringify(details)],
-        );
-        return { row: res[0][0], event: escalated ? ('alert.escalated' as const) : null };
+    const webhook = this.webhookEnabled();
+    const details = JSON.stringify(a.details ?? {});
+    const escalation = a.details?.escalation === undefined ? null : JSON.stringify(a.details.escalation);
+    let row: Record<string, unknown> | undefined;
+    let event: 'alert.opened' | 'alert.escalated' | null = null;
+    for (let tries = 0; tries < 3 && !row; tries++) {
+      // Refresh first. The open row is locked before it is compared, so the comparison sees its
+      // latest version: a racer that lost the insert compares against the winner's row and does
+      // not mistake the new alert for an escalation. A tighter expiry threshold (30 -> 7 -> 1
+      // days) or a worse severity is news worth sending.
+      const res: [Record<string, unknown>[], number] = await this.ds.query(
+        `UPDATE alerts a
+            SET last_seen_at = now(), severity = $3, message = $4, details = $5::jsonb,
+                escalations = a.escalations + CASE WHEN prior.esc THEN 1 ELSE 0 END,
+                webhook_event_id = CASE WHEN prior.esc AND $7::boolean THEN 'alert-' || a.id || '-esc-' || (a.escalations + 1) ELSE a.webhook_event_id END,
+                webhook_type = CASE WHEN prior.esc AND $7::boolean THEN 'alert.escalated' ELSE a.webhook_type END,
+                webhook_event_at = CASE WHEN prior.esc AND $7::boolean THEN now() ELSE a.webhook_event_at END,
+                webhook_delivered_at = CASE WHEN prior.esc AND $7::boolean THEN NULL ELSE a.webhook_delivered_at END
+           FROM (SELECT id,
+                        array_position($8::text[], $3::text) > array_position($8::text[], severity)
+                        OR ($6::jsonb IS NOT NULL AND details -> 'escalation' IS DISTINCT FROM $6::jsonb) AS esc
+                   FROM alerts WHERE kind = $1 AND subject = $2 AND resolved_at IS NULL
+                    FOR UPDATE) prior
+          WHERE a.id = prior.id
+          RETURNING a.*, prior.esc`,
+        [a.kind, a.subject, a.severity, a.message, details, escalation, webhook, ALERT_SEVERITIES],
+      );
+      if (res[0][0]) {
+        row = res[0][0];
+        event = row.esc === true ? 'alert.escalated' : null;
+        break;
       }
-      throw new Error(`alert ${a.kind}/${a.subject}: could neither open nor find the open alert`);
-    });
+      const inserted: Record<string, unknown>[] = await this.ds.query(
+        `WITH n AS (SELECT nextval(pg_get_serial_sequence('alerts', 'id')) AS id)
+         INSERT INTO alerts (id, kind, subject, severity, message, details, webhook_event_id, webhook_type, webhook_event_at)
+         SELECT n.id, $1::text, $2::text, $3::text, $4::text, $5::jsonb,
+                CASE WHEN $6::boolean THEN 'alert-' || n.id || '-opened' END,
+                CASE WHEN $6::boolean THEN 'alert.opened' END,
+                CASE WHEN $6::boolean THEN now() END
+           FROM n
+         ON CONFLICT (kind, subject) WHERE resolved_at IS NULL DO NOTHING
+         RETURNING *`,
+        [a.kind, a.subject, a.severity, a.message, details, webhook],
+      );
+      if (inserted[0]) {
+        row = inserted[0];
+        event = 'alert.opened';
+      }
+      // Otherwise another instance opened it in between: refresh that one.
+    }
+    if (!row) throw new Error(`alert ${a.kind}/${a.subject}: could neither open nor refresh the open alert`);
     const alert = toAlert(row);
     if (event === 'alert.opened') this.opened.inc({ kind: a.kind, severity: a.severity });
     if (event) {
-      await this.enqueueDelivery(alert, event);
       this.logger.warn({ kind: a.kind, subject: a.subject, severity: a.severity }, event === 'alert.opened' ? 'alert opened' : 'alert escalated');
+      if (webhook) await this.enqueueDelivery(row).catch((err) => this.logger.warn({ err, alertId: alert.id }, 'alert webhook not queued now; the redelivery job will send it'));
     }
     return { alert, notified: event !== null };
   }
@@ -175,22 +198,62 @@ export class AlertsService {
     return r ? toAlert(r) : null;
   }
 
-  private async enqueueDelivery(alert: Alert, type: string): Promise<void> {
-    if (!this.cfg.ALERT_WEBHOOK_URL || !this.cfg.ALERT_WEBHOOK_SECRET) return;
-    const eventId = `alert-${alert.id}-${type === 'alert.opened' ? 'opened' : `esc-${Date.now()}`}`;
-    await this.queue.add(
-      ALERTS_DELIVER_JOB,
-      { eventId, type, alert },
-      {
-        // The job id dedupes a double enqueue of the same event; the webhook-id lets receivers dedupe retries.
-        jobId: eventId,
-        attempts: this.cfg.ALERT_WEBHOOK_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { count: 1000 },
-        removeOnFail: { count: 1000 },
-      },
+  /**
+   * Worker job: queues every webhook recorded but not delivered whose event is older than the
+   * redelivery interval (the raising process normally queued it at once). The job id is the event
+   * id, so an event already queued, retrying, or kept after it finished is not queued twice.
+   */
+  async redeliverPending(): Promise<number> {
+    if (!this.webhookEnabled()) return 0;
+    const rows: Record<string, unknown>[] = await this.ds.query(
+      `SELECT * FROM alerts
+        WHERE webhook_event_id IS NOT NULL AND webhook_delivered_at IS NULL
+          AND webhook_event_at < now() - make_interval(secs => $1::double precision / 1000)
+          AND webhook_event_at > now() - interval '1 day'
+        ORDER BY webhook_event_at LIMIT 500`,
+      [this.cfg.ALERTS_REDELIVER_EVERY_MS],
     );
+    for (const r of rows) await this.enqueueDelivery(r);
+    if (rows.length) this.logger.warn({ count: rows.length }, 'queued alert webhooks that were recorded but not delivered');
+    return rows.length;
   }
+
+  /** What a delivery job needs: the alert now, and which of its events is owed and whether it went out. */
+  async deliveryState(id: string): Promise<{ alert: Alert; eventId: string | null; type: string | null; deliveredAt: string | null } | null> {
+    const rows: Record<string, unknown>[] = await this.ds.query(`SELECT * FROM alerts WHERE id = $1`, [id]);
+    const r = rows[0];
+    if (!r) return null;
+    return { alert: toAlert(r), eventId: (r.webhook_event_id as string) ?? null, type: (r.webhook_type as string) ?? null, deliveredAt: iso(r.webhook_delivered_at) };
+  }
+
+  /** Marks an event delivered (a newer escalation recorded meanwhile stays owed). */
+  async markDelivered(id: string, eventId: string): Promise<void> {
+    await this.ds.query(`UPDATE alerts SET webhook_delivered_at = now() WHERE id = $1 AND webhook_event_id = $2 AND webhook_delivered_at IS NULL`, [id, eventId]);
+  }
+
+  private webhookEnabled(): boolean {
+    return !!(this.cfg.ALERT_WEBHOOK_URL && this.cfg.ALERT_WEBHOOK_SECRET);
+  }
+
+  private async enqueueDelivery(row: Record<string, unknown>): Promise<void> {
+    const eventId = row.webhook_event_id as string;
+    const data: DeliverJobData = { alertId: String(row.id), eventId, type: row.webhook_type as string };
+    await this.queue.add(ALERTS_DELIVER_JOB, data, {
+      // The job id dedupes a double enqueue of the same event; the webhook-id lets receivers dedupe retries.
+      jobId: eventId,
+      attempts: this.cfg.ALERT_WEBHOOK_ATTEMPTS,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 1000 },
+    });
+  }
+}
+
+/** An alert webhook job: which event of which alert (the body is built from the row when sent). */
+export interface DeliverJobData {
+  alertId: string;
+  eventId: string;
+  type: string;
 }
 
 function iso(v: unknown): string | null {

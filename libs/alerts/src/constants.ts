@@ -3,6 +3,8 @@ export const ALERTS_QUEUE = 'alerts';
 export const ALERTS_EVALUATE_JOB = 'alerts-evaluate';
 /** One per new (or escalated) alert: the signed POST to ALERT_WEBHOOK_URL, retried with backoff. */
 export const ALERTS_DELIVER_JOB = 'alerts-deliver';
+/** Repeatable: queues the webhooks recorded in Postgres but never queued (Redis failed at that moment). */
+export const ALERTS_REDELIVER_JOB = 'alerts-redeliver';
 
 export const ALERT_KINDS = [
   'credential-expiring',
