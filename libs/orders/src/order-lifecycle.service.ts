@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { AuditService } from '@hub/core';
 import type { RazorpayEvent } from '@hub/payments';
 import { DataSource, EntityManager } from 'typeorm';
-import { onExpiry, onPayment, OrderStatus, signalOf, Transition } from './order-status';
+import { isPaid, onExpiry, onPayment, OrderStatus, signalOf, Transition } from './order-status';
 import { linesOf, OrderRow } from './order-rows';
 import { isInsufficientStock, OrderStock } from './ports/order-stock';
 
@@ -12,9 +12,21 @@ import { isInsufficientStock, OrderStock } from './ports/order-stock';
  * cancellation all go through `apply`, which runs one state-machine transition and its stock
  * effect inside the caller's transaction. Used by the api (webhooks, cancel) and the worker (expiry).
  */
+/** Razorpay order ids remembered as paid (oldest forgotten first); only the planner's read fills it. */
+const PAID_MEMORY = 50_000;
+/** Outcomes after which the event's order is paid or paid-out-of-stock (both absorbing). */
+const PAID_OUTCOMES = new Set(['order-paid', 'order-paid-re-reserved', 'order-paid-out-of-stock', 'already-paid']);
+
 @Injectable()
 export class OrderLifecycle {
   private readonly logger = new Logger(OrderLifecycle.name);
+  /**
+   * Razorpay orders whose hub order was read as paid (or paid-out-of-stock) from committed data.
+   * Paid is absorbing: no event, expiry or cancel ever moves such an order again, so this can
+   * never be stale, on this instance or any other. The usual second event of a payment (captured
+   * then order.paid, redeliveries) then needs no read at all on the webhook's fast path.
+   */
+  private readonly paidRzp = new Set<string>();
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -37,11 +49,15 @@ export class OrderLifecycle {
    * is unknown now cannot become the target of a payment that was already made.
    */
   async planPaymentEvents(events: RazorpayEvent[]): Promise<string[] | null> {
-    const wanted = [...new Set(events.filter((e) => signalOf(e.event) !== 'other' && e.razorpayOrderId).map((e) => e.razorpayOrderId!))];
+    const wanted = [...new Set(events.filter((e) => signalOf(e.event) !== 'other' && e.razorpayOrderId).map((e) => e.razorpayOrderId!))].filter(
+      (id) => !this.paidRzp.has(id),
+    );
     const rows: Pick<OrderRow, 'razorpay_order_id' | 'status'>[] = wanted.length
       ? await this.ds.query(`SELECT razorpay_order_id, status FROM orders WHERE razorpay_order_id = ANY($1)`, [wanted])
       : [];
     const status = new Map(rows.map((r) => [r.razorpay_order_id!, r.status]));
+    for (const r of rows) if (isPaid(r.status)) this.rememberPaid(r.razorpay_order_id!);
+    for (const e of events) if (e.razorpayOrderId && this.paidRzp.has(e.razorpayOrderId) && !status.has(e.razorpayOrderId)) status.set(e.razorpayOrderId, 'paid');
     const outcomes: string[] = [];
     for (const e of events) {
       const signal = signalOf(e.event);
@@ -56,6 +72,19 @@ export class OrderLifecycle {
       }
     }
     return outcomes;
+  }
+
+  /** After the webhook's transaction committed: orders it paid (or found paid) are paid for good. */
+  paymentEventsCommitted(events: RazorpayEvent[], outcomes: string[]): void {
+    events.forEach((e, i) => {
+      if (e.razorpayOrderId && PAID_OUTCOMES.has(outcomes[i])) this.rememberPaid(e.razorpayOrderId);
+    });
+  }
+
+  private rememberPaid(razorpayOrderId: string): void {
+    if (this.paidRzp.has(razorpayOrderId)) return;
+    if (this.paidRzp.size >= PAID_MEMORY) this.paidRzp.delete(this.paidRzp.values().next().value!);
+    this.paidRzp.add(razorpayOrderId);
   }
 
   async applyPaymentEvents(m: EntityManager, events: RazorpayEvent[]): Promise<string[]> {

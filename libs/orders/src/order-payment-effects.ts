@@ -14,6 +14,7 @@ export class OrderPaymentEffects implements OnModuleInit {
     this.effects.register(
       (manager, events) => this.orders.applyPaymentEvents(manager, events),
       (events) => this.orders.planPaymentEvents(events),
+      (events, outcomes) => this.orders.paymentEventsCommitted(events, outcomes),
     );
   }
 }

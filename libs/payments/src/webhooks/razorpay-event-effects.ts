@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RazorpayEventEffect, RazorpayEventPlanner } from './razorpay-event';
+import type { RazorpayEventEffect, RazorpayEventPlanner, RazorpayEventsCommitted } from './razorpay-event';
 
 /**
  * Where the lib that owns the affected records (orders) plugs in its effect. Payments does not
@@ -10,11 +10,17 @@ import type { RazorpayEventEffect, RazorpayEventPlanner } from './razorpay-event
 export class RazorpayEventEffects {
   private effect: RazorpayEventEffect | null = null;
   private planner: RazorpayEventPlanner | null = null;
+  private committed: RazorpayEventsCommitted | null = null;
 
-  register(effect: RazorpayEventEffect, planner?: RazorpayEventPlanner): void {
+  register(effect: RazorpayEventEffect, planner?: RazorpayEventPlanner, committed?: RazorpayEventsCommitted): void {
     if (this.effect && this.effect !== effect) throw new Error('A Razorpay event effect is already registered');
     this.effect = effect;
     this.planner = planner ?? null;
+    this.committed = committed ?? null;
+  }
+
+  getCommitted(): RazorpayEventsCommitted | null {
+    return this.committed;
   }
 
   get(): RazorpayEventEffect | null {

@@ -62,3 +62,9 @@ export function parseRazorpayEvent(id: string, body: unknown, rawBody: string): 
  * decisions no concurrent change can overturn (e.g. an event for an order in a terminal state).
  */
 export type RazorpayEventPlanner = (events: RazorpayEvent[]) => Promise<string[] | null>;
+
+/**
+ * Optional: told, after the transaction that applied `events` has committed, the outcome of each.
+ * Lets the effect's owner remember facts that are now durable (e.g. an order is paid).
+ */
+export type RazorpayEventsCommitted = (events: RazorpayEvent[], outcomes: string[]) => void;

@@ -151,7 +151,8 @@ export class RazorpayWebhookService {
         });
       }
     }
-    return this.ds.transaction(async (manager) => {
+    const applied: { events: RazorpayEvent[]; outcomes: string[] } = { events: [], outcomes: [] };
+    const receipts = await this.ds.transaction(async (manager) => {
       const first = new Map<string, RazorpayEvent>();
       for (const e of events) if (!first.has(e.id)) first.set(e.id, e);
       const seen: { event_id: string }[] = await manager.query(`SELECT event_id FROM razorpay_events WHERE event_id = ANY($1)`, [[...first.keys()]]);
@@ -161,6 +162,8 @@ export class RazorpayWebhookService {
       if (toApply.length) {
         const results = await effect(manager, toApply);
         toApply.forEach((e, i) => outcomes.set(e.id, results[i]));
+        applied.events = toApply;
+        applied.outcomes = results;
         await manager.query(
           `INSERT INTO razorpay_events (event_id, event, razorpay_order_id, razorpay_payment_id, amount, raw_body, outcome, processed_at)
            SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) ORDER BY 1`,
@@ -180,6 +183,9 @@ export class RazorpayWebhookService {
         return { eventId: e.id, status: 'duplicate' as const, outcome: null };
       });
     });
+    // Committed: only now may the effect's owner treat the outcomes as durable facts.
+    if (applied.events.length) this.effects.getCommitted()?.(applied.events, applied.outcomes);
+    return receipts;
   }
 
   /**
