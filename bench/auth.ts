@@ -177,7 +177,7 @@ async function main() {
     const B = `http://127.0.0.1:${pb}`;
 
     const [single] = await insertKeys(db, 1, 'internal', { burstPerSecond: 1_000_000 });
-    const [admin] = await insertKeys(db, 1, 'internal', { burstPerSecond: 1_000_000 }, ['keys:read', 'keys:write']);
+    const [admin] = await insertKeys(db, 1, 'internal', { burstPerSecond: 1_000_000 }, ['keys:read', 'keys:write', 'catalog:read']);
     const limited = await insertKeys(db, LIMITED_KEYS, 'gold', null);
     let i = 0;
     const badChecksum = Array.from({ length: 1000 }, () => {
