@@ -363,6 +363,32 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     assert.equal(listing.price, 1999);
   });
 
+  it('a stock change while a republish is in flight on Amazon still ends with Amazon showing the latest quantity', async () => {
+    const sku = 'NS-E2E-QRACE';
+    assert.equal((await post('/v1/products', product(sku, { channels: ['amazon'] }))).status, 201);
+    await waitForStatuses(sku, { amazon: 'published' }, 5000);
+    assert.equal((await sb.state()).amazon.listings[sku].quantity, 25);
+    // The next Amazon request for this SKU (the v2 listing PUT, carrying quantity 25) is held for 1.5 s...
+    await sb.fault({ partner: 'amazon', kind: 'latency', ms: 1500, count: 1, match: sku });
+    const res = await fetch(`${api.url}/v1/products/${sku}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ name: 'Quantity Race' }) });
+    assert.equal(res.status, 200);
+    await new Promise((r) => setTimeout(r, 400));
+    // ...while stock drops: the sync push of 20 lands first, then the held PUT overwrites it with 25.
+    const adj = await fetch(`${api.url}/v1/inventory/${sku}/adjustments`, {
+      method: 'POST',
+      headers: { ...admin, 'idempotency-key': `qrace-${Date.now()}` },
+      body: JSON.stringify({ delta: -5, reason: 'race' }),
+    });
+    assert.equal(adj.status, 201);
+    await waitUntil(async () => {
+      const l = (await sb.state()).amazon.listings[sku];
+      return l.title === 'Quantity Race' && l.quantity === 20;
+    }, 8000);
+    // And it stays there (no later write of the older figure).
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await sb.state()).amazon.listings[sku].quantity, 20);
+  });
+
   it('deleting a product and re-creating it while the Amazon delist is in flight ends listed and tracked for stock sync', async () => {
     const sku = 'NS-E2E-RECR';
     assert.equal((await post('/v1/products', product(sku, { channels: ['amazon'] }))).status, 201);

@@ -467,6 +467,31 @@ export class InventoryService {
     return allocate(fresh.available, rule);
   }
 
+  /**
+   * The publisher's listing request carrying `sent` succeeded, so the channel now shows `sent`.
+   * Stock may have moved after the publisher read it, and a sync push of the newer figure may even
+   * have landed before the (slower) listing request and been overwritten by it: if the allocation
+   * now differs from `sent`, queue an ordinary push so the channel does not keep the older figure.
+   */
+  async confirmPublished(sku: string, channel: Channel, sent: number): Promise<void> {
+    checkChannel(channel);
+    const rows = await sql<{ available: number }>(
+      this.ds,
+      `UPDATE inventory_channel_sync s
+          SET last_confirmed_quantity = $3, last_pushed_quantity = $3, last_synced_at = now(),
+              state = CASE WHEN s.state = 'pending' AND s.wanted_version <= s.synced_version THEN 'synced' ELSE s.state END,
+              updated_at = now()
+         FROM inventory_items i
+        WHERE s.channel = $1 AND s.sku = $2 AND i.sku = s.sku
+        RETURNING i.on_hand - i.reserved AS available`,
+      [channel, sku, sent],
+    );
+    if (!rows.length) return;
+    if (allocate(Number(rows[0].available), await this.channelRule(channel)) === sent) return;
+    await sql(this.ds, `INSERT INTO inventory_outbox (sku) VALUES ($1)`, [sku]);
+    this.signal.written(this.ds.manager);
+  }
+
   /** Starts syncing `sku` to `channel` (idempotent). Clean on creation: the publisher sends the first quantity. */
   async trackChannel(sku: string, channel: Channel): Promise<void> {
     checkChannel(channel);

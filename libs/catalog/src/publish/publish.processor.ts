@@ -93,6 +93,8 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
       imageUrl,
       quantity,
     });
+    // The listing now shows `quantity`; if stock moved meanwhile, inventory pushes the newer figure.
+    await this.inventory.confirmPublished(sku, channel, quantity);
     await this.ds.query(
       `UPDATE product_channels SET
          status = CASE WHEN wanted_version <= $3 THEN 'published' ELSE status END,
