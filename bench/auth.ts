@@ -192,10 +192,13 @@ async function main() {
       { name: `authenticated + limits + usage (${limited.length} gold keys)`, url: `${A}/__bench/authed`, headersFor: () => ({ authorization: `Bearer ${limited[i++ % limited.length]}` }), runs: [] },
       { name: 'bad-checksum storm (1,000 keys)', url: `${A}/__bench/authed`, headersFor: () => ({ authorization: `Bearer ${badChecksum[i++ % badChecksum.length]}` }), runs: [] },
       { name: 'unknown-keyId storm (1,000 ids, valid checksums)', url: `${A}/__bench/authed`, headersFor: () => ({ authorization: `Bearer ${unknown[i++ % unknown.length]}` }), runs: [] },
+      // Diagnostic: the bare route receiving the same Authorization header bytes (ignored there), to
+      // separate the cost of carrying a key from the cost of checking it.
+      { name: 'bare + the same Authorization header (ignored)', url: `${A}/__bench/bare`, headersFor: () => ({ authorization: `Bearer ${single}` }), runs: [] },
     ];
     // Warm-up: caches, quota leases for every key, JIT.
     for (const sc of scenarios) await autocannon(opts(sc, WARMUP));
-    const lookupsDuring = [0, 0, 0, 0, 0];
+    const lookupsDuring = [0, 0, 0, 0, 0, 0];
     for (let round = 0; round < ROUNDS; round++) {
       for (const [n, sc] of scenarios.entries()) {
         const before = await lookups(A);
@@ -249,6 +252,7 @@ async function main() {
     console.log(`R3 = authenticated+limits+usage / bare = ${fmt(ratio(2))} (target >= 0.80: ${verdict(R3 >= 0.8)}); p50 ${rows[2].p50} ms, p99 ${rows[2].p99} ms`);
     console.log(`bad-checksum storm = ${fmt(ratio(3))} x bare (target >= 1.0: ${verdict(storm >= 1)}), database lookups during it: ${badLookups} (target 0: ${verdict(badLookups === 0)})`);
     console.log(`unknown-keyId storm = ${fmt(ratio(4))} x bare, database lookups during it: ${unknownLookups} over ${ROUNDS * DURATION}s (negative cache; 1,000 distinct ids)`);
+    console.log(`R2 against a bare run carrying the same header bytes = ${(ratio(1).median / ratio(5).median).toFixed(3)} (bare+header is ${fmt(ratio(5))} x bare: what carrying a key costs before any check)`);
     console.log(`guard alone, in process: ${(cost.plain / 1000).toFixed(2)} us per request (cached key, no limits), ${(cost.limited / 1000).toFixed(2)} us (2,000 gold keys: burst, quota lease, usage)`);
     console.log(`revocation propagation A -> B over ${times.length} revocations: p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms (target p99 <= 100 ms: ${verdict(pct(times, 99) <= 100)})`);
   } finally {
