@@ -1,25 +1,13 @@
 import '../support/test-env';
-import { Controller, Get, Module } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
-import { REQUIRED_SCOPES, RequireScope } from '@hub/core';
+import { REQUIRED_SCOPES } from '@hub/core';
 import { ApiKeyGuard, formatKey } from '@hub/api-keys';
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestKey } from '../support/api-keys';
+import { CatalogProbeModule, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-
-@Controller('__keys_probe')
-class ProbeController {
-  @Get('catalog')
-  @RequireScope('catalog:read')
-  catalog() {
-    return { ok: true };
-  }
-}
-@Module({ controllers: [ProbeController] })
-class ProbeModule {}
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.split('');
 const b62 = (n: number) => fc.array(fc.constantFrom(...BASE62), { minLength: n, maxLength: n }).map((a) => a.join(''));
@@ -51,7 +39,7 @@ describe('10,000 generated malformed or made-up keys: none accepted, none 5xx', 
     db = await createTestDatabase('keysfuzz');
     // The brute-force brake would answer 429 before verification; lift it to exercise the verifier itself.
     process.env.AUTH_FAILURES_PER_MINUTE = '1000000000';
-    api = await startApi({ extraModules: [ProbeModule] });
+    api = await startApi({ extraModules: [CatalogProbeModule] });
     delete process.env.AUTH_FAILURES_PER_MINUTE;
     real = await createTestKey(api.app, { scopes: ['catalog:read'] });
   });

@@ -1,22 +1,9 @@
 import '../support/test-env';
-import { Controller, Get, Module } from '@nestjs/common';
-import { RequireScope } from '@hub/core';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, createTestKey } from '../support/api-keys';
+import { CatalogProbeModule, bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-
-@Controller('__grant_probe')
-class ProbeController {
-  @Get('catalog')
-  @RequireScope('catalog:read')
-  catalog() {
-    return { ok: true };
-  }
-}
-@Module({ controllers: [ProbeController] })
-class ProbeModule {}
 
 describe('A key can never mint or control more than it has (POST/PATCH/rotate/revoke /v1/keys)', () => {
   let db: TestDatabase;
@@ -41,7 +28,7 @@ describe('A key can never mint or control more than it has (POST/PATCH/rotate/re
 
   before(async () => {
     db = await createTestDatabase('keysgrant');
-    api = await startApi({ extraModules: [ProbeModule] });
+    api = await startApi({ extraModules: [CatalogProbeModule] });
     admin = await createTestKey(api.app, { scopes: 'all', name: 'admin' });
   });
   after(async () => {
@@ -144,7 +131,7 @@ describe('A key can never mint or control more than it has (POST/PATCH/rotate/re
     for (const expiresAt of [null, new Date(Date.now() + 86_400_000).toISOString()]) {
       refused(await call('PATCH', `/v1/keys/${idOf(shortLived)}`, { expiresAt }), 409, 'key-expired');
     }
-    refused(await call('GET', '/__grant_probe/catalog', undefined, shortLived), 401, 'expired-api-key');
+    refused(await call('GET', '/__keys_probe/catalog', undefined, shortLived), 401, 'expired-api-key');
 
     const revoked = await createTestKey(api.app, { scopes: ['catalog:read'] });
     await call('POST', `/v1/keys/${idOf(revoked)}/revoke`, { reason: 'test' });

@@ -1,23 +1,10 @@
 import '../support/test-env';
-import { Controller, Get, Module } from '@nestjs/common';
-import { RequireScope } from '@hub/core';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, createTestKey } from '../support/api-keys';
+import { CatalogProbeModule, bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-
-@Controller('__keys_probe')
-class ProbeController {
-  @Get('catalog')
-  @RequireScope('catalog:read')
-  catalog() {
-    return { ok: true };
-  }
-}
-@Module({ controllers: [ProbeController] })
-class ProbeModule {}
 
 describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
   let db: TestDatabase;
@@ -38,7 +25,7 @@ describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
     db = await createTestDatabase('keyslife');
     process.env.API_KEY_USAGE_FLUSH_MS = '200';
     process.env.API_KEY_LAST_USED_FLUSH_MS = '200';
-    api = await startApi({ extraModules: [ProbeModule] });
+    api = await startApi({ extraModules: [CatalogProbeModule] });
     admin = await createTestKey(api.app, { scopes: 'all', name: 'admin' });
   });
   after(async () => {

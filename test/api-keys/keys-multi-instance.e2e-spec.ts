@@ -1,24 +1,11 @@
 import '../support/test-env';
-import { Controller, Get, Module } from '@nestjs/common';
-import { RequireScope } from '@hub/core';
 import { ApiKeysService, InstanceRegistryService } from '@hub/api-keys';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, createTestKey } from '../support/api-keys';
+import { CatalogProbeModule, bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-
-@Controller('__keys_probe')
-class ProbeController {
-  @Get('catalog')
-  @RequireScope('catalog:read')
-  catalog() {
-    return { ok: true };
-  }
-}
-@Module({ controllers: [ProbeController] })
-class ProbeModule {}
 
 describe('API keys across two api instances (same Postgres, same Redis prefix)', () => {
   let db: TestDatabase;
@@ -29,8 +16,8 @@ describe('API keys across two api instances (same Postgres, same Redis prefix)',
 
   before(async () => {
     db = await createTestDatabase('keysmulti');
-    a = await startApi({ extraModules: [ProbeModule] });
-    b = await startApi({ extraModules: [ProbeModule] });
+    a = await startApi({ extraModules: [CatalogProbeModule] });
+    b = await startApi({ extraModules: [CatalogProbeModule] });
     await waitUntil(() => a.app.get(InstanceRegistryService, { strict: false }).count === 2, 5000);
   });
   after(async () => {

@@ -1,23 +1,10 @@
 import '../support/test-env';
-import { Controller, Get, Module } from '@nestjs/common';
-import { RequireScope } from '@hub/core';
 import { formatKey } from '@hub/api-keys';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, createTestKey } from '../support/api-keys';
+import { CatalogProbeModule, bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-
-@Controller('__keys_probe')
-class ProbeController {
-  @Get('catalog')
-  @RequireScope('catalog:read')
-  catalog() {
-    return { ok: true };
-  }
-}
-@Module({ controllers: [ProbeController] })
-class ProbeModule {}
 
 describe('API keys: IP allowlists, forwarded addresses and brute force (real Postgres and Redis)', () => {
   let db: TestDatabase;
@@ -30,9 +17,9 @@ describe('API keys: IP allowlists, forwarded addresses and brute force (real Pos
   before(async () => {
     db = await createTestDatabase('keysnet');
     process.env.AUTH_FAILURES_PER_MINUTE = '10';
-    direct = await startApi({ extraModules: [ProbeModule] });
+    direct = await startApi({ extraModules: [CatalogProbeModule] });
     process.env.TRUSTED_PROXIES = '127.0.0.1/32';
-    behindProxy = await startApi({ extraModules: [ProbeModule] });
+    behindProxy = await startApi({ extraModules: [CatalogProbeModule] });
     delete process.env.TRUSTED_PROXIES;
     delete process.env.AUTH_FAILURES_PER_MINUTE;
   });

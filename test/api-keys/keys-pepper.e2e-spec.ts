@@ -1,23 +1,10 @@
 import '../support/test-env';
-import { Controller, Get, Module } from '@nestjs/common';
-import { RequireScope } from '@hub/core';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { bearer, createTestKey } from '../support/api-keys';
+import { CatalogProbeModule, bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-
-@Controller('__keys_probe')
-class ProbeController {
-  @Get('catalog')
-  @RequireScope('catalog:read')
-  catalog() {
-    return { ok: true };
-  }
-}
-@Module({ controllers: [ProbeController] })
-class ProbeModule {}
 
 describe('API key pepper versions (API_KEY_PEPPER rotation)', () => {
   let db: TestDatabase;
@@ -25,7 +12,7 @@ describe('API key pepper versions (API_KEY_PEPPER rotation)', () => {
   const apps: RunningApi[] = [];
   const start = async (pepper: string) => {
     process.env.API_KEY_PEPPER = pepper;
-    const api = await startApi({ extraModules: [ProbeModule] });
+    const api = await startApi({ extraModules: [CatalogProbeModule] });
     apps.push(api);
     return api;
   };

@@ -1,5 +1,5 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import type { Channel, Scope, Tier } from '@hub/core';
+import { Controller, Get, Module, type INestApplicationContext } from '@nestjs/common';
+import { RequireScope, type Channel, type Scope, type Tier } from '@hub/core';
 import { ApiKeysService, LimitOverrides } from '@hub/api-keys';
 
 export interface TestKeyOptions {
@@ -39,3 +39,18 @@ export async function createTestKey(app: INestApplicationContext, opts: TestKeyO
 
 /** `{ authorization: 'Bearer <key>' }` */
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/**
+ * A route behind `catalog:read` that does nothing else, at GET /__keys_probe/catalog: lets key
+ * tests exercise the guard without depending on any feature lib's routes.
+ */
+@Controller('__keys_probe')
+class CatalogProbeController {
+  @Get('catalog')
+  @RequireScope('catalog:read')
+  catalog() {
+    return { ok: true };
+  }
+}
+@Module({ controllers: [CatalogProbeController] })
+export class CatalogProbeModule {}
