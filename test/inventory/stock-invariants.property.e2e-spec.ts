@@ -101,7 +101,10 @@ describe('stock invariants under random interleavings (fast-check scheduler, rea
         // The scheduler decides the order in which the operations start and see their results.
         const tasks = cmds.map((c) => s.schedule(Promise.resolve(c.kind)).then(() => run1(c)).catch((e) => {
           // Refusals are part of the game; anything else is a bug.
-          if (![400, 409, 422].includes(e.status)) throw e;
+          if (![400, 409, 422].includes(e.status)) {
+            process.stderr.write(`unexpected error from ${c.kind}: ${e?.code ?? ''} ${e?.message}\n`);
+            throw e;
+          }
         }));
         await s.waitAll();
         await Promise.all(tasks);
@@ -141,7 +144,15 @@ describe('stock invariants under random interleavings (fast-check scheduler, rea
       }),
       // No shrinking: each run waits on the sync pipeline, and shrinking would re-run it hundreds of
       // times. A run that hangs fails with its counterexample (timeout) instead of stalling the suite.
-      { numRuns: 25, verbose: 1, endOnFailure: true, timeout: 30_000, interruptAfterTimeLimit: 120_000 },
+      {
+        numRuns: 25,
+        verbose: 1,
+        endOnFailure: true,
+        timeout: 30_000,
+        interruptAfterTimeLimit: 120_000,
+        // Replay a CI failure: FC_SEED=<seed> FC_PATH=<path> npm test -- stock-invariants
+        ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}),
+      },
     );
   });
 });

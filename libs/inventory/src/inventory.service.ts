@@ -364,7 +364,10 @@ export class InventoryService {
   async setOnHand(sku: string, onHand: number, actorKeyId: string | null, manager: EntityManager = this.ds.manager, reason: string | null = null): Promise<StockLevel> {
     checkQuantity('onHand', onHand, 0);
     return atomically(manager, async (m) => {
-      const [cur] = await sql(m, `SELECT on_hand, reserved FROM inventory_items WHERE sku = $1 FOR UPDATE`, [sku]);
+      // FOR NO KEY UPDATE, not FOR UPDATE: the key never changes, and FOR UPDATE would conflict with the
+      // KEY SHARE locks that reservation inserts take through their foreign key, deadlocking with a
+      // concurrent multi-SKU reservation (found by the fast-check scheduler property test).
+      const [cur] = await sql(m, `SELECT on_hand, reserved FROM inventory_items WHERE sku = $1 FOR NO KEY UPDATE`, [sku]);
       if (!cur) throw notFound(`SKU ${sku}`);
       if (onHand < cur.reserved) {
         throw new ProblemException(422, 'below-reserved', `onHand ${onHand} is below the ${cur.reserved} units reserved for open orders`, {
