@@ -37,3 +37,4 @@ export * from './core.module';
 export * from './channels/channel-adapter';
 export * from './channels/channel-sync-control';
 export * from './lifecycle/force-exit';
+export * from './http/pagination';

@@ -1,6 +1,6 @@
+import { PageLimit } from '@hub/core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { ALERT_KINDS, ALERT_SEVERITIES } from '../constants';
 
 export class ListAlertsQuery {
@@ -14,12 +14,7 @@ export class ListAlertsQuery {
   @IsIn(ALERT_KINDS)
   kind?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimit(500, 100)
   limit?: number;
 }
 

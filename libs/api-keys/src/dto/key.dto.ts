@@ -17,7 +17,7 @@ import {
   ValidateNested,
   ValidationOptions,
 } from 'class-validator';
-import { CHANNELS, parseCidr, SCOPES, TIERS } from '@hub/core';
+import { CHANNELS, parseCidr, SCOPES, TIERS, PageLimit } from '@hub/core';
 import type { Channel, Scope, Tier } from '@hub/core';
 
 function IsCidr(options?: ValidationOptions): PropertyDecorator {
@@ -203,12 +203,7 @@ export class RevokeKeyDto {
 }
 
 export class ListKeysQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200, 50)
   limit?: number;
 
   @ApiPropertyOptional()
@@ -264,11 +259,6 @@ export class AuditQueryDto {
   @Length(1, 30)
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200, 50)
   limit?: number;
 }

@@ -1,7 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { Channel, CHANNELS } from '@hub/core';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { Channel, CHANNELS, PageLimit } from '@hub/core';
 import { ORDER_STATUSES, OrderStatus } from '../order-status';
 
 export class ListOrdersQuery {
@@ -15,12 +14,7 @@ export class ListOrdersQuery {
   @IsIn(CHANNELS as unknown as string[])
   channel?: Channel;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit(100, 50)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'Opaque cursor from `nextCursor` of the previous page' })
