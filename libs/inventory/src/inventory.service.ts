@@ -159,69 +159,50 @@ export class InventoryService {
   }
 
   async reserve(manager: EntityManager, input: ReserveInput): Promise<void> {
-    checkChannel(input.channel);
-    const bySku = checkLines(input.lines);
-    if (bySku.size === 1) return this.takeOneSku(manager, 'reserve', input, bySku);
-    await atomically(manager, async (m) => {
-      const inserted: { line_id: string }[] = await sql(m, 
-        `INSERT INTO inventory_reservations (order_id, line_id, sku, channel, quantity, status, expires_at)
-         SELECT $1, l.line_id, l.sku, $2, l.quantity, 'active', $3
-           FROM unnest($4::text[], $5::text[], $6::int[]) AS l(line_id, sku, quantity)
-         ON CONFLICT (order_id, line_id) DO NOTHING RETURNING line_id`,
-        [input.orderId, input.channel, input.expiresAt ?? null, input.lines.map((l) => l.lineId), input.lines.map((l) => l.sku), input.lines.map((l) => l.quantity)],
-      ).catch((err) => this.translateFk(err, [...bySku.keys()]));
-      if (inserted.length !== input.lines.length) {
-        const fresh = new Set(inserted.map((r) => r.line_id));
-        throw new ReservationExistsError(input.orderId, input.lines.filter((l) => !fresh.has(l.lineId)).map((l) => l.lineId));
-      }
-      const after = await this.guardedUpdate(m, bySku, 'reserved = reserved + $2');
-      await this.record(
-        m,
-        input.lines.map((l) => ({
-          sku: l.sku, kind: 'reservation', onHandDelta: 0, reservedDelta: l.quantity, onHandAfter: after.get(l.sku)!.onHand, reservedAfter: after.get(l.sku)!.reserved,
-          actorKeyId: input.actorKeyId, orderId: input.orderId, orderLineId: l.lineId, channel: input.channel,
-        })),
-        [...bySku.keys()],
-      );
-    });
+    return this.take(manager, 'reserve', input);
   }
 
   async sellDirect(manager: EntityManager, input: SellDirectInput): Promise<void> {
+    return this.take(manager, 'sell', input);
+  }
+
+  /**
+   * Reserve (storefront, paid later) or sell at once (marketplace): the same all-or-nothing guard,
+   * so a marketplace sale may not take stock promised to someone else.
+   */
+  private async take(manager: EntityManager, mode: 'reserve' | 'sell', input: ReserveInput | SellDirectInput): Promise<void> {
     checkChannel(input.channel);
     const bySku = checkLines(input.lines);
-    if (bySku.size === 1) return this.takeOneSku(manager, 'sell', input, bySku);
+    if (bySku.size === 1) return this.takeOneSku(manager, mode, input, bySku);
+    const reserve = mode === 'reserve';
     await atomically(manager, async (m) => {
       const inserted: { line_id: string }[] = await sql(m, 
-        `INSERT INTO inventory_reservations (order_id, line_id, sku, channel, quantity, status, reason)
-         SELECT $1, l.line_id, l.sku, $2, l.quantity, 'committed', 'marketplace order'
+        `INSERT INTO inventory_reservations (order_id, line_id, sku, channel, quantity, status, expires_at, reason)
+         SELECT $1, l.line_id, l.sku, $2, l.quantity, $6, $7, $8
            FROM unnest($3::text[], $4::text[], $5::int[]) AS l(line_id, sku, quantity)
          ON CONFLICT (order_id, line_id) DO NOTHING RETURNING line_id`,
-        [input.orderId, input.channel, input.lines.map((l) => l.lineId), input.lines.map((l) => l.sku), input.lines.map((l) => l.quantity)],
+        [
+          input.orderId, input.channel, input.lines.map((l) => l.lineId), input.lines.map((l) => l.sku), input.lines.map((l) => l.quantity),
+          reserve ? 'active' : 'committed', reserve ? ((input as ReserveInput).expiresAt ?? null) : null, reserve ? null : 'marketplace order',
+        ],
       ).catch((err) => this.translateFk(err, [...bySku.keys()]));
       if (inserted.length !== input.lines.length) {
         const fresh = new Set(inserted.map((r) => r.line_id));
         throw new ReservationExistsError(input.orderId, input.lines.filter((l) => !fresh.has(l.lineId)).map((l) => l.lineId));
       }
-      // Same guard as reserve: a marketplace sale may not take stock promised to someone else.
-      const after = await this.guardedUpdate(m, bySku, 'on_hand = on_hand - $2');
+      const after = await this.guardedUpdate(m, bySku, reserve ? 'reserved = reserved + $2' : 'on_hand = on_hand - $2');
       await this.record(
         m,
         input.lines.map((l) => ({
-          sku: l.sku, kind: 'sale', onHandDelta: -l.quantity, reservedDelta: 0, onHandAfter: after.get(l.sku)!.onHand, reservedAfter: after.get(l.sku)!.reserved,
-          actorKeyId: input.actorKeyId, orderId: input.orderId, orderLineId: l.lineId, channel: input.channel, reason: 'marketplace order',
+          sku: l.sku, kind: reserve ? 'reservation' : 'sale', onHandDelta: reserve ? 0 : -l.quantity, reservedDelta: reserve ? l.quantity : 0,
+          onHandAfter: after.get(l.sku)!.onHand, reservedAfter: after.get(l.sku)!.reserved,
+          actorKeyId: input.actorKeyId, orderId: input.orderId, orderLineId: l.lineId, channel: input.channel, reason: reserve ? undefined : 'marketplace order',
         })),
         [...bySku.keys()],
       );
     });
   }
 
-  /**
-   * The common case (every line is the same SKU) as one statement: the guarded UPDATE, the
-   * reservation rows, the ledger and the outbox row all depend on the UPDATE's result, so a refusal
-   * changes nothing, and the row lock is held for the shortest possible time (hot SKUs).
-   * A repeated order line fails the whole statement (unique violation) and with it the caller's
-   * transaction.
-   */
   private async takeOneSku(manager: EntityManager, mode: 'reserve' | 'sell', input: ReserveInput | SellDirectInput, bySku: Map<string, number>): Promise<void> {
     const [[sku, total]] = [...bySku];
     const reserve = mode === 'reserve';
