@@ -139,6 +139,63 @@ describe('inventory service: reservations never oversell (real Postgres)', () =>
     assert.equal(n, 1, 'creation announced once in the outbox');
   });
 
+  /**
+   * Holds a row lock on `sku` in a transaction of its own so that the operations started meanwhile
+   * queue up in a chosen order, then lets them all go: the interleavings the scheduler property test
+   * only hits by chance (it found a 40P01 in CI), made deterministic.
+   */
+  async function racedBehindLock(sku: string, ops: (() => Promise<unknown>)[]): Promise<PromiseSettledResult<unknown>[]> {
+    const holder = ds.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    await holder.query(`UPDATE inventory_items SET updated_at = now() WHERE sku = $1`, [sku]);
+    const waiting = async () => Number((await ds.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0].n);
+    const started: Promise<unknown>[] = [];
+    try {
+      for (const op of ops) {
+        const before = await waiting();
+        started.push(op().then((v) => v));
+        started[started.length - 1].catch(() => undefined);
+        // The next one starts only once this one is queued on a lock.
+        for (let i = 0; i < 200 && (await waiting()) <= before; i++) await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      await holder.commitTransaction();
+      await holder.release();
+    }
+    return Promise.allSettled(started);
+  }
+  const notDeadlocked = (results: PromiseSettledResult<unknown>[]) => {
+    for (const r of results) {
+      if (r.status === 'rejected') assert.equal((r.reason as { status?: number }).status, 409, `expected success or 409, got ${(r.reason as Error)?.message}`);
+    }
+  };
+
+  it('two reservations of the same order (one SKU, several SKUs) racing on a locked row: no deadlock, one wins, the other is 409', async () => {
+    await ds.transaction((m) => inv.ensureItem(m, 'DL-A', 10));
+    await ds.transaction((m) => inv.ensureItem(m, 'DL-B', 10));
+    const results = await racedBehindLock('DL-A', [
+      () => ds.transaction((m) => inv.reserve(m, { orderId: 'dl-1', channel: 'storefront', lines: [{ lineId: 'l0', sku: 'DL-A', quantity: 1 }] })),
+      () => ds.transaction((m) => inv.reserve(m, { orderId: 'dl-1', channel: 'storefront', lines: [{ lineId: 'l0', sku: 'DL-B', quantity: 1 }, { lineId: 'l1', sku: 'DL-A', quantity: 1 }] })),
+    ]);
+    notDeadlocked(results);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const [a, b] = [await level('DL-A'), await level('DL-B')];
+    assert.equal(a.reserved + b.reserved, results[0].status === 'fulfilled' ? 1 : 2);
+  });
+
+  it('settling an order while the same order reserves again, racing on a locked row: no deadlock', async () => {
+    await ds.transaction((m) => inv.ensureItem(m, 'DL-C', 10));
+    await ds.transaction((m) => inv.reserve(m, { orderId: 'dl-2', channel: 'storefront', lines: [{ lineId: 'l0', sku: 'DL-C', quantity: 2 }] }));
+    const results = await racedBehindLock('DL-C', [
+      () => ds.transaction((m) => inv.reserve(m, { orderId: 'dl-2', channel: 'storefront', lines: [{ lineId: 'l0', sku: 'DL-C', quantity: 1 }] })),
+      () => ds.transaction((m) => inv.releaseReservations(m, 'dl-2', 'cancelled')),
+    ]);
+    notDeadlocked(results);
+    assert.equal(results[1].status, 'fulfilled');
+    assert.deepEqual(await level('DL-C').then((l) => [l.onHand, l.reserved]), [10, 0]);
+  });
+
   it('the database itself refuses reserved > on_hand or negative stock', async () => {
     await ds.transaction((m) => inv.ensureItem(m, 'CHK-1', 1));
     await assert.rejects(ds.query(`UPDATE inventory_items SET reserved = 2 WHERE sku = 'CHK-1'`), /check constraint/);

@@ -130,6 +130,16 @@ function checkChannel(channel: unknown): asserts channel is Channel {
   if (!CHANNELS.includes(channel as Channel)) throw validationFailed([{ field: 'channel', message: `must be one of ${CHANNELS.join(', ')}` }]);
 }
 
+/**
+ * Every write that touches an order's reservation rows first takes this transaction-scoped lock on
+ * the order id. Reservation rows (unique per order line) and stock rows are otherwise locked in
+ * different orders by different paths (a one-SKU reservation updates the stock row before inserting
+ * its line; a multi-SKU one inserts its lines first; settling locks lines, then stock), and two
+ * writes for the same order then deadlock. Writes for different orders never share reservation
+ * rows, so they contend only on stock rows, which every path locks in SKU order.
+ */
+const ORDER_LOCK = `pg_advisory_xact_lock(hashtextextended('inventory-order:' || $1::text, 0))`;
+
 /** SKU order: every transaction locks stock rows in the same order, so multi-line orders cannot deadlock. */
 const bySkuOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -176,6 +186,7 @@ export class InventoryService {
     if (bySku.size === 1) return this.takeOneSku(manager, mode, input, bySku);
     const reserve = mode === 'reserve';
     await atomically(manager, async (m) => {
+      await sql(m, `SELECT ${ORDER_LOCK}`, [input.orderId]);
       const inserted: { line_id: string }[] = await sql(m, 
         `INSERT INTO inventory_reservations (order_id, line_id, sku, channel, quantity, status, expires_at, reason)
          SELECT $1, l.line_id, l.sku, $2, l.quantity, $6, $7, $8
@@ -211,9 +222,13 @@ export class InventoryService {
     }
     const rows = await sql<{ on_hand: number }>(
       manager,
-      `WITH u AS (
+      // The order lock rides in the same statement (one round trip): a CTE calling a volatile function
+      // is materialised, and the uncorrelated EXISTS is a one-time filter run before the row is locked.
+      `WITH lk AS (
+         SELECT ${ORDER_LOCK.replace('$1', '$3')}
+       ), u AS (
          UPDATE inventory_items SET ${reserve ? 'reserved = reserved + $2' : 'on_hand = on_hand - $2'}, updated_at = now()
-          WHERE sku = $1 AND on_hand - reserved >= $2 RETURNING on_hand, reserved
+          WHERE EXISTS (SELECT 1 FROM lk) AND sku = $1 AND on_hand - reserved >= $2 RETURNING on_hand, reserved
        ), l AS (
          SELECT * FROM unnest($5::text[], $6::int[]) AS l(line_id, quantity)
        ), r AS (
@@ -250,7 +265,8 @@ export class InventoryService {
   /** Turns an order's active reservations into a sale or frees them; a second call finds none (idempotent). */
   private async settle(manager: EntityManager, orderId: string, to: 'committed' | 'released', reason: string | null, actorKeyId: string | null): Promise<number> {
     return atomically(manager, async (m) => {
-      // Reservation rows first, then stock rows in SKU order: the same lock order as reserve().
+      // The order lock, then reservation rows, then stock rows in SKU order.
+      await sql(m, `SELECT ${ORDER_LOCK}`, [orderId]);
       const lines: { line_id: string; sku: string; quantity: number; channel: string }[] = await sql(m, 
         `UPDATE inventory_reservations SET status = $2, reason = COALESCE($3, reason), updated_at = now()
           WHERE order_id = $1 AND status = 'active' RETURNING line_id, sku, quantity, channel`,
