@@ -68,6 +68,12 @@ async function main() {
     const path = req.url.split('?')[0];
     const nykaa = req.method === 'PUT' && /^\/nykaa\/v1\/sellers\/[^/]+\/inventory\/([^/]+)$/.exec(path);
     const amazon = req.method === 'PATCH' && /^\/listings\/2021-08-01\/items\/[^/]+\/([^/]+)$/.exec(path);
+    if (req.method === 'PUT' && /^\/nykaa\/v1\/sellers\/[^/]+\/inventory$/.test(path)) {
+      // Bulk call: every SKU in it was confirmed when the response went out.
+      const items = (req.body as { items?: { sku: string }[] } | undefined)?.items ?? [];
+      for (const it of items) record('nykaa', it.sku, { start: (req as unknown as { benchAt: number }).benchAt, end: Date.now() });
+      return;
+    }
     const m = nykaa || amazon;
     if (m) record(nykaa ? 'nykaa' : 'amazon', decodeURIComponent(m[1]), { start: (req as unknown as { benchAt: number }).benchAt, end: Date.now() });
   });

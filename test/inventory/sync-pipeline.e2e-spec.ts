@@ -8,7 +8,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { FakeChannel, fakeChannelsModule, RecordingPartnerCredentials } from './support/fake-channels';
+import { BatchingFakeChannel, FakeChannel, fakeChannelsModule, RecordingPartnerCredentials } from './support/fake-channels';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -17,9 +17,10 @@ describe('inventory sync pipeline (outbox -> BullMQ -> channel adapters; real Po
   let app: INestApplicationContext;
   let inv: InventoryService;
   let ds: DataSource;
+  // As in production: Amazon pushes one SKU per call, Nykaa and the storefront take bulk calls.
   const amazon = new FakeChannel('amazon');
-  const nykaa = new FakeChannel('nykaa');
-  const storefront = new FakeChannel('storefront');
+  const nykaa = new BatchingFakeChannel('nykaa');
+  const storefront = new BatchingFakeChannel('storefront');
   const creds = new RecordingPartnerCredentials();
 
   before(async () => {
@@ -28,6 +29,8 @@ describe('inventory sync pipeline (outbox -> BullMQ -> channel adapters; real Po
       INVENTORY_SWEEP_AFTER_MS: '500',
       INVENTORY_OUTBOX_POLL_MS: '200',
       INVENTORY_RECONCILE_EVERY_MS: '3600000',
+      // Wide enough that SKUs changed in one transaction always share a bulk call.
+      INVENTORY_SYNC_BATCH_WINDOW_MS: '50',
     });
     db = await createTestDatabase('invsync');
     @Module({ imports: [CoreModule, fakeChannelsModule([amazon, nykaa, storefront], creds), InventoryWorkerModule] })
@@ -111,6 +114,37 @@ describe('inventory sync pipeline (outbox -> BullMQ -> channel adapters; real Po
     await sleep(300);
     assert.equal(amazon.quantities.has('ONLY-NYKAA'), false);
     assert.equal(amazon.pushes.some((p) => p.sku === 'ONLY-NYKAA'), false);
+  });
+
+  it('on a bulk channel, changes to many SKUs at once share a few calls', async () => {
+    const skus = Array.from({ length: 40 }, (_, i) => `BULK-${i}`);
+    for (const sku of skus) await publish(sku, 10, [nykaa, amazon]);
+    const calls = nykaa.bulkCalls.length;
+    const amazonPushes = amazon.pushes.length;
+    await Promise.all(skus.map((sku) => inv.adjust(sku, -2, 'bulk', null)));
+    for (const sku of skus) await converged(sku, [nykaa, amazon], () => 8);
+    const used = nykaa.bulkCalls.slice(calls);
+    assert.ok(used.length <= 10, `40 SKUs took ${used.length} bulk calls (${used.join(', ')} items)`);
+    assert.ok(amazon.pushes.length - amazonPushes >= 40, 'Amazon, without a bulk endpoint, got one call per SKU');
+    await waitUntil(async () => (await ds.query(`SELECT count(*)::int AS n FROM inventory_channel_sync WHERE channel = 'nykaa' AND sku LIKE 'BULK-%' AND state = 'synced' AND wanted_version <= synced_version`))[0].n === 40);
+  });
+
+  it('on a bulk channel, a rejected credential pauses the channel once and holds every SKU of the call', async () => {
+    const control = app.get(ChannelSyncControl);
+    await publish('BCRED-1', 20, [nykaa]);
+    await publish('BCRED-2', 20, [nykaa]);
+    const reports = creds.rejected.length;
+    nykaa.failNext('reject-credentials', 1);
+    await ds.transaction(async (m) => {
+      await inv.adjust('BCRED-1', -1, 'x', null, m);
+      await inv.adjust('BCRED-2', -1, 'x', null, m);
+    });
+    await waitUntil(() => control.isPaused('nykaa'));
+    await waitUntil(async () => (await ds.query(`SELECT count(*)::int AS n FROM inventory_channel_sync WHERE channel = 'nykaa' AND sku LIKE 'BCRED-%' AND state = 'paused'`))[0].n === 2);
+    assert.equal(creds.rejected.length - reports, 1, 'one report for the whole call');
+    await control.resume('nykaa');
+    await converged('BCRED-1', [nykaa], () => 19);
+    await converged('BCRED-2', [nykaa], () => 19);
   });
 
   it('retries a rate-limited push no sooner than Retry-After, then converges', async () => {

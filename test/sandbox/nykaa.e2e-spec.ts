@@ -100,6 +100,39 @@ describe('nykaa sandbox: our REST contract (docs/nykaa-api.md)', () => {
     assert.equal((await sb.state()).nykaa.listings['NS-GEL-50'], undefined);
   });
 
+  it('sets many quantities in one bulk call: per-item results in order; a malformed body changes nothing', async () => {
+    await sb.call('PUT', path('listings', 'NS-A'), listing(), KEY);
+    await sb.call('PUT', path('listings', 'NS-B'), listing(), KEY);
+    const bulk = `/nykaa/v1/sellers/${SELLER}/inventory`;
+    const ok = await sb.call('PUT', bulk, { items: [{ sku: 'NS-B', quantity: 0 }, { sku: 'NS-NOPE', quantity: 2 }, { sku: 'NS-A', quantity: 7 }] }, KEY);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(ok.body.results.map((r: any) => [r.sku, r.status, r.quantity ?? r.error.code]), [
+      ['NS-B', 'UPDATED', 0],
+      ['NS-NOPE', 'REJECTED', 'NOT_FOUND'],
+      ['NS-A', 'UPDATED', 7],
+    ]);
+    const st = (await sb.state()).nykaa.listings;
+    assert.deepEqual([st['NS-A'].quantity, st['NS-B'].quantity], [7, 0]);
+
+    const cases: [unknown, string][] = [
+      [{}, 'items'],
+      [{ items: [] }, 'items'],
+      [{ items: Array.from({ length: 101 }, (_, i) => ({ sku: `S-${i}`, quantity: 1 })) }, 'items'],
+      [{ items: [{ sku: 'NS-A', quantity: 1 }, { sku: 'NS-B', quantity: -1 }] }, 'items.1.quantity'],
+      [{ items: [{ sku: 'NS-A', quantity: 1 }, { sku: 'NS-A', quantity: 2 }] }, 'items.1.sku'],
+      [{ items: [{ sku: 'bad sku', quantity: 1 }] }, 'items.0.sku'],
+    ];
+    for (const [body, field] of cases) {
+      const r = await sb.call('PUT', bulk, body, KEY);
+      assert.equal(r.status, 400, field);
+      assert.equal(r.body.error.code, 'VALIDATION_ERROR');
+      assert.equal(r.body.error.field, field);
+    }
+    const after = (await sb.state()).nykaa.listings;
+    assert.deepEqual([after['NS-A'].quantity, after['NS-B'].quantity], [7, 0], 'refused bodies changed nothing');
+    assert.equal((await sb.call('PUT', bulk, { items: [{ sku: 'NS-A', quantity: 1 }] }, { 'x-nykaa-api-key': 'nope' })).status, 401);
+  });
+
   it('lists reviews added through the control endpoint, filtered by since', async () => {
     const r1 = await sb.call('POST', '/_sandbox/nykaa/reviews', { sku: 'NS-GEL-50', rating: 5, title: 'Love it', body: 'Soft skin', author: 'A.', createdAt: '2026-01-01T00:00:00Z' });
     assert.equal(r1.status, 201);

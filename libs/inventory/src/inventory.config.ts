@@ -17,6 +17,25 @@ export class InventoryConfig {
   @Max(64)
   INVENTORY_AMAZON_SYNC_CONCURRENCY = 2;
 
+  /**
+   * Channels with a bulk quantity endpoint (Nykaa, storefront) get one call for every SKU whose job
+   * arrived within this window (or as soon as the batch is full). A few milliseconds of waiting
+   * buy one partner round trip for tens of SKUs.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(1_000)
+  INVENTORY_SYNC_BATCH_WINDOW_MS = 5;
+
+  /**
+   * Jobs a worker holds at once on a batching channel: the open batch plus those in flight. Each
+   * only waits for its batch, so this is far above INVENTORY_SYNC_CONCURRENCY.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(2_000)
+  INVENTORY_SYNC_BATCH_CONCURRENCY = 256;
+
   /** Attempts per push before the row is marked failed (the sweeper retries failed rows later). */
   @IsInt()
   @Min(1)
@@ -32,7 +51,7 @@ export class InventoryConfig {
   @Min(100)
   INVENTORY_BACKOFF_MAX_MS = 30_000;
 
-  /** Fallback poll of the outbox; NOTIFY normally wakes the relay at once. */
+  /** Poll for outbox rows other processes wrote; this process's own commits wake its relay at once. */
   @IsInt()
   @Min(20)
   INVENTORY_OUTBOX_POLL_MS = 500;

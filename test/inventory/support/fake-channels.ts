@@ -8,6 +8,8 @@ import {
   ListingInput,
   ListingRejectedError,
   Partner,
+  QuantityUpdate,
+  QuantityUpdateResult,
   PartnerCredential,
   PartnerCredentials,
   RateLimitedError,
@@ -42,23 +44,27 @@ export class FakeChannel implements ChannelAdapter {
 
   async updateQuantity(sku: string, quantity: number) {
     if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
-    const f = this.failures[0];
-    if (f) {
-      if (--f.count <= 0) this.failures.shift();
-      switch (f.kind) {
-        case 'rate-limit':
-          throw new RateLimitedError(this.channel, f.retryAfterMs ?? 300);
-        case 'reject-credentials':
-          throw new CredentialRejectedError(this.channel, this.channel, 3, 'invalid_client');
-        case 'refuse':
-          throw new ListingRejectedError(this.channel, 'listing does not exist');
-        case 'unavailable':
-          throw new Error('socket hang up');
-      }
-    }
+    if (this.nextFailure() === 'refuse') throw new ListingRejectedError(this.channel, 'listing does not exist');
     this.quantities.set(sku, quantity);
     this.pushes.push({ sku, quantity, at: Date.now() });
     return { confirmedQuantity: quantity };
+  }
+
+  /** Takes one queued failure: throws the whole-call ones, returns 'refuse' for the caller to apply. */
+  protected nextFailure(): 'refuse' | undefined {
+    const f = this.failures[0];
+    if (!f) return undefined;
+    if (--f.count <= 0) this.failures.shift();
+    switch (f.kind) {
+      case 'rate-limit':
+        throw new RateLimitedError(this.channel, f.retryAfterMs ?? 300);
+      case 'reject-credentials':
+        throw new CredentialRejectedError(this.channel, this.channel, 3, 'invalid_client');
+      case 'unavailable':
+        throw new Error('socket hang up');
+      case 'refuse':
+        return 'refuse';
+    }
   }
 
   async fetchQuantity(sku: string) {
@@ -71,6 +77,26 @@ export class FakeChannel implements ChannelAdapter {
 
   async fetchReviews(): Promise<ChannelReview[]> {
     return [];
+  }
+}
+
+/**
+ * A FakeChannel with a bulk endpoint, like Nykaa and the storefront: the sync worker batches its
+ * pushes. A queued failure applies to one whole call; `refuse` refuses every item of that call.
+ */
+export class BatchingFakeChannel extends FakeChannel {
+  readonly maxQuantityBatch = 50;
+  readonly bulkCalls: number[] = [];
+
+  async updateQuantities(updates: QuantityUpdate[]): Promise<QuantityUpdateResult[]> {
+    this.bulkCalls.push(updates.length);
+    if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
+    if (this.nextFailure() === 'refuse') return updates.map((u) => ({ sku: u.sku, error: new ListingRejectedError(this.channel, 'listing does not exist') }));
+    return updates.map((u) => {
+      this.quantities.set(u.sku, u.quantity);
+      this.pushes.push({ sku: u.sku, quantity: u.quantity, at: Date.now() });
+      return { sku: u.sku, confirmedQuantity: u.quantity };
+    });
   }
 }
 

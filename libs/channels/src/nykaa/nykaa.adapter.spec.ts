@@ -50,6 +50,29 @@ describe('NykaaAdapter (our Nykaa REST contract)', () => {
     assert.deepEqual(creds.accepted, [{ partner: 'nykaa', version: 1 }]);
   });
 
+  it('sets many quantities in one bulk call and reports each item on its own', async () => {
+    let body: any;
+    const scope = nock(BASE)
+      .put(`${SELLER}/inventory`, (b) => ((body = b), true))
+      .matchHeader('x-nykaa-api-key', 'unit-nykaa-key')
+      .reply(200, {
+        results: [
+          { sku: 'A-1', status: 'UPDATED', quantity: 4, updatedAt: new Date().toISOString() },
+          { sku: 'B-2', status: 'REJECTED', error: { code: 'NOT_FOUND', message: 'No listing for sku B-2' } },
+        ],
+      });
+    const results = await adapter.updateQuantities([{ sku: 'A-1', quantity: 4 }, { sku: 'B-2', quantity: 7 }, { sku: 'C-3', quantity: 1 }]);
+    assert.ok(scope.isDone());
+    assert.deepEqual(body, { items: [{ sku: 'A-1', quantity: 4 }, { sku: 'B-2', quantity: 7 }, { sku: 'C-3', quantity: 1 }] });
+    assert.deepEqual(results[0], { sku: 'A-1', confirmedQuantity: 4 });
+    assert.ok('error' in results[1] && results[1].error instanceof ListingRejectedError && /NOT_FOUND/.test(results[1].error.message));
+    // An item the response left out was not refused: worth retrying.
+    assert.ok('error' in results[2] && results[2].error instanceof PartnerUnavailableError);
+
+    nock(BASE).put(`${SELLER}/inventory`).reply(401, { error: { code: 'UNAUTHORIZED', message: 'bad key' } });
+    await assert.rejects(adapter.updateQuantities([{ sku: 'A-1', quantity: 1 }]), CredentialRejectedError);
+  });
+
   it('sets, reads and delists inventory and listings at the contract paths', async () => {
     let body: any;
     nock(BASE).put(`${SELLER}/inventory/NS-CREAM-002`, (b) => ((body = b), true)).matchHeader('x-nykaa-api-key', 'unit-nykaa-key')

@@ -7,6 +7,8 @@ import {
   ListingResult,
   PartnerCredentials,
   PartnerUnavailableError,
+  QuantityUpdate,
+  QuantityUpdateResult,
 } from '@hub/core';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { ChannelsConfig } from '../channels.config';
@@ -19,6 +21,8 @@ import { createPartnerHttp, describeBody, rateLimited, send } from '../http/part
  */
 export class NykaaAdapter implements ChannelAdapter {
   readonly channel = 'nykaa' as const;
+  /** docs/nykaa-api.md: the bulk inventory call takes up to 100 items. */
+  readonly maxQuantityBatch = 100;
   private readonly http: AxiosInstance;
   /** Versions already reported as accepted, so the vault hears it once per version, not per call. */
   private acceptedVersions = new Set<number>();
@@ -46,6 +50,18 @@ export class NykaaAdapter implements ChannelAdapter {
   async updateQuantity(sku: string, quantity: number): Promise<{ confirmedQuantity: number }> {
     const res = await this.call('PUT', (s) => `/v1/sellers/${s}/inventory/${encodeURIComponent(sku)}`, { quantity });
     return { confirmedQuantity: typeof res.data?.quantity === 'number' ? res.data.quantity : quantity };
+  }
+
+  async updateQuantities(updates: QuantityUpdate[]): Promise<QuantityUpdateResult[]> {
+    const res = await this.call('PUT', (s) => `/v1/sellers/${s}/inventory`, { items: updates.map((u) => ({ sku: u.sku, quantity: u.quantity })) });
+    const bySku = new Map<string, any>((Array.isArray(res.data?.results) ? res.data.results : []).map((r: any) => [String(r?.sku), r]));
+    return updates.map((u): QuantityUpdateResult => {
+      const r = bySku.get(u.sku);
+      if (r?.status === 'UPDATED') return { sku: u.sku, confirmedQuantity: typeof r.quantity === 'number' ? r.quantity : u.quantity };
+      const why = r ? errorSummary(r) : 'missing from the bulk response';
+      // An item Nykaa refused will be refused again; one it did not answer is worth another try.
+      return { sku: u.sku, error: r ? new ListingRejectedError('nykaa', why) : new PartnerUnavailableError('nykaa', why) };
+    });
   }
 
   async fetchQuantity(sku: string): Promise<number | null> {

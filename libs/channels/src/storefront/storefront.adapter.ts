@@ -1,4 +1,4 @@
-import { ChannelAdapter, ChannelReview, ListingInput, ListingRejectedError, ListingResult } from '@hub/core';
+import { ChannelAdapter, ChannelReview, ListingInput, ListingRejectedError, ListingResult, QuantityUpdate, QuantityUpdateResult } from '@hub/core';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -19,6 +19,7 @@ export interface StorefrontReviewInput {
 @Injectable()
 export class StorefrontAdapter implements ChannelAdapter {
   readonly channel = 'storefront' as const;
+  readonly maxQuantityBatch = 500;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
@@ -42,6 +43,20 @@ export class StorefrontAdapter implements ChannelAdapter {
     );
     if (!rows.length) throw new ListingRejectedError('storefront', `${sku} is not listed on the storefront`);
     return { confirmedQuantity: rows[0].quantity };
+  }
+
+  /** One statement for the whole batch. */
+  async updateQuantities(updates: QuantityUpdate[]): Promise<QuantityUpdateResult[]> {
+    const [rows]: [{ sku: string; quantity: number }[], number] = await this.ds.query(
+      `UPDATE storefront_listings l SET quantity = u.quantity, updated_at = now()
+         FROM unnest($1::text[], $2::int[]) AS u(sku, quantity)
+        WHERE l.sku = u.sku AND l.visible RETURNING l.sku, l.quantity`,
+      [updates.map((u) => u.sku), updates.map((u) => Math.max(0, u.quantity))],
+    );
+    const done = new Map(rows.map((r) => [r.sku, r.quantity]));
+    return updates.map((u): QuantityUpdateResult =>
+      done.has(u.sku) ? { sku: u.sku, confirmedQuantity: done.get(u.sku)! } : { sku: u.sku, error: new ListingRejectedError('storefront', `${u.sku} is not listed on the storefront`) },
+    );
   }
 
   async fetchQuantity(sku: string): Promise<number | null> {

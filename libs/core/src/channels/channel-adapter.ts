@@ -30,6 +30,14 @@ export interface ChannelReview {
   createdAt: string;
 }
 
+export interface QuantityUpdate {
+  sku: string;
+  quantity: number;
+}
+
+/** Per-item answer of a bulk update: what the channel confirmed, or why it refused that item. */
+export type QuantityUpdateResult = { sku: string; confirmedQuantity: number } | { sku: string; error: ChannelError };
+
 /**
  * One interface, one implementation per channel (storefront, Amazon, Nykaa), chosen by config.
  * Quantities are always absolute ("set to n"), never deltas, so a retried push is harmless.
@@ -39,6 +47,13 @@ export interface ChannelAdapter {
   readonly channel: Channel;
   publishListing(input: ListingInput): Promise<ListingResult>;
   updateQuantity(sku: string, quantity: number): Promise<{ confirmedQuantity: number }>;
+  /**
+   * Channels with a bulk endpoint set several quantities in one call (at most `maxQuantityBatch`).
+   * A failure of the whole call (credential, rate limit, outage) throws like updateQuantity; an item
+   * the channel refused comes back with its error, the others still count.
+   */
+  readonly maxQuantityBatch?: number;
+  updateQuantities?(updates: QuantityUpdate[]): Promise<QuantityUpdateResult[]>;
   /** The quantity the channel currently shows (reconciliation); null if not listed there. */
   fetchQuantity(sku: string): Promise<number | null>;
   delist(sku: string): Promise<void>;

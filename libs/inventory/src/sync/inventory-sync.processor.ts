@@ -6,7 +6,8 @@ import { INVENTORY_MAINTENANCE_QUEUE, RECONCILE_JOB, SYNC_JOB, syncQueueName } f
 import { InventoryConfig } from '../inventory.config';
 import { Reconciler } from './reconciler.service';
 import { SYNC_BACKOFF, syncBackoffDelay } from './sync-backoff';
-import { SyncDelivery } from './sync-delivery.service';
+import { Batcher } from './sync-batcher';
+import { SyncDelivery, SyncOutcome } from './sync-delivery.service';
 import type { SyncJobData } from './sync-enqueuer.service';
 
 const backoffCfg = { base: 250, max: 30_000 };
@@ -24,11 +25,19 @@ const workerOptions = {
   },
 };
 
-/** Pushes for one channel. Subclassed once per channel so each has its own queue and workers. */
+type Verdict = 'held' | 'retry' | 'permanent';
+type BatchAnswer = { outcome: SyncOutcome } | { error: unknown; verdict: Verdict };
+
+/**
+ * Pushes for one channel. Subclassed once per channel so each has its own queue and workers.
+ * Jobs stay one per (channel, SKU); on a channel with a bulk endpoint the jobs that arrive within a
+ * few milliseconds share one partner call (SyncDelivery.syncMany).
+ */
 @Injectable()
 abstract class ChannelSyncProcessor extends WorkerHost implements OnApplicationBootstrap {
   protected abstract readonly channel: Channel;
   private readonly logger = new Logger('InventorySyncProcessor');
+  private batcher: Batcher<{ sku: string; last: boolean }, BatchAnswer> | null = null;
 
   constructor(
     private readonly delivery: SyncDelivery,
@@ -46,7 +55,27 @@ abstract class ChannelSyncProcessor extends WorkerHost implements OnApplicationB
       lastWarn = Date.now();
       this.logger.warn({ channel: this.channel, err: err.message }, 'sync worker cannot reach Redis');
     });
-    this.worker.concurrency = this.channel === 'amazon' ? this.cfg.INVENTORY_AMAZON_SYNC_CONCURRENCY : this.cfg.INVENTORY_SYNC_CONCURRENCY;
+    const adapter = this.delivery.adapter(this.channel);
+    if (adapter?.updateQuantities && (adapter.maxQuantityBatch ?? 0) > 1) {
+      this.batcher = new Batcher((items) => this.runBatch(items), adapter.maxQuantityBatch!, this.cfg.INVENTORY_SYNC_BATCH_WINDOW_MS);
+      this.worker.concurrency = this.cfg.INVENTORY_SYNC_BATCH_CONCURRENCY;
+    } else {
+      this.worker.concurrency = this.channel === 'amazon' ? this.cfg.INVENTORY_AMAZON_SYNC_CONCURRENCY : this.cfg.INVENTORY_SYNC_CONCURRENCY;
+    }
+  }
+
+  /** One bulk push; failures are judged once per distinct error (one credential report, one pause). */
+  private async runBatch(items: { sku: string; last: boolean }[]): Promise<BatchAnswer[]> {
+    const results = await this.delivery.syncMany(this.channel, items.map((i) => i.sku));
+    const last = new Map(items.map((i) => [i.sku, i.last]));
+    const failedBy = new Map<unknown, string[]>();
+    for (const [sku, r] of results) if ('error' in r) failedBy.set(r.error, [...(failedBy.get(r.error) ?? []), sku]);
+    const verdicts = new Map<unknown, Verdict>();
+    for (const [err, skus] of failedBy) verdicts.set(err, await this.delivery.handleFailure(this.channel, skus, err, (sku) => last.get(sku) ?? true));
+    return items.map((i) => {
+      const r = results.get(i.sku)!;
+      return 'error' in r ? { error: r.error, verdict: verdicts.get(r.error)! } : r;
+    });
   }
 
   async process(job: Job<SyncJobData>): Promise<unknown> {
@@ -55,15 +84,34 @@ abstract class ChannelSyncProcessor extends WorkerHost implements OnApplicationB
       return null;
     }
     const { sku } = job.data;
+    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (this.batcher) {
+      let answer: BatchAnswer;
+      try {
+        answer = await this.batcher.push({ sku, last });
+      } catch (err) {
+        // The batch itself failed (our database, say): judged per job like an unbatched push.
+        return this.failed(sku, err, last);
+      }
+      if ('outcome' in answer) return { outcome: answer.outcome };
+      return this.judged(answer.error, answer.verdict);
+    }
     try {
       return { outcome: await this.delivery.syncOne(this.channel, sku) };
     } catch (err) {
-      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const verdict = await this.delivery.handleFailure(this.channel, sku, err, last);
-      if (verdict === 'held') return { outcome: 'paused' };
-      if (verdict === 'permanent') throw new UnrecoverableError((err as Error).message);
-      throw err;
+      return this.failed(sku, err, last);
     }
+  }
+
+  private async failed(sku: string, err: unknown, last: boolean): Promise<{ outcome: 'paused' }> {
+    return this.judged(err, await this.delivery.handleFailure(this.channel, sku, err, last));
+  }
+
+  /** Held: the job ends quietly (the paused row is replayed on resume). Otherwise BullMQ retries or gives up. */
+  private judged(err: unknown, verdict: Verdict): { outcome: 'paused' } {
+    if (verdict === 'held') return { outcome: 'paused' };
+    if (verdict === 'permanent') throw new UnrecoverableError((err as Error).message);
+    throw err;
   }
 }
 

@@ -9,12 +9,40 @@ import {
   CredentialRejectedError,
   MetricsService,
   PartnerCredentials,
+  QuantityUpdateResult,
 } from '@hub/core';
 import { DataSource } from 'typeorm';
 import { allocate, DEFAULT_ALLOCATION_RULE } from '../allocation';
 import { sql } from '../sql';
 
 export type SyncOutcome = 'synced' | 'clean' | 'untracked' | 'paused' | 'no-adapter';
+
+/** Per SKU of a batch: what happened, or the error its job should handle (retry, pause, give up). */
+export type BatchOutcome = { outcome: SyncOutcome } | { error: unknown };
+
+interface SyncRow {
+  sku: string;
+  wanted_version: string;
+  synced_version: string;
+  available: number;
+  dirty_since: Date | null;
+  paused: boolean;
+  safety_buffer: number | null;
+  max_quantity: number | null;
+  percentage: number | null;
+}
+
+const SYNC_ROW_SELECT = `SELECT s.sku, s.wanted_version, s.synced_version, s.dirty_since, i.on_hand - i.reserved AS available,
+                p.channel IS NOT NULL AS paused, r.safety_buffer, r.max_quantity, r.percentage
+           FROM inventory_channel_sync s
+           JOIN inventory_items i ON i.sku = s.sku
+           LEFT JOIN inventory_channel_pauses p ON p.channel = s.channel
+           LEFT JOIN inventory_channel_rules r ON r.channel = s.channel`;
+
+function quantityFor(row: SyncRow): number {
+  const rule = row.percentage === null ? DEFAULT_ALLOCATION_RULE : { safetyBuffer: row.safety_buffer!, maxQuantity: row.max_quantity, percentage: row.percentage };
+  return allocate(Number(row.available), rule);
+}
 
 /** A push failed in a way retrying cannot fix (the partner refused the request itself). */
 export class PermanentSyncError extends Error {}
@@ -60,20 +88,7 @@ export class SyncDelivery {
     const adapter = this.adapters.get(channel);
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // One read for everything a push needs: pause, versions, available and the channel's rule.
-      const [row] = await sql<{
-        wanted_version: string; synced_version: string; available: number; dirty_since: Date | null; paused: boolean;
-        safety_buffer: number | null; max_quantity: number | null; percentage: number | null;
-      }>(
-        this.ds,
-        `SELECT s.wanted_version, s.synced_version, s.dirty_since, i.on_hand - i.reserved AS available,
-                p.channel IS NOT NULL AS paused, r.safety_buffer, r.max_quantity, r.percentage
-           FROM inventory_channel_sync s
-           JOIN inventory_items i ON i.sku = s.sku
-           LEFT JOIN inventory_channel_pauses p ON p.channel = s.channel
-           LEFT JOIN inventory_channel_rules r ON r.channel = s.channel
-          WHERE s.channel = $1 AND s.sku = $2`,
-        [channel, sku],
-      );
+      const [row] = await sql<SyncRow>(this.ds, `${SYNC_ROW_SELECT} WHERE s.channel = $1 AND s.sku = $2`, [channel, sku]);
       if (!row) return 'untracked';
       if (row.paused) {
         await sql(this.ds, `UPDATE inventory_channel_sync SET state = 'paused', updated_at = now() WHERE channel = $1 AND sku = $2 AND state <> 'paused'`, [channel, sku]);
@@ -85,8 +100,7 @@ export class SyncDelivery {
         return 'no-adapter';
       }
       const version = row.wanted_version;
-      const rule = row.percentage === null ? DEFAULT_ALLOCATION_RULE : { safetyBuffer: row.safety_buffer!, maxQuantity: row.max_quantity, percentage: row.percentage };
-      const quantity = allocate(Number(row.available), rule);
+      const quantity = quantityFor(row);
       const { confirmedQuantity } = await adapter.updateQuantity(sku, quantity);
       const [after] = await sql<{ wanted_version: string }>(
         this.ds,
@@ -109,32 +123,111 @@ export class SyncDelivery {
   }
 
   /**
+   * The batched form of syncOne for channels with a bulk endpoint: one read for every SKU, one
+   * partner call, one write for every confirmation. It does not loop like syncOne: a change that
+   * lands during the call queues a follow-up job (keepLastIfActive), which joins a later batch.
+   */
+  async syncMany(channel: Channel, skus: string[]): Promise<Map<string, BatchOutcome>> {
+    const out = new Map<string, BatchOutcome>();
+    const unique = [...new Set(skus)];
+    const adapter = this.adapters.get(channel);
+    const rows = await sql<SyncRow>(this.ds, `${SYNC_ROW_SELECT} WHERE s.channel = $1 AND s.sku = ANY($2::text[])`, [channel, unique]);
+    const bySku = new Map(rows.map((r) => [r.sku, r]));
+    const paused: string[] = [];
+    const todo: { row: SyncRow; quantity: number }[] = [];
+    for (const sku of unique) {
+      const row = bySku.get(sku);
+      if (!row) out.set(sku, { outcome: 'untracked' });
+      else if (row.paused) paused.push(sku);
+      else if (BigInt(row.wanted_version) <= BigInt(row.synced_version)) out.set(sku, { outcome: 'clean' });
+      else if (!adapter) out.set(sku, { outcome: 'no-adapter' });
+      else todo.push({ row, quantity: quantityFor(row) });
+    }
+    if (paused.length) {
+      await sql(this.ds, `UPDATE inventory_channel_sync SET state = 'paused', updated_at = now() WHERE channel = $1 AND sku = ANY($2::text[]) AND state <> 'paused'`, [channel, paused]);
+      for (const sku of paused) out.set(sku, { outcome: 'paused' });
+    }
+    if (!adapter && rows.length) {
+      const missing = [...out].filter(([, o]) => 'outcome' in o && o.outcome === 'no-adapter').map(([sku]) => sku);
+      if (missing.length) await this.markError(channel, missing, 'failed', `no adapter is enabled for channel ${channel}`);
+    }
+    if (!todo.length || !adapter) return out;
+
+    let results: QuantityUpdateResult[];
+    try {
+      const updates = todo.map((t) => ({ sku: t.row.sku, quantity: t.quantity }));
+      results = adapter.updateQuantities
+        ? await adapter.updateQuantities(updates)
+        : await Promise.all(updates.map((u) => adapter.updateQuantity(u.sku, u.quantity).then((r) => ({ sku: u.sku, ...r }), (error) => ({ sku: u.sku, error: error as ChannelError }))));
+    } catch (error) {
+      for (const t of todo) out.set(t.row.sku, { error });
+      return out;
+    }
+    const confirmed: { row: SyncRow; quantity: number; confirmedQuantity: number }[] = [];
+    results.forEach((r, i) => {
+      if ('error' in r) out.set(todo[i].row.sku, { error: r.error });
+      else confirmed.push({ ...todo[i], confirmedQuantity: r.confirmedQuantity });
+    });
+    if (confirmed.length) {
+      await sql(
+        this.ds,
+        `UPDATE inventory_channel_sync s
+            SET synced_version = GREATEST(s.synced_version, c.version),
+                last_pushed_quantity = c.pushed, last_confirmed_quantity = c.confirmed, last_synced_at = now(), last_error = NULL,
+                push_count = s.push_count + 1,
+                state = CASE WHEN s.wanted_version > c.version THEN 'pending' ELSE 'synced' END,
+                dirty_since = CASE WHEN s.wanted_version > c.version THEN s.dirty_since ELSE NULL END,
+                updated_at = now()
+           FROM unnest($2::text[], $3::bigint[], $4::int[], $5::int[]) AS c(sku, version, pushed, confirmed)
+          WHERE s.channel = $1 AND s.sku = c.sku`,
+        [channel, confirmed.map((c) => c.row.sku), confirmed.map((c) => c.row.wanted_version), confirmed.map((c) => c.quantity), confirmed.map((c) => c.confirmedQuantity)],
+      );
+      this.pushes.inc({ channel }, confirmed.length);
+      const now = Date.now();
+      for (const c of confirmed) {
+        if (c.row.dirty_since) this.lag.observe({ channel }, (now - new Date(c.row.dirty_since).getTime()) / 1000);
+        out.set(c.row.sku, { outcome: 'synced' });
+      }
+    }
+    return out;
+  }
+
+  /**
    * Decides what a failed push means. A rejected credential stops the whole channel (reported to
    * the vault, channel paused, updates held); a partner refusing the request is permanent;
    * anything else (429, 5xx, timeouts, our own database) is worth retrying.
    */
-  async handleFailure(channel: Channel, sku: string, err: unknown, lastAttempt: boolean): Promise<'held' | 'retry' | 'permanent'> {
+  async handleFailure(channel: Channel, skus: string | string[], err: unknown, lastAttempt: boolean | ((sku: string) => boolean)): Promise<'held' | 'retry' | 'permanent'> {
+    const list = Array.isArray(skus) ? skus : [skus];
+    const isLast = typeof lastAttempt === 'function' ? lastAttempt : () => lastAttempt;
     if (err instanceof CredentialRejectedError) {
       this.errors.inc({ channel, kind: 'credential-rejected' });
       await this.credentials.reportRejected(err.partner as never, err.credentialVersion, err.reason).catch((e) => {
         this.logger.error({ channel, err: (e as Error).message }, 'could not report a rejected credential');
       });
       await this.control.pause(channel, `${err.partner} rejected credential version ${err.credentialVersion}: ${err.reason}`);
-      await this.markError(channel, sku, 'paused', err.message);
+      await this.markError(channel, list, 'paused', err.message);
       return 'held';
     }
     const retryable = err instanceof ChannelError ? err.retryable : true;
     const message = err instanceof Error ? err.message : String(err);
-    this.errors.inc({ channel, kind: err instanceof ChannelError ? err.name : 'other' });
-    await this.markError(channel, sku, retryable && !lastAttempt ? 'retrying' : 'failed', message).catch(() => undefined);
+    this.errors.inc({ channel, kind: err instanceof ChannelError ? err.name : 'other' }, list.length);
+    const failed = list.filter((sku) => !retryable || isLast(sku));
+    const retrying = list.filter((sku) => retryable && !isLast(sku));
+    if (failed.length) await this.markError(channel, failed, 'failed', message).catch(() => undefined);
+    if (retrying.length) await this.markError(channel, retrying, 'retrying', message).catch(() => undefined);
     if (!retryable) {
-      this.logger.warn({ channel, sku, err: message }, 'channel refused the quantity update; not retrying');
+      this.logger.warn({ channel, skus: list.slice(0, 20), err: message }, 'channel refused the quantity update; not retrying');
       return 'permanent';
     }
     return 'retry';
   }
 
-  private async markError(channel: Channel, sku: string, state: 'retrying' | 'failed' | 'paused', message: string): Promise<void> {
-    await sql(this.ds, `UPDATE inventory_channel_sync SET state = $3, last_error = left($4, 500), updated_at = now() WHERE channel = $1 AND sku = $2`, [channel, sku, state, message]);
+  private async markError(channel: Channel, skus: string | string[], state: 'retrying' | 'failed' | 'paused', message: string): Promise<void> {
+    await sql(
+      this.ds,
+      `UPDATE inventory_channel_sync SET state = $3, last_error = left($4, 500), updated_at = now() WHERE channel = $1 AND sku = ANY($2::text[])`,
+      [channel, Array.isArray(skus) ? skus : [skus], state, message],
+    );
   }
 }

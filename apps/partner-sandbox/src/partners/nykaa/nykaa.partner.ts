@@ -10,6 +10,8 @@ import { ListingInput, nykaaError, NykaaValidationError, parseListing, parseQuan
 const FALLBACK: PartnerFields['nykaa'] = { apiKey: 'fake-nykaa-api-key-0001', sellerId: 'NYK-FAKE-0001' };
 
 const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Items per bulk inventory call (docs/nykaa-api.md). */
+export const BULK_MAX = 100;
 
 interface Listing extends ListingInput {
   sku: string;
@@ -118,6 +120,7 @@ export class NykaaPartner implements SandboxPartner {
             return reply.send({ sku: l.sku, quantity: l.quantity, updatedAt: l.updatedAt });
           }),
         );
+        scope.put('/v1/sellers/:sellerId/inventory', (req, reply) => this.putInventoryBulk(req, reply));
         scope.get('/v1/sellers/:sellerId/inventory/:sku', (req, reply) => this.withListing(req, reply, (l) => reply.send({ sku: l.sku, quantity: l.quantity })));
         scope.get('/v1/sellers/:sellerId/reviews', (req, reply) => this.listReviews(req, reply));
         scope.get('/v1/sellers/:sellerId/orders', (req, reply) => {
@@ -172,6 +175,40 @@ export class NykaaPartner implements SandboxPartner {
     const listing: Listing = { ...input, sku, listingId: existing?.listingId ?? `NYK-L-${base62(12)}`, status: 'ACTIVE', createdAt: existing?.createdAt ?? at, updatedAt: at };
     this.listings.set(sku, listing);
     return reply.send({ sku, listingId: listing.listingId, status: listing.status });
+  }
+
+  /**
+   * Bulk quantities: the whole body is validated first (a malformed request changes nothing), then
+   * each item is applied on its own and answered in the same order, so one unknown SKU does not
+   * hold back the others.
+   */
+  private putInventoryBulk(req: FastifyRequest, reply: FastifyReply) {
+    const items = bodyObject(req.body)?.items;
+    if (!Array.isArray(items) || items.length < 1 || items.length > BULK_MAX) {
+      throw new NykaaValidationError('items', `items must be an array of 1 to ${BULK_MAX} {sku, quantity} objects`);
+    }
+    const seen = new Set<string>();
+    const parsed = items.map((it: unknown, i: number) => {
+      const o = bodyObject(it);
+      const sku = o?.sku;
+      if (typeof sku !== 'string' || !SKU.test(sku)) throw new NykaaValidationError(`items.${i}.sku`, 'sku must be 1-64 characters of A-Z a-z 0-9 . _ -');
+      if (seen.has(sku)) throw new NykaaValidationError(`items.${i}.sku`, `sku ${sku} appears more than once`);
+      seen.add(sku);
+      try {
+        return { sku, quantity: parseQuantity(o?.quantity) };
+      } catch (err) {
+        throw new NykaaValidationError(`items.${i}.quantity`, (err as Error).message);
+      }
+    });
+    const updatedAt = this.iso();
+    const results = parsed.map(({ sku, quantity }) => {
+      const l = this.listings.get(sku);
+      if (!l) return { sku, status: 'REJECTED', error: { code: 'NOT_FOUND', message: `No listing for sku ${sku}` } };
+      l.quantity = quantity;
+      l.updatedAt = updatedAt;
+      return { sku, status: 'UPDATED', quantity, updatedAt };
+    });
+    return reply.send({ results });
   }
 
   private withListing(req: FastifyRequest, reply: FastifyReply, fn: (l: Listing) => FastifyReply) {
