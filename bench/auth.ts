@@ -7,6 +7,7 @@ import { ApiKeyGuard, generateKey, PepperRing } from '@hub/api-keys';
 import type { ExecutionContext } from '@nestjs/common';
 import { createApiApp } from '../apps/api/src/create-api-app';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { freePort, spawnEntry, Spawned } from '../test/support/processes';
 
@@ -157,6 +158,17 @@ async function guardCost(plainKey: string, limitedKeys: string[]): Promise<{ pla
   }
 }
 
+/** CPU time (user + system) a process has used, in microseconds; Linux /proc, null elsewhere. */
+function cpuMicros(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS = 100;
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -199,13 +211,23 @@ async function main() {
     // Warm-up: caches, quota leases for every key, JIT.
     for (const sc of scenarios) await autocannon(opts(sc, WARMUP));
     const lookupsDuring = [0, 0, 0, 0, 0, 0];
+    // api A's own CPU time per request: what each scenario costs the server, free of the load
+    // generator sharing the machine (autocannon runs in this process).
+    const cpuDuring = [0, 0, 0, 0, 0, 0];
+    const requestsDuring = [0, 0, 0, 0, 0, 0];
     for (let round = 0; round < ROUNDS; round++) {
       for (const [n, sc] of scenarios.entries()) {
         const before = await lookups(A);
-        sc.runs.push(await autocannon(opts(sc, DURATION)));
+        const cpu0 = cpuMicros(a.child.pid);
+        const result = await autocannon(opts(sc, DURATION));
+        const cpu1 = cpuMicros(a.child.pid);
+        sc.runs.push(result);
         lookupsDuring[n] += (await lookups(A)) - before;
+        if (cpu0 !== null && cpu1 !== null) cpuDuring[n] += cpu1 - cpu0;
+        requestsDuring[n] += (result as unknown as { requests: { total: number } }).requests.total;
       }
     }
+    const cpuPerRequest = cpuDuring.map((c, n) => (requestsDuring[n] ? c / requestsDuring[n] : NaN));
     const rows = scenarios.map(summarize);
     const badLookups = lookupsDuring[3];
     const unknownLookups = lookupsDuring[4];
@@ -241,8 +263,10 @@ async function main() {
     const cost = await guardCost(single, guardKeys);
     const w = Math.max(...rows.map((r) => r.name.length));
     console.log(`\nAPI key auth benchmark: ${CONNECTIONS} connections, ${WARMUP}s warm-up, then ${ROUNDS} interleaved rounds of ${DURATION}s per scenario (medians); api A (measured) + api B, autocannon in this process\n`);
-    console.log(`${'scenario'.padEnd(w)}  ${'req/s'.padStart(9)}  ${'x bare'.padStart(6)}  ${'p50 ms'.padStart(6)}  ${'p99 ms'.padStart(6)}  status codes`);
-    for (const [n, r] of rows.entries()) console.log(`${r.name.padEnd(w)}  ${r.rps.toFixed(0).padStart(9)}  ${ratio(n).median.toFixed(2).padStart(6)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${r.codes}`);
+    console.log(`${'scenario'.padEnd(w)}  ${'req/s'.padStart(9)}  ${'x bare'.padStart(6)}  ${'p50 ms'.padStart(6)}  ${'p99 ms'.padStart(6)}  ${'api us/req'.padStart(10)}  status codes`);
+    for (const [n, r] of rows.entries()) {
+      console.log(`${r.name.padEnd(w)}  ${r.rps.toFixed(0).padStart(9)}  ${ratio(n).median.toFixed(2).padStart(6)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${cpuPerRequest[n].toFixed(1).padStart(10)}  ${r.codes}`);
+    }
     const R2 = ratio(1).median;
     const R3 = ratio(2).median;
     const storm = ratio(3).median;
@@ -253,6 +277,10 @@ async function main() {
     console.log(`bad-checksum storm = ${fmt(ratio(3))} x bare (target >= 1.0: ${verdict(storm >= 1)}), database lookups during it: ${badLookups} (target 0: ${verdict(badLookups === 0)})`);
     console.log(`unknown-keyId storm = ${fmt(ratio(4))} x bare, database lookups during it: ${unknownLookups} over ${ROUNDS * DURATION}s (negative cache; 1,000 distinct ids)`);
     console.log(`R2 against a bare run carrying the same header bytes = ${(ratio(1).median / ratio(5).median).toFixed(3)} (bare+header is ${fmt(ratio(5))} x bare: what carrying a key costs before any check)`);
+    console.log(
+      `api CPU per request (all rounds): bare ${cpuPerRequest[0].toFixed(1)} us, authenticated ${cpuPerRequest[1].toFixed(1)} us (bare/authenticated = ${(cpuPerRequest[0] / cpuPerRequest[1]).toFixed(3)}), ` +
+        `with limits + usage ${cpuPerRequest[2].toFixed(1)} us (${(cpuPerRequest[0] / cpuPerRequest[2]).toFixed(3)})`,
+    );
     console.log(`guard alone, in process: ${(cost.plain / 1000).toFixed(2)} us per request (cached key, no limits), ${(cost.limited / 1000).toFixed(2)} us (2,000 gold keys: burst, quota lease, usage)`);
     console.log(`revocation propagation A -> B over ${times.length} revocations: p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms (target p99 <= 100 ms: ${verdict(pct(times, 99) <= 100)})`);
   } finally {

@@ -77,6 +77,14 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   private sweeper: NodeJS.Timeout | null = null;
   private readonly accessByHandler = new WeakMap<object, RouteAccess>();
   private readonly missingPeppers = new Set<number>();
+  /**
+   * Header value -> parsed key, for keys whose secret has already matched: the usual request then
+   * skips the regex, the shape scan and the CRC. A Map lookup hashes the whole string (its time
+   * does not depend on where a wrong key differs) and only ever finds a key that verified before;
+   * the cached record is still checked on every request (revocation, expiry, scopes, limits).
+   */
+  private readonly parsedByHeader = new Map<string, ParsedKey>();
+  private readonly parsedByHeaderMax: number;
   /** True once the Fastify onResponse hook counts usage (otherwise each request listens for 'finish'). */
   private usageHooked = false;
 
@@ -96,6 +104,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   ) {
     this.peppers = keys.peppers;
     this.failures = new AuthFailureLimiter(cfg.AUTH_FAILURES_PER_MINUTE);
+    this.parsedByHeaderMax = cfg.API_KEY_CACHE_MAX;
     this.rejectionCounter = metrics.counter('api_key_rejections_total', 'Requests refused by the API key guard, by reason', ['reason']);
   }
 
@@ -206,6 +215,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
         extensions: { errors: [{ field: 'Authorization', message: 'must be sent once' }] },
       });
     }
+    const known = xKey === undefined ? (typeof auth === 'string' ? this.parsedByHeader.get(auth) : undefined) : auth === undefined && typeof xKey === 'string' ? this.parsedByHeader.get(xKey) : undefined;
+    if (known !== undefined) return known;
     if (typeof auth === 'string' && auth !== '') {
       const m = auth.length > MAX_HEADER_LENGTH ? null : /^Bearer +(\S+) *$/i.exec(auth);
       if (!m) {
@@ -258,6 +269,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       this.fail('wrong-secret', parsed.keyId, ip, req, now, true);
       throw invalidKey();
     }
+    this.rememberHeader(req, parsed);
     if (entry.revokedAtMs !== null && entry.revokedAtMs <= now) {
       this.fail('revoked', entry.keyId, ip, req, now, false);
       throw new ProblemException(401, 'revoked-api-key', 'This API key has been revoked', { headers: WWW_AUTHENTICATE });
@@ -279,6 +291,14 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       });
     }
     return this.limit(entry, req, reply, now);
+  }
+
+  private rememberHeader(req: FastifyRequest, parsed: ParsedKey): void {
+    const auth = req.headers.authorization;
+    const header = typeof auth === 'string' ? auth : req.headers['x-api-key'];
+    if (typeof header !== 'string' || this.parsedByHeader.has(header)) return;
+    if (this.parsedByHeader.size >= this.parsedByHeaderMax) this.parsedByHeader.delete(this.parsedByHeader.keys().next().value as string);
+    this.parsedByHeader.set(header, parsed);
   }
 
   /**
