@@ -233,6 +233,12 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
   it('answers duplicated or oversized auth headers with 400/401, never 500', async () => {
     const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
     const other = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    // Both keys verified once first: the guard then remembers their headers, and the checks
+    // below must still run before that shortcut.
+    for (const k of [key, other]) {
+      assert.equal((await raw({ authorization: `Bearer ${k}` })).status, 200);
+      assert.equal((await raw({ 'x-api-key': k })).status, 200);
+    }
     const dupAuth = await raw({ authorization: [`Bearer ${key}`, `Bearer ${other}`] });
     assert.equal(dupAuth.status, 400);
     assert.match(JSON.parse(dupAuth.body).errors[0].field, /Authorization/);
