@@ -126,6 +126,14 @@ describe('inventory service: reservations never oversell (real Postgres)', () =>
     for (const quantity of [0, -1, 1.5, Number.NaN, 2_000_000_000]) {
       await assert.rejects(ds.transaction((m) => inv.reserve(m, { orderId: 'b', channel: 'nykaa', lines: [{ lineId: '1', sku: 'BAD-1', quantity }] })), (e: any) => e.status === 400);
     }
+    // Several lines, one SKU unknown: named, and the known line is not reserved either.
+    const multi = await ds
+      .transaction((m) => inv.reserve(m, { orderId: 'u2', channel: 'nykaa', lines: [{ lineId: '1', sku: 'BAD-1', quantity: 1 }, { lineId: '2', sku: 'NOPE-2', quantity: 1 }] }))
+      .then(() => null, (e) => e);
+    assert.ok(multi instanceof UnknownSkuError, String(multi));
+    assert.deepEqual(multi.skus, ['NOPE-2']);
+    const [{ n: orphans }] = await ds.query(`SELECT count(*)::int AS n FROM inventory_reservations WHERE order_id = 'u2'`);
+    assert.equal(orphans, 0);
     await ds.transaction((m) => inv.reserve(m, { orderId: 'dup', channel: 'nykaa', lines: [{ lineId: '1', sku: 'BAD-1', quantity: 1 }] }));
     await assert.rejects(ds.transaction((m) => inv.reserve(m, { orderId: 'dup', channel: 'nykaa', lines: [{ lineId: '1', sku: 'BAD-1', quantity: 1 }] })), (e: any) => e.status === 409);
     assert.deepEqual(await level('BAD-1').then((l) => [l.onHand, l.reserved]), [3, 1]);
@@ -200,5 +208,8 @@ describe('inventory service: reservations never oversell (real Postgres)', () =>
     await ds.transaction((m) => inv.ensureItem(m, 'CHK-1', 1));
     await assert.rejects(ds.query(`UPDATE inventory_items SET reserved = 2 WHERE sku = 'CHK-1'`), /check constraint/);
     await assert.rejects(ds.query(`UPDATE inventory_items SET on_hand = -1, reserved = 0 WHERE sku = 'CHK-1'`), /check constraint/);
+    // The ledger and reservations refer to stock rows by SKU, so those rows can never go away.
+    await assert.rejects(ds.query(`DELETE FROM inventory_items WHERE sku = 'CHK-1'`), /never deleted \(sku CHK-1\)/);
+    await assert.rejects(ds.query(`TRUNCATE inventory_items CASCADE`), /never deleted \(TRUNCATE\)/);
   });
 });

@@ -196,7 +196,7 @@ export class InventoryService {
           input.orderId, input.channel, input.lines.map((l) => l.lineId), input.lines.map((l) => l.sku), input.lines.map((l) => l.quantity),
           reserve ? 'active' : 'committed', reserve ? ((input as ReserveInput).expiresAt ?? null) : null, reserve ? null : 'marketplace order',
         ],
-      ).catch((err) => this.translateFk(err, [...bySku.keys()]));
+      );
       if (inserted.length !== input.lines.length) {
         const fresh = new Set(inserted.map((r) => r.line_id));
         throw new ReservationExistsError(input.orderId, input.lines.filter((l) => !fresh.has(l.lineId)).map((l) => l.lineId));
