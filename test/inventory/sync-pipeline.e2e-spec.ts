@@ -2,7 +2,7 @@ import '../support/test-env';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ChannelSyncControl, CoreModule, MetricsService } from '@hub/core';
-import { allocate, InventoryService, InventoryWorkerModule, Reconciler } from '@hub/inventory';
+import { allocate, InventoryService, InventoryWorkerModule, Reconciler, SyncDelivery } from '@hub/inventory';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
@@ -145,6 +145,29 @@ describe('inventory sync pipeline (outbox -> BullMQ -> channel adapters; real Po
     await control.resume('nykaa');
     await converged('BCRED-1', [nykaa], () => 19);
     await converged('BCRED-2', [nykaa], () => 19);
+  });
+
+  it('bulk confirmations and the relay lock sync rows in the same order: no deadlock under contention', async () => {
+    // bench:sync found seconds-long stalls: the relay locked (channel, sku) rows in order while a bulk
+    // confirmation locked them in the order its jobs arrived. Here a confirmation in reverse SKU order
+    // races the relay marking the same rows, over and over.
+    const skus = Array.from({ length: 30 }, (_, i) => `LOCK-${String(i).padStart(2, '0')}`);
+    for (const sku of skus) await publish(sku, 1000, [nykaa, storefront]);
+    const delivery = app.get(SyncDelivery);
+    const relayFailures = async () => Number(/^hub_inventory_outbox_relay_failures_total (\d+)/m.exec(await app.get(MetricsService).registry.metrics())?.[1] ?? 0);
+    const failuresBefore = await relayFailures();
+    const reversed = [...skus].reverse();
+    for (let round = 0; round < 30; round++) {
+      await Promise.all([
+        ds.transaction(async (m) => {
+          for (const sku of skus) await inv.adjust(sku, -1, 'lock order', null, m);
+        }),
+        delivery.syncMany('nykaa', reversed),
+        delivery.syncMany('storefront', reversed),
+      ]);
+    }
+    for (const sku of skus) await converged(sku, [nykaa, storefront], () => 970);
+    assert.equal(await relayFailures(), failuresBefore, 'the relay never failed (a deadlock fails its pass)');
   });
 
   it('retries a rate-limited push no sooner than Retry-After, then converges', async () => {

@@ -444,8 +444,11 @@ export class InventoryService {
       );
       // Every SKU on the channel may now need a different quantity.
       await sql(m, 
-        `UPDATE inventory_channel_sync SET wanted_version = wanted_version + 1, dirty_since = COALESCE(dirty_since, now()),
-                state = CASE WHEN state = 'paused' THEN state ELSE 'pending' END, updated_at = now() WHERE channel = $1`,
+        // Locked in sku order, like every multi-row update of this table (no deadlock with the relay).
+        `WITH locked AS (SELECT sku FROM inventory_channel_sync WHERE channel = $1 ORDER BY sku FOR UPDATE)
+         UPDATE inventory_channel_sync s SET wanted_version = s.wanted_version + 1, dirty_since = COALESCE(s.dirty_since, now()),
+                state = CASE WHEN s.state = 'paused' THEN s.state ELSE 'pending' END, updated_at = now()
+           FROM locked l WHERE s.channel = $1 AND s.sku = l.sku`,
         [channel],
       );
     });

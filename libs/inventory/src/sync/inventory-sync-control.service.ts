@@ -28,7 +28,13 @@ export class InventorySyncControl extends ChannelSyncControl {
     assertChannel(channel);
     await this.ds.transaction(async (m) => {
       await sql(m, `INSERT INTO inventory_channel_pauses (channel, reason) VALUES ($1, $2) ON CONFLICT (channel) DO UPDATE SET reason = EXCLUDED.reason`, [channel, reason]);
-      await sql(m, `UPDATE inventory_channel_sync SET state = 'paused', updated_at = now() WHERE channel = $1 AND state <> 'paused'`, [channel]);
+      // Rows locked in sku order, like every other multi-row update of this table (no deadlocks with the relay).
+      await sql(
+        m,
+        `WITH locked AS (SELECT sku FROM inventory_channel_sync WHERE channel = $1 ORDER BY sku FOR UPDATE)
+         UPDATE inventory_channel_sync s SET state = 'paused', updated_at = now() FROM locked l WHERE s.channel = $1 AND s.sku = l.sku AND s.state <> 'paused'`,
+        [channel],
+      );
     });
     this.pausedGauge.set({ channel }, 1);
     this.logger.warn({ channel, reason }, 'stock sync paused for channel; updates are held until resume');
@@ -40,12 +46,14 @@ export class InventorySyncControl extends ChannelSyncControl {
       await sql(m, `DELETE FROM inventory_channel_pauses WHERE channel = $1`, [channel]);
       return sql<SyncTarget>(
         m,
-        `UPDATE inventory_channel_sync
-            SET state = CASE WHEN wanted_version > synced_version OR last_synced_at IS NULL THEN 'pending' ELSE 'synced' END,
-                dirty_since = CASE WHEN wanted_version > synced_version THEN COALESCE(dirty_since, now()) ELSE dirty_since END,
+        `WITH locked AS (SELECT sku FROM inventory_channel_sync WHERE channel = $1 AND state = 'paused' ORDER BY sku FOR UPDATE)
+         UPDATE inventory_channel_sync s
+            SET state = CASE WHEN s.wanted_version > s.synced_version OR s.last_synced_at IS NULL THEN 'pending' ELSE 'synced' END,
+                dirty_since = CASE WHEN s.wanted_version > s.synced_version THEN COALESCE(s.dirty_since, now()) ELSE s.dirty_since END,
                 updated_at = now()
-          WHERE channel = $1 AND state = 'paused'
-          RETURNING channel, sku, wanted_version > synced_version AS dirty`,
+           FROM locked l
+          WHERE s.channel = $1 AND s.sku = l.sku AND s.state = 'paused'
+          RETURNING s.channel, s.sku, s.wanted_version > s.synced_version AS dirty`,
         [channel],
       );
     });

@@ -39,6 +39,13 @@ const SYNC_ROW_SELECT = `SELECT s.sku, s.wanted_version, s.synced_version, s.dir
            LEFT JOIN inventory_channel_pauses p ON p.channel = s.channel
            LEFT JOIN inventory_channel_rules r ON r.channel = s.channel`;
 
+/**
+ * Statements that update several sync rows lock them first in (channel, sku) order, the order the
+ * outbox relay uses: without it a bulk confirmation and the relay's dirty marks deadlocked under
+ * load (bench:sync, seconds-long stalls). Expects the channel as $1 and the SKUs as $2.
+ */
+const LOCK_IN_ORDER = `locked AS (SELECT sku FROM inventory_channel_sync WHERE channel = $1 AND sku = ANY($2::text[]) ORDER BY sku FOR UPDATE)`;
+
 function quantityFor(row: SyncRow): number {
   const rule = row.percentage === null ? DEFAULT_ALLOCATION_RULE : { safetyBuffer: row.safety_buffer!, maxQuantity: row.max_quantity, percentage: row.percentage };
   return allocate(Number(row.available), rule);
@@ -144,7 +151,12 @@ export class SyncDelivery {
       else todo.push({ row, quantity: quantityFor(row) });
     }
     if (paused.length) {
-      await sql(this.ds, `UPDATE inventory_channel_sync SET state = 'paused', updated_at = now() WHERE channel = $1 AND sku = ANY($2::text[]) AND state <> 'paused'`, [channel, paused]);
+      await sql(
+        this.ds,
+        `WITH ${LOCK_IN_ORDER} UPDATE inventory_channel_sync s SET state = 'paused', updated_at = now()
+           FROM locked l WHERE s.channel = $1 AND s.sku = l.sku AND s.state <> 'paused'`,
+        [channel, paused],
+      );
       for (const sku of paused) out.set(sku, { outcome: 'paused' });
     }
     if (!adapter && rows.length) {
@@ -171,15 +183,16 @@ export class SyncDelivery {
     if (confirmed.length) {
       await sql(
         this.ds,
-        `UPDATE inventory_channel_sync s
+        `WITH ${LOCK_IN_ORDER}
+         UPDATE inventory_channel_sync s
             SET synced_version = GREATEST(s.synced_version, c.version),
                 last_pushed_quantity = c.pushed, last_confirmed_quantity = c.confirmed, last_synced_at = now(), last_error = NULL,
                 push_count = s.push_count + 1,
                 state = CASE WHEN s.wanted_version > c.version THEN 'pending' ELSE 'synced' END,
                 dirty_since = CASE WHEN s.wanted_version > c.version THEN s.dirty_since ELSE NULL END,
                 updated_at = now()
-           FROM unnest($2::text[], $3::bigint[], $4::int[], $5::int[]) AS c(sku, version, pushed, confirmed)
-          WHERE s.channel = $1 AND s.sku = c.sku`,
+           FROM unnest($2::text[], $3::bigint[], $4::int[], $5::int[]) AS c(sku, version, pushed, confirmed), locked l
+          WHERE s.channel = $1 AND s.sku = c.sku AND l.sku = c.sku`,
         [channel, confirmed.map((c) => c.row.sku), confirmed.map((c) => c.row.wanted_version), confirmed.map((c) => c.quantity), confirmed.map((c) => c.confirmedQuantity)],
       );
       this.pushes.inc({ channel }, confirmed.length);
@@ -226,7 +239,8 @@ export class SyncDelivery {
   private async markError(channel: Channel, skus: string | string[], state: 'retrying' | 'failed' | 'paused', message: string): Promise<void> {
     await sql(
       this.ds,
-      `UPDATE inventory_channel_sync SET state = $3, last_error = left($4, 500), updated_at = now() WHERE channel = $1 AND sku = ANY($2::text[])`,
+      `WITH ${LOCK_IN_ORDER} UPDATE inventory_channel_sync s SET state = $3, last_error = left($4, 500), updated_at = now()
+         FROM locked l WHERE s.channel = $1 AND s.sku = l.sku`,
       [channel, Array.isArray(skus) ? skus : [skus], state, message],
     );
   }
