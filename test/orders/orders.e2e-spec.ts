@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { createValidationPipe, ProblemException } from '@hub/core';
+import { InventoryService } from '@hub/inventory';
 import { CreateOrderDto, OrdersService } from '@hub/orders';
 import { DataSource } from 'typeorm';
 import { RunningApi, startApi, startWorker } from '../support/hub-harness';
@@ -120,6 +121,34 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
     // A key bound to another channel does not see the order at all.
     await rejects(orders.get(testAuth(['nykaa']), res.body.id), 404, 'not-found');
     assert.deepEqual(await stockOf(ds, 'OR-MKT'), { onHand: 3, reserved: 0 });
+  });
+
+  it('locks the stock row only at the end of the order transaction, so a slow order does not hold up a hot SKU', async () => {
+    await seedProduct(api.app, 'OR-HOT', 10, '100');
+    // Hold the audit table so the order's transaction stops at its audit insert.
+    const blocker = ds.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    await blocker.query(`LOCK TABLE audit_events IN EXCLUSIVE MODE`);
+    let created: Promise<unknown> | undefined;
+    try {
+      created = orders.create(testAuth(), 'hot-slow', { channel: 'amazon', externalId: '402-0000009-0000009', items: [{ sku: 'OR-HOT', quantity: 1 }] } as CreateOrderDto).catch((e) => e);
+      await waitUntil(async () => (await ds.query(`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'audit_events'::regclass AND NOT granted`))[0].n > 0, 5_000, 20);
+      // Meanwhile another sale of the same SKU must not wait for the stuck order.
+      const t0 = Date.now();
+      const inv = api.app.get(InventoryService, { strict: false });
+      await Promise.race([
+        ds.transaction((m) => inv.sellDirect(m, { orderId: 'hot-other', channel: 'nykaa', lines: [{ lineId: '1', sku: 'OR-HOT', quantity: 1 }] })),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('the stock row was locked by the stuck order')), 2_000)),
+      ]);
+      assert.ok(Date.now() - t0 < 2_000);
+    } finally {
+      await blocker.commitTransaction();
+      await blocker.release();
+    }
+    const res = (await created) as { status: number };
+    assert.equal(res.status, 201);
+    assert.equal((await stockOf(ds, 'OR-HOT')).onHand, 8);
   });
 
   it('cancels an unpaid order, releasing its stock once', async () => {

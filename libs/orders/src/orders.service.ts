@@ -133,14 +133,18 @@ export class OrdersService {
           orderId, i + 1, lineId, item.sku, item.quantity, priced.prices.get(item.sku)!.price,
         ]);
       }
+      await this.audit.record({ action: 'order.created', actorKeyId: auth?.keyId, subjectType: 'order', subjectId: orderId, details: { channel: dto.channel, lines: lines.length } }, m);
+      // The view reads only the order's own rows. Stock goes last: a hot SKU's row then stays locked
+      // from the reservation to COMMIT only, not through the statements above (a refusal still
+      // rolls all of them back).
+      const view = await readOrderView(m, orderId);
       if (marketplace) {
         await this.stock.sellDirect(m, { orderId, channel: dto.channel, lines, actorKeyId: auth?.keyId });
       } else {
         // expiresAt is informative for the ledger; the orders sweep (not inventory) releases on expiry.
         await this.stock.reserve(m, { orderId, channel: dto.channel, lines, actorKeyId: auth?.keyId, expiresAt: expiresAt! });
       }
-      await this.audit.record({ action: 'order.created', actorKeyId: auth?.keyId, subjectType: 'order', subjectId: orderId, details: { channel: dto.channel, lines: lines.length } }, m);
-      return { status: 201, body: await readOrderView(m, orderId) };
+      return { status: 201, body: view };
     });
   }
 
