@@ -2,7 +2,7 @@ import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { bearer, createTestKey } from '../support/api-keys';
+import { callApi, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -10,11 +10,7 @@ describe('forged cursors and dates on /v1/keys and /v1/audit-events: 400 naming 
   let db: TestDatabase;
   let api: RunningApi;
   let admin: string;
-  const get = async (path: string) => {
-    const res = await fetch(`${api.url}${path}`, { headers: bearer(admin) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, text, headers: res.headers };
-  };
+  const get = (path: string) => callApi(api.url, 'GET', path, admin);
   const rejects = async (path: string, field: string) => {
     const res = await get(path);
     assert.equal(res.status, 400, `${path} -> ${res.status} ${res.text}`);

@@ -1,7 +1,7 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CatalogProbeModule, bearer, createTestKey } from '../support/api-keys';
+import { CatalogProbeModule, callApi, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -10,15 +10,7 @@ describe('A key can never mint or control more than it has (POST/PATCH/rotate/re
   let api: RunningApi;
   let admin: string;
   const idOf = (key: string) => key.slice(9, 21);
-  const call = async (method: string, path: string, body?: unknown, key = admin) => {
-    const res = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { ...bearer(key), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers, text };
-  };
+  const call = (method: string, path: string, body?: unknown, key = admin) => callApi(api.url, method, path, key, body);
   const refused = (res: Awaited<ReturnType<typeof call>>, status: number, slug: string) => {
     assert.equal(res.status, status, res.text);
     assert.ok(res.headers.get('content-type')?.startsWith('application/problem+json'), res.text);

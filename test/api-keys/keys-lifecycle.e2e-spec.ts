@@ -1,7 +1,7 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CatalogProbeModule, bearer, createTestKey } from '../support/api-keys';
+import { CatalogProbeModule, callApi, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -10,15 +10,7 @@ describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
   let db: TestDatabase;
   let api: RunningApi;
   let admin: string;
-  const call = async (method: string, path: string, body?: unknown, key = admin) => {
-    const res = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { ...bearer(key), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers, text };
-  };
+  const call = (method: string, path: string, body?: unknown, key = admin) => callApi(api.url, method, path, key, body);
   const fields = (body: any) => (body.errors ?? []).map((e: any) => e.field);
 
   before(async () => {

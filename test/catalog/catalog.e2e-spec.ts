@@ -13,7 +13,7 @@ import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi, startWorker } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
+import { pointPartnersAt, RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
 
 const PRESETS = { amazon: 'c_pad,w_2000,h_2000,b_white', nykaa: 'c_fill,w_800,h_800', storefront: 'c_thumb,w_400,h_400' };
 
@@ -39,13 +39,7 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
 
   before(async () => {
     sb = await startSandbox();
-    // Partner URLs must point at the sandbox before the api/worker (and the Cloudinary SDK) load.
-    process.env.AMAZON_LWA_URL = `${sb.url}/auth/o2/token`;
-    process.env.AMAZON_SPAPI_URL = sb.url;
-    process.env.NYKAA_API_URL = `${sb.url}/nykaa`;
-    const cu = new URL(process.env.CLOUDINARY_URL!);
-    cu.searchParams.set('upload_prefix', sb.url);
-    process.env.CLOUDINARY_URL = cu.toString();
+    pointPartnersAt(sb.url);
     process.env.HUB_CHANNELS = 'amazon,nykaa,storefront';
     process.env.CATALOG_PUBLISH_BACKOFF_MS = '200';
     process.env.CATALOG_PUBLISH_ATTEMPTS = '5';

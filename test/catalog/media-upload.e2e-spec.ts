@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { startWorker } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
+import { pointPartnersAt, RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
 
 describe('media: each image uploaded once, without holding database connections during the upload', () => {
   let sb: RunningSandbox;
@@ -17,12 +17,7 @@ describe('media: each image uploaded once, without holding database connections 
 
   before(async () => {
     sb = await startSandbox();
-    process.env.AMAZON_LWA_URL = `${sb.url}/auth/o2/token`;
-    process.env.AMAZON_SPAPI_URL = sb.url;
-    process.env.NYKAA_API_URL = `${sb.url}/nykaa`;
-    const cu = new URL(process.env.CLOUDINARY_URL!);
-    cu.searchParams.set('upload_prefix', sb.url);
-    process.env.CLOUDINARY_URL = cu.toString();
+    pointPartnersAt(sb.url);
     // A small pool: more concurrent uploads of one image than connections.
     process.env.DB_POOL_SIZE = '4';
     db = await createTestDatabase('media');

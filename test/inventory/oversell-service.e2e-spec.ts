@@ -162,8 +162,9 @@ describe('inventory service: reservations never oversell (real Postgres)', () =>
     try {
       for (const op of ops) {
         const before = await waiting();
-        started.push(op().then((v) => v));
-        started[started.length - 1].catch(() => undefined);
+        const p = op();
+        p.catch(() => undefined); // settled below; keeps an early refusal from being unhandled meanwhile
+        started.push(p);
         // The next one starts only once this one is queued on a lock.
         for (let i = 0; i < 200 && (await waiting()) <= before; i++) await new Promise((r) => setTimeout(r, 10));
       }

@@ -7,7 +7,7 @@ import { verifyRazorpaySignature } from '@hub/payments';
 import Razorpay from 'razorpay';
 import { DataSource } from 'typeorm';
 import type { RazorpayPartner } from '../../apps/partner-sandbox/src/partners/razorpay/razorpay.partner';
-import { RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
+import { pointPartnersAt, RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
 import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi, startWorker } from '../support/hub-harness';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -79,14 +79,7 @@ describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> p
   before(async () => {
     db = await createTestDatabase('storefront');
     sb = await startSandbox();
-    // Every partner URL points at the sandbox before the api and worker load.
-    process.env.RAZORPAY_API_URL = `${sb.url}/v1/`;
-    process.env.AMAZON_LWA_URL = `${sb.url}/auth/o2/token`;
-    process.env.AMAZON_SPAPI_URL = sb.url;
-    process.env.NYKAA_API_URL = `${sb.url}/nykaa`;
-    const cu = new URL(process.env.CLOUDINARY_URL!);
-    cu.searchParams.set('upload_prefix', sb.url);
-    process.env.CLOUDINARY_URL = cu.toString();
+    pointPartnersAt(sb.url);
     api = await startApi();
     worker = await startWorker();
     ds = api.app.get(DataSource);

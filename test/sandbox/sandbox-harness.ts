@@ -11,6 +11,21 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
+/**
+ * Points every partner client at the sandbox: Amazon LWA and SP-API, Nykaa, Razorpay, and the
+ * Cloudinary SDK's upload_prefix (its credentials stay). Call before the api or worker loads: the
+ * SDKs read their configuration once.
+ */
+export function pointPartnersAt(url: string): void {
+  process.env.AMAZON_LWA_URL = `${url}/auth/o2/token`;
+  process.env.AMAZON_SPAPI_URL = url;
+  process.env.NYKAA_API_URL = `${url}/nykaa`;
+  process.env.RAZORPAY_API_URL = `${url}/v1/`;
+  const cu = new URL(process.env.CLOUDINARY_URL!);
+  cu.searchParams.set('upload_prefix', url);
+  process.env.CLOUDINARY_URL = cu.toString();
+}
+
 /** Starts the whole sandbox in-process on a free port. */
 export async function startSandbox(): Promise<RunningSandbox> {
   const sandbox = await createSandboxApp();

@@ -40,6 +40,25 @@ export async function createTestKey(app: INestApplicationContext, opts: TestKeyO
 /** `{ authorization: 'Bearer <key>' }` */
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
+export interface ApiResponse {
+  status: number;
+  /** Parsed JSON, or undefined for an empty body. */
+  body: any;
+  headers: Headers;
+  text: string;
+}
+
+/** One JSON request to the api with a key. */
+export async function callApi(baseUrl: string, method: string, path: string, key: string, body?: unknown): Promise<ApiResponse> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { ...bearer(key), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers, text };
+}
+
 /**
  * A route behind `catalog:read` that does nothing else, at GET /__keys_probe/catalog: lets key
  * tests exercise the guard without depending on any feature lib's routes.

@@ -36,17 +36,14 @@ export class StorefrontAdapter implements ChannelAdapter {
   }
 
   async updateQuantity(sku: string, quantity: number): Promise<{ confirmedQuantity: number }> {
-    // TypeORM answers UPDATE ... RETURNING with [rows, affectedCount].
-    const [rows]: [{ quantity: number }[], number] = await this.ds.query(
-      `UPDATE storefront_listings SET quantity = $2, updated_at = now() WHERE sku = $1 AND visible RETURNING quantity`,
-      [sku, Math.max(0, quantity)],
-    );
-    if (!rows.length) throw new ListingRejectedError('storefront', `${sku} is not listed on the storefront`);
-    return { confirmedQuantity: rows[0].quantity };
+    const [r] = await this.updateQuantities([{ sku, quantity }]);
+    if ('error' in r) throw r.error;
+    return { confirmedQuantity: r.confirmedQuantity };
   }
 
   /** One statement for the whole batch. */
   async updateQuantities(updates: QuantityUpdate[]): Promise<QuantityUpdateResult[]> {
+    // TypeORM answers UPDATE ... RETURNING with [rows, affectedCount].
     const [rows]: [{ sku: string; quantity: number }[], number] = await this.ds.query(
       `UPDATE storefront_listings l SET quantity = u.quantity, updated_at = now()
          FROM unnest($1::text[], $2::int[]) AS u(sku, quantity)

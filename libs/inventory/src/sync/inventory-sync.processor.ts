@@ -104,7 +104,7 @@ abstract class ChannelSyncProcessor extends WorkerHost implements OnApplicationB
   }
 
   private async failed(sku: string, err: unknown, last: boolean): Promise<{ outcome: 'paused' }> {
-    return this.judged(err, await this.delivery.handleFailure(this.channel, sku, err, last));
+    return this.judged(err, await this.delivery.handleFailure(this.channel, [sku], err, () => last));
   }
 
   /** Held: the job ends quietly (the paused row is replayed on resume). Otherwise BullMQ retries or gives up. */

@@ -111,7 +111,7 @@ export class Reconciler {
           }),
         ).catch(async (err) => {
           if (err instanceof CredentialRejectedError) {
-            await this.delivery.handleFailure(channel, rows[0].sku, err, true);
+            await this.delivery.handleFailure(channel, [rows[0].sku], err, () => true);
             return;
           }
           throw err;

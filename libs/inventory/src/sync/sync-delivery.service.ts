@@ -98,46 +98,34 @@ export class SyncDelivery {
       const [row] = await sql<SyncRow>(this.ds, `${SYNC_ROW_SELECT} WHERE s.channel = $1 AND s.sku = $2`, [channel, sku]);
       if (!row) return 'untracked';
       if (row.paused) {
-        await sql(this.ds, `UPDATE inventory_channel_sync SET state = 'paused', updated_at = now() WHERE channel = $1 AND sku = $2 AND state <> 'paused'`, [channel, sku]);
+        await this.holdPaused(channel, [sku]);
         return 'paused';
       }
       if (BigInt(row.wanted_version) <= BigInt(row.synced_version)) return 'clean';
       if (!adapter) {
-        await this.markError(channel, sku, 'failed', `no adapter is enabled for channel ${channel}`);
+        await this.markError(channel, [sku], 'failed', `no adapter is enabled for channel ${channel}`);
         return 'no-adapter';
       }
-      const version = row.wanted_version;
       const quantity = quantityFor(row);
       const { confirmedQuantity } = await adapter.updateQuantity(sku, quantity);
-      const [after] = await sql<{ wanted_version: string }>(
-        this.ds,
-        `UPDATE inventory_channel_sync
-            SET synced_version = GREATEST(synced_version, $3::bigint),
-                last_pushed_quantity = $4, last_confirmed_quantity = $5, last_synced_at = now(), last_error = NULL,
-                push_count = push_count + 1,
-                state = CASE WHEN wanted_version > $3::bigint THEN 'pending' ELSE 'synced' END,
-                dirty_since = CASE WHEN wanted_version > $3::bigint THEN dirty_since ELSE NULL END,
-                updated_at = now()
-          WHERE channel = $1 AND sku = $2 RETURNING wanted_version`,
-        [channel, sku, version, quantity, confirmedQuantity],
-      );
-      this.pushes.inc({ channel });
-      if (row.dirty_since) this.lag.observe({ channel }, (Date.now() - new Date(row.dirty_since).getTime()) / 1000);
-      if (!after || BigInt(after.wanted_version) <= BigInt(version)) return 'synced';
+      const wanted = await this.recordConfirmed(channel, [{ row, quantity, confirmedQuantity }]);
+      if (!wanted.has(sku) || BigInt(wanted.get(sku)!) <= BigInt(row.wanted_version)) return 'synced';
     }
     // Still changing: end this job; the sweep (or the follow-up job the relay queued) continues.
     return 'synced';
   }
 
   /**
-   * The batched form of syncOne for channels with a bulk endpoint: one read for every SKU, one
-   * partner call, one write for every confirmation. It does not loop like syncOne: a change that
-   * lands during the call queues a follow-up job (keepLastIfActive), which joins a later batch.
+   * The batched form of syncOne, for a channel whose adapter has a bulk endpoint: one read for
+   * every SKU, one partner call, one write for every confirmation. It does not loop like syncOne:
+   * a change that lands during the call queues a follow-up job (keepLastIfActive), which joins a
+   * later batch.
    */
   async syncMany(channel: Channel, skus: string[]): Promise<Map<string, BatchOutcome>> {
+    const adapter = this.adapters.get(channel);
+    if (!adapter?.updateQuantities) throw new Error(`channel ${channel} has no bulk quantity endpoint`);
     const out = new Map<string, BatchOutcome>();
     const unique = [...new Set(skus)];
-    const adapter = this.adapters.get(channel);
     const rows = await sql<SyncRow>(this.ds, `${SYNC_ROW_SELECT} WHERE s.channel = $1 AND s.sku = ANY($2::text[])`, [channel, unique]);
     const bySku = new Map(rows.map((r) => [r.sku, r]));
     const paused: string[] = [];
@@ -147,30 +135,17 @@ export class SyncDelivery {
       if (!row) out.set(sku, { outcome: 'untracked' });
       else if (row.paused) paused.push(sku);
       else if (BigInt(row.wanted_version) <= BigInt(row.synced_version)) out.set(sku, { outcome: 'clean' });
-      else if (!adapter) out.set(sku, { outcome: 'no-adapter' });
       else todo.push({ row, quantity: quantityFor(row) });
     }
     if (paused.length) {
-      await sql(
-        this.ds,
-        `WITH ${LOCK_IN_ORDER} UPDATE inventory_channel_sync s SET state = 'paused', updated_at = now()
-           FROM locked l WHERE s.channel = $1 AND s.sku = l.sku AND s.state <> 'paused'`,
-        [channel, paused],
-      );
+      await this.holdPaused(channel, paused);
       for (const sku of paused) out.set(sku, { outcome: 'paused' });
     }
-    if (!adapter && rows.length) {
-      const missing = [...out].filter(([, o]) => 'outcome' in o && o.outcome === 'no-adapter').map(([sku]) => sku);
-      if (missing.length) await this.markError(channel, missing, 'failed', `no adapter is enabled for channel ${channel}`);
-    }
-    if (!todo.length || !adapter) return out;
+    if (!todo.length) return out;
 
     let results: QuantityUpdateResult[];
     try {
-      const updates = todo.map((t) => ({ sku: t.row.sku, quantity: t.quantity }));
-      results = adapter.updateQuantities
-        ? await adapter.updateQuantities(updates)
-        : await Promise.all(updates.map((u) => adapter.updateQuantity(u.sku, u.quantity).then((r) => ({ sku: u.sku, ...r }), (error) => ({ sku: u.sku, error: error as ChannelError }))));
+      results = await adapter.updateQuantities(todo.map((t) => ({ sku: t.row.sku, quantity: t.quantity })));
     } catch (error) {
       for (const t of todo) out.set(t.row.sku, { error });
       return out;
@@ -180,29 +155,46 @@ export class SyncDelivery {
       if ('error' in r) out.set(todo[i].row.sku, { error: r.error });
       else confirmed.push({ ...todo[i], confirmedQuantity: r.confirmedQuantity });
     });
-    if (confirmed.length) {
-      await sql(
-        this.ds,
-        `WITH ${LOCK_IN_ORDER}
-         UPDATE inventory_channel_sync s
-            SET synced_version = GREATEST(s.synced_version, c.version),
-                last_pushed_quantity = c.pushed, last_confirmed_quantity = c.confirmed, last_synced_at = now(), last_error = NULL,
-                push_count = s.push_count + 1,
-                state = CASE WHEN s.wanted_version > c.version THEN 'pending' ELSE 'synced' END,
-                dirty_since = CASE WHEN s.wanted_version > c.version THEN s.dirty_since ELSE NULL END,
-                updated_at = now()
-           FROM unnest($2::text[], $3::bigint[], $4::int[], $5::int[]) AS c(sku, version, pushed, confirmed), locked l
-          WHERE s.channel = $1 AND s.sku = c.sku AND l.sku = c.sku`,
-        [channel, confirmed.map((c) => c.row.sku), confirmed.map((c) => c.row.wanted_version), confirmed.map((c) => c.quantity), confirmed.map((c) => c.confirmedQuantity)],
-      );
-      this.pushes.inc({ channel }, confirmed.length);
-      const now = Date.now();
-      for (const c of confirmed) {
-        if (c.row.dirty_since) this.lag.observe({ channel }, (now - new Date(c.row.dirty_since).getTime()) / 1000);
-        out.set(c.row.sku, { outcome: 'synced' });
-      }
-    }
+    await this.recordConfirmed(channel, confirmed);
+    for (const c of confirmed) out.set(c.row.sku, { outcome: 'synced' });
     return out;
+  }
+
+  /**
+   * Records what the channel confirmed for each pushed row (synced up to the version that was read,
+   * still pending if a change came in meanwhile); returns each row's wanted_version after the write.
+   */
+  private async recordConfirmed(channel: Channel, confirmed: { row: SyncRow; quantity: number; confirmedQuantity: number }[]): Promise<Map<string, string>> {
+    if (!confirmed.length) return new Map();
+    const after = await sql<{ sku: string; wanted_version: string }>(
+      this.ds,
+      `WITH ${LOCK_IN_ORDER}
+       UPDATE inventory_channel_sync s
+          SET synced_version = GREATEST(s.synced_version, c.version),
+              last_pushed_quantity = c.pushed, last_confirmed_quantity = c.confirmed, last_synced_at = now(), last_error = NULL,
+              push_count = s.push_count + 1,
+              state = CASE WHEN s.wanted_version > c.version THEN 'pending' ELSE 'synced' END,
+              dirty_since = CASE WHEN s.wanted_version > c.version THEN s.dirty_since ELSE NULL END,
+              updated_at = now()
+         FROM unnest($2::text[], $3::bigint[], $4::int[], $5::int[]) AS c(sku, version, pushed, confirmed), locked l
+        WHERE s.channel = $1 AND s.sku = c.sku AND l.sku = c.sku
+        RETURNING s.sku, s.wanted_version`,
+      [channel, confirmed.map((c) => c.row.sku), confirmed.map((c) => c.row.wanted_version), confirmed.map((c) => c.quantity), confirmed.map((c) => c.confirmedQuantity)],
+    );
+    this.pushes.inc({ channel }, confirmed.length);
+    const now = Date.now();
+    for (const c of confirmed) if (c.row.dirty_since) this.lag.observe({ channel }, (now - new Date(c.row.dirty_since).getTime()) / 1000);
+    return new Map(after.map((a) => [a.sku, a.wanted_version]));
+  }
+
+  /** The channel is paused: its rows show it, and keep their dirty marks for the replay on resume. */
+  private async holdPaused(channel: Channel, skus: string[]): Promise<void> {
+    await sql(
+      this.ds,
+      `WITH ${LOCK_IN_ORDER} UPDATE inventory_channel_sync s SET state = 'paused', updated_at = now()
+         FROM locked l WHERE s.channel = $1 AND s.sku = l.sku AND s.state <> 'paused'`,
+      [channel, skus],
+    );
   }
 
   /**
@@ -210,9 +202,7 @@ export class SyncDelivery {
    * the vault, channel paused, updates held); a partner refusing the request is permanent;
    * anything else (429, 5xx, timeouts, our own database) is worth retrying.
    */
-  async handleFailure(channel: Channel, skus: string | string[], err: unknown, lastAttempt: boolean | ((sku: string) => boolean)): Promise<'held' | 'retry' | 'permanent'> {
-    const list = Array.isArray(skus) ? skus : [skus];
-    const isLast = typeof lastAttempt === 'function' ? lastAttempt : () => lastAttempt;
+  async handleFailure(channel: Channel, list: string[], err: unknown, isLast: (sku: string) => boolean): Promise<'held' | 'retry' | 'permanent'> {
     if (err instanceof CredentialRejectedError) {
       this.errors.inc({ channel, kind: 'credential-rejected' });
       await this.credentials.reportRejected(err.partner as never, err.credentialVersion, err.reason).catch((e) => {
@@ -236,12 +226,12 @@ export class SyncDelivery {
     return 'retry';
   }
 
-  private async markError(channel: Channel, skus: string | string[], state: 'retrying' | 'failed' | 'paused', message: string): Promise<void> {
+  private async markError(channel: Channel, skus: string[], state: 'retrying' | 'failed' | 'paused', message: string): Promise<void> {
     await sql(
       this.ds,
       `WITH ${LOCK_IN_ORDER} UPDATE inventory_channel_sync s SET state = $3, last_error = left($4, 500), updated_at = now()
          FROM locked l WHERE s.channel = $1 AND s.sku = l.sku`,
-      [channel, Array.isArray(skus) ? skus : [skus], state, message],
+      [channel, skus, state, message],
     );
   }
 }
