@@ -47,6 +47,14 @@ function repeatedAuthHeader(raw: string[]): boolean {
   return auth > 1 || xKey > 1;
 }
 
+/** The value of the one key header a request carries (Authorization or X-API-Key), if it carries exactly one. */
+function onlyKeyHeader(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization;
+  const xKey = req.headers['x-api-key'];
+  if (xKey === undefined) return typeof auth === 'string' ? auth : undefined;
+  return auth === undefined && typeof xKey === 'string' ? xKey : undefined;
+}
+
 /**
  * The one answer for a malformed key, a bad checksum, an unknown keyId and a wrong secret, so a
  * caller cannot tell which it was. Bodies differ only in `requestId`, which CONTRACT requires on
@@ -215,7 +223,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
         extensions: { errors: [{ field: 'Authorization', message: 'must be sent once' }] },
       });
     }
-    const known = xKey === undefined ? (typeof auth === 'string' ? this.parsedByHeader.get(auth) : undefined) : auth === undefined && typeof xKey === 'string' ? this.parsedByHeader.get(xKey) : undefined;
+    const single = onlyKeyHeader(req);
+    const known = single === undefined ? undefined : this.parsedByHeader.get(single);
     if (known !== undefined) return known;
     if (typeof auth === 'string' && auth !== '') {
       const m = auth.length > MAX_HEADER_LENGTH ? null : /^Bearer +(\S+) *$/i.exec(auth);
@@ -294,9 +303,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   }
 
   private rememberHeader(req: FastifyRequest, parsed: ParsedKey): void {
-    const auth = req.headers.authorization;
-    const header = typeof auth === 'string' ? auth : req.headers['x-api-key'];
-    if (typeof header !== 'string' || this.parsedByHeader.has(header)) return;
+    const header = onlyKeyHeader(req);
+    if (header === undefined || this.parsedByHeader.has(header)) return;
     if (this.parsedByHeader.size >= this.parsedByHeaderMax) this.parsedByHeader.delete(this.parsedByHeader.keys().next().value as string);
     this.parsedByHeader.set(header, parsed);
   }
