@@ -9,6 +9,8 @@ import { createApiApp } from '../apps/api/src/create-api-app';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { freePort, spawnEntry, Spawned } from '../test/support/processes';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -169,6 +171,19 @@ function cpuMicros(pid: number | undefined): number | null {
 }
 const CLOCK_TICKS = 100;
 
+/**
+ * Pins api A to the last CPU and this process (autocannon) to the first, all threads, so the
+ * scheduler does not move them onto one core mid-run: the per-round spread narrows. Linux with
+ * taskset only; BENCH_PIN=0 turns it off. Returns what was done, for the report.
+ */
+function pin(apiPid: number | undefined): string {
+  const cpus = availableParallelism();
+  if (process.env.BENCH_PIN === '0' || cpus < 2 || apiPid === undefined) return 'not pinned';
+  const a = spawnSync('taskset', ['-a', '-p', '-c', String(cpus - 1), String(apiPid)], { stdio: 'ignore' });
+  const b = spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  return a.status === 0 && b.status === 0 ? `api A pinned to CPU ${cpus - 1}, autocannon to CPU 0` : 'not pinned (taskset unavailable)';
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -186,6 +201,7 @@ async function main() {
     procs.push(a, b);
     await Promise.all([a.waitFor(/bench api listening/, 60_000), b.waitFor(/bench api listening/, 60_000)]);
     const A = `http://127.0.0.1:${pa}`;
+    const pinning = pin(a.child.pid);
     const B = `http://127.0.0.1:${pb}`;
 
     const [single] = await insertKeys(db, 1, 'internal', { burstPerSecond: 1_000_000 });
@@ -207,14 +223,17 @@ async function main() {
       // Diagnostic: the bare route receiving the same Authorization header bytes (ignored there), to
       // separate the cost of carrying a key from the cost of checking it.
       { name: 'bare + the same Authorization header (ignored)', url: `${A}/__bench/bare`, headersFor: () => ({ authorization: `Bearer ${single}` }), runs: [] },
+      // Diagnostic: the same, also answering with the two RateLimit headers CONTRACT requires: what
+      // the authenticated route must cost even if checking the key were free.
+      { name: 'bare + that header + RateLimit headers (unchecked)', url: `${A}/__bench/bare-ratelimit`, headersFor: () => ({ authorization: `Bearer ${single}` }), runs: [] },
     ];
     // Warm-up: caches, quota leases for every key, JIT.
     for (const sc of scenarios) await autocannon(opts(sc, WARMUP));
-    const lookupsDuring = [0, 0, 0, 0, 0, 0];
+    const lookupsDuring = scenarios.map(() => 0);
     // api A's own CPU time per request: what each scenario costs the server, free of the load
     // generator sharing the machine (autocannon runs in this process).
-    const cpuDuring = [0, 0, 0, 0, 0, 0];
-    const requestsDuring = [0, 0, 0, 0, 0, 0];
+    const cpuDuring = scenarios.map(() => 0);
+    const requestsDuring = scenarios.map(() => 0);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [n, sc] of scenarios.entries()) {
         const before = await lookups(A);
@@ -262,7 +281,7 @@ async function main() {
     const guardKeys = await insertKeys(db, 2000, 'gold', { burstPerSecond: 1_000_000 });
     const cost = await guardCost(single, guardKeys);
     const w = Math.max(...rows.map((r) => r.name.length));
-    console.log(`\nAPI key auth benchmark: ${CONNECTIONS} connections, ${WARMUP}s warm-up, then ${ROUNDS} interleaved rounds of ${DURATION}s per scenario (medians); api A (measured) + api B, autocannon in this process\n`);
+    console.log(`\nAPI key auth benchmark: ${CONNECTIONS} connections, ${WARMUP}s warm-up, then ${ROUNDS} interleaved rounds of ${DURATION}s per scenario (medians); api A (measured) + api B, autocannon in this process; ${pinning}\n`);
     console.log(`${'scenario'.padEnd(w)}  ${'req/s'.padStart(9)}  ${'x bare'.padStart(6)}  ${'p50 ms'.padStart(6)}  ${'p99 ms'.padStart(6)}  ${'api us/req'.padStart(10)}  status codes`);
     for (const [n, r] of rows.entries()) {
       console.log(`${r.name.padEnd(w)}  ${r.rps.toFixed(0).padStart(9)}  ${ratio(n).median.toFixed(2).padStart(6)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${cpuPerRequest[n].toFixed(1).padStart(10)}  ${r.codes}`);
@@ -277,6 +296,10 @@ async function main() {
     console.log(`bad-checksum storm = ${fmt(ratio(3))} x bare (target >= 1.0: ${verdict(storm >= 1)}), database lookups during it: ${badLookups} (target 0: ${verdict(badLookups === 0)})`);
     console.log(`unknown-keyId storm = ${fmt(ratio(4))} x bare, database lookups during it: ${unknownLookups} over ${ROUNDS * DURATION}s (negative cache; 1,000 distinct ids)`);
     console.log(`R2 against a bare run carrying the same header bytes = ${(ratio(1).median / ratio(5).median).toFixed(3)} (bare+header is ${fmt(ratio(5))} x bare: what carrying a key costs before any check)`);
+    console.log(
+      `R2 against a bare run with the same bytes in and out (key header, RateLimit headers) = ${(ratio(1).median / ratio(6).median).toFixed(3)} ` +
+        `(that run is ${fmt(ratio(6))} x bare, ${cpuPerRequest[6].toFixed(1)} us/req: the ceiling for R2 if checking the key cost nothing)`,
+    );
     console.log(
       `api CPU per request (all rounds): bare ${cpuPerRequest[0].toFixed(1)} us, authenticated ${cpuPerRequest[1].toFixed(1)} us (bare/authenticated = ${(cpuPerRequest[0] / cpuPerRequest[1]).toFixed(3)}), ` +
         `with limits + usage ${cpuPerRequest[2].toFixed(1)} us (${(cpuPerRequest[0] / cpuPerRequest[2]).toFixed(3)})`,

@@ -41,8 +41,9 @@ function repeatedAuthHeader(raw: string[]): boolean {
   let xKey = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const n = raw[i];
-    if (n.length === 13 && n.toLowerCase() === 'authorization') auth++;
-    else if (n.length === 9 && n.toLowerCase() === 'x-api-key') xKey++;
+    // Exact spellings first: toLowerCase allocates, and this runs on every keyed request.
+    if (n.length === 13 && (n === 'authorization' || n === 'Authorization' || n.toLowerCase() === 'authorization')) auth++;
+    else if (n.length === 9 && (n === 'x-api-key' || n === 'X-API-Key' || n.toLowerCase() === 'x-api-key')) xKey++;
   }
   return auth > 1 || xKey > 1;
 }
@@ -136,6 +137,11 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const fastify = this.adapterHost?.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
     if (!fastify || typeof fastify.addHook !== 'function') return;
     const routes = buildRouteAccessMap(this.discovery, this.scanner, this.reflector);
+    // Declared up front so every request object has the same shape: properties added to some
+    // requests only would make Fastify's and Nest's own property accesses polymorphic.
+    fastify.decorateRequest('auth', undefined);
+    fastify.decorateRequest(PARSED, undefined);
+    fastify.decorateRequest(QUOTA_TAKEN, undefined);
     fastify.addHook('onRequest', (req, reply, done) => {
       const access = routes.get(req.method + ' ' + req.routeOptions.url);
       if (!access || access.public || !access.scopes) return done();
@@ -274,11 +280,15 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       this.fail('unknown-key-id', parsed.keyId, ip, req, now, true);
       throw invalidKey();
     }
-    if (entry.environment !== parsed.environment || !this.secretMatches(entry, parsed.secret)) {
-      this.fail('wrong-secret', parsed.keyId, ip, req, now, true);
-      throw invalidKey();
+    // The usual request carries the very object that verified last time (remembered by header):
+    // nothing to compare and nothing to remember.
+    if (entry.verified !== parsed) {
+      if (entry.environment !== parsed.environment || !this.secretMatches(entry, parsed)) {
+        this.fail('wrong-secret', parsed.keyId, ip, req, now, true);
+        throw invalidKey();
+      }
+      this.rememberHeader(req, parsed);
     }
-    this.rememberHeader(req, parsed);
     if (entry.revokedAtMs !== null && entry.revokedAtMs <= now) {
       this.fail('revoked', entry.keyId, ip, req, now, false);
       throw new ProblemException(401, 'revoked-api-key', 'This API key has been revoked', { headers: WWW_AUTHENTICATE });
@@ -310,18 +320,20 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   }
 
   /**
-   * Constant-time either way. The first match runs the HMAC; the verified secret is then kept with
+   * Constant-time either way. The first match runs the HMAC; the verified key is then kept with
    * the cached record (memory only, dropped with it) so later requests compare 32 bytes instead
    * of hashing: the process sees the secret in every request's header anyway.
    */
-  private secretMatches(entry: CachedKey, secret: string): boolean {
-    if (entry.verified !== undefined && sameSecret(entry.verified, secret)) return true;
+  private secretMatches(entry: CachedKey, parsed: ParsedKey): boolean {
+    const verified = entry.verified;
+    if (verified !== undefined && sameSecret(verified.secret, parsed.secret)) return true;
+    const secret = parsed.secret;
     if (!this.peppers.has(entry.pepperVersion) && !this.missingPeppers.has(entry.pepperVersion)) {
       this.missingPeppers.add(entry.pepperVersion);
       this.logger.error({ pepperVersion: entry.pepperVersion }, `keys hashed with API_KEY_PEPPER v${entry.pepperVersion} cannot be verified: that version is not configured`);
     }
     if (!this.peppers.matches(secret, entry.pepperVersion, entry.hash)) return false;
-    entry.verified = secret;
+    entry.verified = parsed;
     return true;
   }
 

@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { ApiKeysConfig } from './api-keys.config';
 import type { ApiKeyRow } from './api-key.record';
 import { EffectiveLimits, effectiveLimits, KEY_CHANGED_CHANNEL, rateLimitPolicy } from './constants';
-import type { KeyEnvironment } from './key-format';
+import type { KeyEnvironment, ParsedKey } from './key-format';
 
 /** A key record prepared for the hot path: everything the guard needs, nothing it must compute. */
 export interface CachedKey {
@@ -25,8 +25,12 @@ export interface CachedKey {
   /** Shared by every request of this key (never mutated), so authenticated requests allocate nothing for it. */
   auth: AuthContext;
   loadedAt: number;
-  /** The secret once it has matched the hash (see ApiKeyGuard.secretMatches). */
-  verified?: string;
+  /**
+   * The parsed key once its secret has matched the hash (see ApiKeyGuard.secretMatches). The guard
+   * hands out this same object for later requests carrying the same header, so they are recognised
+   * by identity.
+   */
+  verified?: ParsedKey;
 }
 
 const KEY_COLUMNS = `key_id, environment, name, scopes, channels, tier, limits, allowed_cidrs, secret_hash, pepper_version, expires_at, revoked_at`;
