@@ -205,6 +205,26 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     assert.equal((await quota.take('refundrediskey', q, Date.now())).ok, false);
   });
 
+  it('keeps the lease of a key with plenty of quota through a short pause, and gives back one near its end', async () => {
+    const quota = api.app.get(QuotaLeaseService, { strict: false });
+    const returnIdle = (now: number) => (quota as unknown as { returnIdle(now: number): Promise<void> }).returnIdle(now);
+    const big = { limit: 1_000_000, period: 'month' as const };
+    const small = { limit: 30, period: 'month' as const };
+    const t0 = Date.now();
+    assert.ok((await quota.take('idle-big', big, t0)).ok);
+    assert.ok((await quota.take('idle-small', small, t0)).ok);
+    await returnIdle(t0 + 3_000);
+    // Still leased: answered from the local lease, no Redis call.
+    const kept = quota.take('idle-big', big, t0 + 3_000);
+    assert.ok(!(kept instanceof Promise) && kept.ok, 'a 1,000,000 quota keeps its lease through a 3 s pause');
+    // Given back after 2 s idle (its units are a large part of what is left): leasing again waits on Redis.
+    const again = quota.take('idle-small', small, t0 + 3_000);
+    assert.ok(again instanceof Promise, 'a nearly spent quota gives its units back after 2 s idle');
+    assert.ok((await again).ok);
+    await returnIdle(t0 + 3_000 + 31_000);
+    assert.ok(quota.take('idle-big', big, t0 + 34_000) instanceof Promise, 'any lease goes back after 30 s idle');
+  });
+
   it('pauses a key that keeps hammering past its burst with abnormal-usage-detected', async () => {
     const key = await createTestKey(api.app, { scopes: ['catalog:read'], limits: { burstPerSecond: 1 } });
     let tripped: Response | undefined;

@@ -54,13 +54,30 @@ export type QuotaDecision = { ok: true; remaining: number; resetSeconds: number;
 const MAX_LEASE = 1000;
 /** First lease of a key: a thousandth of its quota (10..MAX_LEASE); the script shrinks it near the end anyway. */
 const initialLease = (limit: number) => Math.max(10, Math.min(MAX_LEASE, Math.floor(limit / 1000)));
+/** Idle this long, a key near the end of its quota gives its leased units back (others may need them). */
 const IDLE_RETURN_MS = 2000;
+/**
+ * Idle this long, any key gives them back. A key with plenty of quota left keeps its lease through
+ * short pauses: giving back and leasing again after every 2 s pause cost two Redis calls per key
+ * per pause (5,000 keys calling every few seconds meant thousands a second) and bought nothing,
+ * since other instances' leases are not short of units then.
+ */
+const IDLE_KEEP_MS = 30_000;
+
+/**
+ * Units held here matter to other instances once they are a tenth of what Redis still has, or the
+ * quota is in its last fifth (as of our last lease: other instances may have leased since).
+ */
+function nearEnd(lease: Lease): boolean {
+  const left = lease.limit - lease.usedGlobal;
+  return left * 5 < lease.limit || lease.tokens * 10 >= left;
+}
 
 /**
  * Exact quotas across instances without a Redis round trip per request: each instance leases
  * blocks of the period's quota with an atomic script and spends them locally. The sum of all
  * grants never exceeds the quota, so no instance can over-admit; units an idle instance holds are
- * given back after IDLE_RETURN_MS.
+ * given back after IDLE_RETURN_MS when the quota is near its end, else after IDLE_KEEP_MS.
  */
 @Injectable()
 export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
@@ -84,13 +101,13 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.returnIdle(Date.now(), IDLE_RETURN_MS), 1000);
+    this.timer = setInterval(() => void this.returnIdle(Date.now()), 1000);
     this.timer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.returnIdle(Date.now(), 0);
+    await this.returnIdle(Date.now(), true);
   }
 
   /** Synchronous when a leased unit is at hand (the common case); a promise only when it must lease. */
@@ -180,7 +197,8 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async returnIdle(now: number, idleMs: number): Promise<void> {
+  /** Gives back the units of idle keys (of every key with `all`, at shutdown). */
+  private async returnIdle(now: number, all = false): Promise<void> {
     const work: Promise<void>[] = [];
     for (const [keyId, lease] of this.leases) {
       if (lease.pending) continue;
@@ -188,7 +206,8 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
         this.leases.delete(keyId);
         continue;
       }
-      if (now - lease.lastUse >= idleMs) {
+      const idle = now - lease.lastUse;
+      if (all || idle >= IDLE_KEEP_MS || (idle >= IDLE_RETURN_MS && nearEnd(lease))) {
         if (lease.tokens > 0) work.push(this.giveBack(keyId, lease, lease.tokens));
         this.leases.delete(keyId);
       }
