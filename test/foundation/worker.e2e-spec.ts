@@ -7,6 +7,8 @@ import { DataSource } from 'typeorm';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startWorker } from '../support/hub-harness';
+import { syncQueueName } from '@hub/inventory';
+import { WorkerMetricsServer } from '../../apps/worker/src/metrics/worker-metrics.server';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -58,6 +60,37 @@ describe('worker (BullMQ through real Redis)', () => {
     assert.deepEqual(left.map((r) => r.key), ['new']);
     const schedulers = await queue.getJobSchedulers();
     assert.ok(schedulers.some((s) => s.key === 'purge-idempotency' || s.name === 'purge-idempotency'));
+  });
+
+  it('serves its Prometheus metrics over HTTP, with the sync backlog read at scrape time', async () => {
+    const port = worker.get(WorkerMetricsServer).port;
+    assert.ok(port, 'metrics listener bound');
+    const base = `http://127.0.0.1:${port}`;
+    // A delayed job stays put: the gauge must count it.
+    const amazon = new Queue(syncQueueName('amazon'), { connection: redisOptionsFromUrl(cfg().REDIS_URL), prefix: `${cfg().REDIS_PREFIX}:bull` });
+    try {
+      await amazon.add('sync', { channel: 'amazon', sku: 'METRICS-PROBE' }, { delay: 60_000, jobId: 'metrics-probe' });
+      const res = await fetch(`${base}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+      const text = await res.text();
+      assert.match(text, /^hub_inventory_sync_queue_jobs\{channel="amazon",state="delayed"\} 1$/m);
+      assert.match(text, /^hub_inventory_outbox_pending 0$/m);
+      // Counters registered by worker-side services are on the same page.
+      assert.match(text, /^# TYPE hub_inventory_sync_pushes_total counter$/m);
+      assert.match(text, /^# TYPE hub_inventory_reconcile_drift_fixed_total counter$/m);
+      assert.match(text, /^hub_process_cpu_seconds_total /m);
+    } finally {
+      await amazon.remove('metrics-probe');
+      await amazon.close();
+    }
+    const missing = await fetch(`${base}/nope`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+    assert.equal(((await missing.json()) as { status: number }).status, 404);
+    const post = await fetch(`${base}/metrics`, { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
   });
 
   it('keeps beating on its own schedule', async () => {

@@ -16,6 +16,8 @@ const defaults: Record<string, string> = {
   HUB_MASTER_KEYS: 'v1:dGVzdC1tYXN0ZXIta2V5LTAwMDAwMDAwMDAwMDAwMDA=',
   API_KEY_PEPPER: 'v1:test-pepper-not-a-secret-000000',
   HEARTBEAT_EVERY_MS: '500',
+  // Several workers run at once in tests (in process and as children): each picks a free port.
+  WORKER_METRICS_PORT: '0',
   AMAZON_LWA_CLIENT_ID: 'amzn1.application-oa2-client.testclient',
   AMAZON_LWA_CLIENT_SECRET: 'test-amazon-client-secret',
   AMAZON_LWA_REFRESH_TOKEN: 'Atzr|test-refresh-token',

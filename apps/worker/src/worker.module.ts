@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CoreModule } from '@hub/core';
+import { CoreModule, provideConfig } from '@hub/core';
 import { AlertsWorkerModule } from '@hub/alerts';
 import { VaultWorkerModule } from '@hub/vault';
 import { InventoryWorkerModule } from '@hub/inventory';
@@ -7,9 +7,11 @@ import { CatalogWorkerModule } from '@hub/catalog';
 import { OrdersWorkerModule } from '@hub/orders';
 import { SystemSchedules } from './system/system-schedules.service';
 import { SystemProcessor } from './system/system.processor';
+import { WorkerMetricsServer } from './metrics/worker-metrics.server';
+import { WorkerConfig } from './worker.config';
 
 @Module({
   imports: [CoreModule, VaultWorkerModule, AlertsWorkerModule, InventoryWorkerModule, CatalogWorkerModule, OrdersWorkerModule],
-  providers: [SystemProcessor, SystemSchedules],
+  providers: [provideConfig(WorkerConfig), SystemProcessor, SystemSchedules, WorkerMetricsServer],
 })
 export class WorkerModule {}

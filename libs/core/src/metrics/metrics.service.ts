@@ -20,9 +20,10 @@ export class MetricsService {
     return (this.registry.getSingleMetric(full) as Counter<L>) ?? new Counter({ name: full, help, labelNames, registers: [this.registry] });
   }
 
-  gauge<L extends string>(name: string, help: string, labelNames: L[] = []): Gauge<L> {
+  /** `collect` runs at every scrape (for values read from elsewhere: queue depths, table counts). */
+  gauge<L extends string>(name: string, help: string, labelNames: L[] = [], collect?: (this: Gauge<L>) => Promise<void> | void): Gauge<L> {
     const full = `hub_${name}`;
-    return (this.registry.getSingleMetric(full) as Gauge<L>) ?? new Gauge({ name: full, help, labelNames, registers: [this.registry] });
+    return (this.registry.getSingleMetric(full) as Gauge<L>) ?? new Gauge({ name: full, help, labelNames, registers: [this.registry], collect });
   }
 
   histogram<L extends string>(name: string, help: string, labelNames: L[] = [], buckets?: number[]): Histogram<L> {

@@ -1,0 +1,72 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { MetricsService, PROBLEM_TYPE_BASE } from '@hub/core';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WorkerConfig } from '../worker.config';
+
+/**
+ * The worker's Prometheus endpoint: `GET /metrics` on WORKER_METRICS_HOST:WORKER_METRICS_PORT.
+ * The worker serves no API; without this its counters (pushes, sync lag, reconciliation repairs,
+ * alert deliveries) would exist only in its memory. A bare node:http listener, not a Nest HTTP
+ * app: one read-only route, nothing else to expose.
+ */
+@Injectable()
+export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('WorkerMetrics');
+  private server: Server | null = null;
+  /** The bound port (WORKER_METRICS_PORT=0 picks a free one), or null when disabled. */
+  port: number | null = null;
+
+  constructor(
+    private readonly cfg: WorkerConfig,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.cfg.WORKER_METRICS_ENABLED) return;
+    const server = createServer((req, res) => void this.handle(req, res));
+    // Scrapes are short; do not let an idle scraper connection hold shutdown.
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.cfg.WORKER_METRICS_PORT, this.cfg.WORKER_METRICS_HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
+    this.logger.log({ host: this.cfg.WORKER_METRICS_HOST, port: this.port }, 'worker metrics listening');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics') return problem(res, 404, 'not-found', 'Not Found', 'The worker serves GET /metrics only');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return problem(res, 405, 'method-not-allowed', 'Method Not Allowed', 'Use GET /metrics');
+    }
+    try {
+      const body = await this.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (err) {
+      // A collect() callback failed (Redis or Postgres away): say so rather than serve a partial page.
+      this.logger.error({ err }, 'could not collect metrics');
+      problem(res, 503, 'service-unavailable', 'Service Unavailable', 'Metrics could not be collected; retry shortly');
+    }
+  }
+}
+
+function problem(res: ServerResponse, status: number, slug: string, title: string, detail: string): void {
+  res.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify({ type: PROBLEM_TYPE_BASE + slug, title, status, detail }));
+}
