@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit, OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
-import { AuditService, cidrContains, MetricsService, normalizeIp, ProblemException, routeAccess, Scope, sendProblem } from '@hub/core';
+import { AuditService, cidrContains, MetricsService, normalizeIp, ProblemException, routeAccess, Scope, scopeMask, sendProblem } from '@hub/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { ApiKeysConfig } from './api-keys.config';
@@ -13,13 +13,23 @@ import { InstanceRegistryService } from './limits/instance-registry.service';
 import { QuotaDecision, QuotaLeaseService } from './limits/quota-lease.service';
 import { PepperRing } from './pepper';
 import { UsageRecorderService } from './usage/usage-recorder.service';
-import { buildRouteAccessMap, RouteAccess } from './route-access-map';
+import { buildRouteAccessMap } from './route-access-map';
 
 /** Set by the Fastify fast path so the guard does not parse the same header twice. */
 const PARSED = Symbol('hub:api-key-parsed');
 /** The quota period a request took a unit from, so a 401/403 answered by its handler can give it back. */
 const QUOTA_TAKEN = Symbol('hub:api-key-quota-taken');
-type WithParsed = FastifyRequest & { [PARSED]?: ParsedKey; [QUOTA_TAKEN]?: string };
+/** The admitted key's cached record, for counting its usage when the response ends. */
+const ENTRY = Symbol('hub:api-key-entry');
+/** A parsed key whose secret matched, with the cached record it matched (see canActivate). */
+type RememberedKey = ParsedKey & { entry?: CachedKey };
+/** A route's declared access, with its scopes as bits for the per-request check. */
+interface GuardedRoute {
+  public: boolean;
+  scopes: string[] | null;
+  mask: number;
+}
+type WithParsed = FastifyRequest & { [PARSED]?: ParsedKey; [QUOTA_TAKEN]?: string; [ENTRY]?: CachedKey };
 
 /** Anything longer cannot be a key; refused before any parsing work. */
 const MAX_HEADER_LENGTH = 512;
@@ -84,7 +94,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   /** Labelled children resolved once: prom-client's label hashing is measurable on a storm. */
   private readonly rejected = new Map<string, { inc(): void }>();
   private sweeper: NodeJS.Timeout | null = null;
-  private readonly accessByHandler = new WeakMap<object, RouteAccess>();
+  private readonly accessByHandler = new WeakMap<object, GuardedRoute>();
   private readonly missingPeppers = new Set<number>();
   /**
    * Header value -> parsed key, for keys whose secret has already matched: the usual request then
@@ -142,6 +152,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     fastify.decorateRequest('auth', undefined);
     fastify.decorateRequest(PARSED, undefined);
     fastify.decorateRequest(QUOTA_TAKEN, undefined);
+    fastify.decorateRequest(ENTRY, undefined);
     fastify.addHook('onRequest', (req, reply, done) => {
       const access = routes.get(req.method + ' ' + req.routeOptions.url);
       if (!access || access.public || !access.scopes) return done();
@@ -165,7 +176,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
    * quota, so the unit goes back.
    */
   private finished(req: FastifyRequest, keyId: string, status: number, elapsedMs: number): void {
-    this.usage.record(keyId, status, elapsedMs, Date.now());
+    this.usage.record(keyId, status, elapsedMs, Date.now(), (req as WithParsed)[ENTRY]);
     const periodId = (req as WithParsed)[QUOTA_TAKEN];
     if (periodId !== undefined && (status === 401 || status === 403)) this.quota.refund(keyId, periodId);
   }
@@ -178,7 +189,9 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const handler = ctx.getHandler();
     let access = this.accessByHandler.get(handler);
     if (!access) {
-      access = routeAccess(this.reflector, ctx);
+      const declared = routeAccess(this.reflector, ctx);
+      const scopes = declared.public ? null : declared.scopes;
+      access = { public: declared.public, scopes, mask: scopeMask(scopes ?? []) };
       this.accessByHandler.set(handler, access);
     }
     if (access.public) return true;
@@ -200,9 +213,12 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
         headers: { 'Retry-After': String(blocked) },
       });
     }
-    const cached = this.cache.peek(parsed.keyId, now);
-    if (cached !== undefined) return this.verify(cached, parsed, access.scopes as Scope[], req, reply, ip, now);
-    return this.cache.load(parsed.keyId).then((entry) => this.verify(entry, parsed, access.scopes as Scope[], req, reply, ip, Date.now()));
+    // A remembered key carries the record it verified against; still the cache's and within its TTL,
+    // it is used as is (revocation and every other change drop it: see KeyCacheService.drop).
+    const held = (parsed as RememberedKey).entry;
+    const cached = held !== undefined && this.cache.fresh(held, now) ? held : this.cache.peek(parsed.keyId, now);
+    if (cached !== undefined) return this.verify(cached, parsed, access, req, reply, ip, now);
+    return this.cache.load(parsed.keyId).then((entry) => this.verify(entry, parsed, access, req, reply, ip, Date.now()));
   }
 
   private reject(reason: string): void {
@@ -270,7 +286,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   private verify(
     entry: CachedKey | null,
     parsed: ParsedKey,
-    scopes: Scope[],
+    route: GuardedRoute,
     req: FastifyRequest,
     reply: FastifyReply,
     ip: string,
@@ -289,6 +305,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       }
       this.rememberHeader(req, parsed);
     }
+    (parsed as RememberedKey).entry = entry;
     if (entry.revokedAtMs !== null && entry.revokedAtMs <= now) {
       this.fail('revoked', entry.keyId, ip, req, now, false);
       throw new ProblemException(401, 'revoked-api-key', 'This API key has been revoked', { headers: WWW_AUTHENTICATE });
@@ -301,9 +318,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       this.fail('ip-not-allowed', entry.keyId, ip, req, now, false);
       throw new ProblemException(403, 'ip-not-allowed', `This API key may not be used from ${ip}`, { extensions: { clientIp: ip } });
     }
-    let granted = false;
-    for (const s of scopes) if (entry.scopes.has(s)) granted = true;
-    if (!granted) {
+    if ((entry.scopeMask & route.mask) === 0) {
+      const scopes = route.scopes as Scope[];
       this.reject('insufficient-scope');
       throw new ProblemException(403, 'insufficient-scope', `This route needs the ${scopes.join(' or ')} scope`, {
         extensions: { requiredScope: scopes[0], requiredScopes: scopes },
@@ -347,7 +363,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
         headers: { 'Retry-After': String(open), 'RateLimit-Policy': entry.policy },
       });
     }
-    const b = this.burst.take(keyId, limits.burstPerSecond, 1 / this.instances.count, now);
+    const b = this.burst.take(keyId, limits.burstPerSecond, 1 / this.instances.count, now, entry);
     if (!b.ok) {
       this.reject('burst');
       this.usage.record(keyId, 429, 0, now);
@@ -363,7 +379,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     }
     const burstRemaining = b.remaining;
     if (!limits.quota) return this.admit(entry, req, reply, `"burst";r=${burstRemaining};t=1`);
-    const q = this.quota.take(keyId, limits.quota, now);
+    const q = this.quota.take(keyId, limits.quota, now, entry);
     if (q instanceof Promise) {
       return q.then(
         (d) => this.afterQuota(entry, req, reply, d, burstRemaining),
@@ -386,12 +402,13 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       });
     }
     (req as WithParsed)[QUOTA_TAKEN] = d.periodId;
-    this.quota.prefetch(entry.keyId);
+    this.quota.prefetch(entry.keyId, entry.lease);
     return this.admit(entry, req, reply, `"burst";r=${burstRemaining};t=1, "${name}";r=${d.remaining};t=${d.resetSeconds}`);
   }
 
   private admit(entry: CachedKey, req: FastifyRequest, reply: FastifyReply, rateLimit: string): true {
     req.auth = entry.auth;
+    (req as WithParsed)[ENTRY] = entry;
     reply.header('RateLimit-Policy', entry.policy);
     reply.header('RateLimit', rateLimit);
     if (!this.usageHooked) {

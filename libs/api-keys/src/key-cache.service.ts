@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AuthContext, Cidr, CoreConfig, MetricsService, parseCidr, REDIS, REDIS_SUBSCRIBER, Scope } from '@hub/core';
+import { AuthContext, Cidr, CoreConfig, MetricsService, parseCidr, REDIS, REDIS_SUBSCRIBER, Scope, scopeMask } from '@hub/core';
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -8,6 +8,9 @@ import { ApiKeysConfig } from './api-keys.config';
 import type { ApiKeyRow } from './api-key.record';
 import { EffectiveLimits, effectiveLimits, KEY_CHANGED_CHANNEL, rateLimitPolicy } from './constants';
 import type { KeyEnvironment, ParsedKey } from './key-format';
+import type { Bucket } from './limits/burst-limiter';
+import type { Lease } from './limits/quota-lease.service';
+import type { UsageCell } from './usage/usage-recorder.service';
 
 /** A key record prepared for the hot path: everything the guard needs, nothing it must compute. */
 export interface CachedKey {
@@ -16,6 +19,8 @@ export interface CachedKey {
   hash: Buffer;
   pepperVersion: number;
   scopes: ReadonlySet<Scope>;
+  /** `scopes` as bits (core's scopeMask), what the guard checks. */
+  scopeMask: number;
   cidrs: Cidr[] | null;
   expiresAtMs: number | null;
   revokedAtMs: number | null;
@@ -31,6 +36,18 @@ export interface CachedKey {
    * by identity.
    */
   verified?: ParsedKey;
+  /**
+   * This key's burst bucket, quota lease and usage cell, as last found by the limiters: the usual
+   * request reaches them without a Map lookup each (each holder is checked for staleness first).
+   */
+  bucket?: Bucket;
+  /**
+   * Set when this record stops being the cache's copy (evicted, replaced by a refresh, or loaded
+   * while an eviction raced and never cached): whoever kept a reference must look it up again.
+   */
+  dropped?: boolean;
+  lease?: Lease;
+  usage?: UsageCell;
 }
 
 const KEY_COLUMNS = `key_id, environment, name, scopes, channels, tier, limits, allowed_cidrs, secret_hash, pepper_version, expires_at, revoked_at`;
@@ -44,6 +61,7 @@ export function toCachedKey(row: ApiKeyRow, now = Date.now()): CachedKey {
     hash: row.secret_hash,
     pepperVersion: row.pepper_version,
     scopes,
+    scopeMask: scopeMask(scopes),
     cidrs: row.allowed_cidrs?.length ? row.allowed_cidrs.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== null) : null,
     expiresAtMs: row.expires_at ? row.expires_at.getTime() : null,
     revokedAtMs: row.revoked_at ? row.revoked_at.getTime() : null,
@@ -58,6 +76,12 @@ export function toCachedKey(row: ApiKeyRow, now = Date.now()): CachedKey {
       tier: row.tier,
     }),
     loadedAt: now,
+    // Declared up front: every record then has one shape, and the guard's accesses stay monomorphic.
+    verified: undefined,
+    bucket: undefined,
+    lease: undefined,
+    usage: undefined,
+    dropped: false,
   };
 }
 
@@ -144,9 +168,13 @@ export class KeyCacheService implements OnModuleInit, OnModuleDestroy {
     const rows: ApiKeyRow[] = await this.ds.query(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_id = $1`, [keyId]);
     const now = Date.now();
     const entry = rows[0] ? toCachedKey(rows[0], now) : null;
-    if (epoch === this.epoch) {
+    if (epoch !== this.epoch) {
+      // Answered but not cached: a change raced with this load, so no one may keep this copy.
+      if (entry) entry.dropped = true;
+    } else {
       if (entry) {
-        if (this.entries.size >= this.cfg.API_KEY_CACHE_MAX) this.entries.delete(this.entries.keys().next().value as string);
+        if (this.entries.size >= this.cfg.API_KEY_CACHE_MAX) this.drop(this.entries.keys().next().value as string);
+        this.drop(keyId);
         this.entries.set(keyId, entry);
       } else if (this.cfg.API_KEY_NEGATIVE_CACHE_MS > 0) {
         // Bounded like the positive cache: a storm of distinct made-up ids must not grow memory.
@@ -159,14 +187,27 @@ export class KeyCacheService implements OnModuleInit, OnModuleDestroy {
 
   evict(keyId: string): void {
     this.epoch++;
-    this.entries.delete(keyId);
+    this.drop(keyId);
     this.negative.delete(keyId);
   }
 
   clear(): void {
     this.epoch++;
+    for (const e of this.entries.values()) e.dropped = true;
     this.entries.clear();
     this.negative.clear();
+  }
+
+  /** Whether a record held since an earlier request can still be used as is (not dropped, within its TTL). */
+  fresh(entry: CachedKey, now: number): boolean {
+    return entry.dropped !== true && now - entry.loadedAt < this.cfg.API_KEY_CACHE_TTL_MS;
+  }
+
+  private drop(keyId: string): void {
+    const e = this.entries.get(keyId);
+    if (e === undefined) return;
+    e.dropped = true;
+    this.entries.delete(keyId);
   }
 
   /** Evicts here at once and tells every other instance; call after the change has committed. */

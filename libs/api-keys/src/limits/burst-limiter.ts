@@ -1,6 +1,8 @@
-interface Bucket {
+export interface Bucket {
   tokens: number;
   last: number;
+  /** Swept from the map: holders must look up (or create) the live bucket. */
+  dead: boolean;
 }
 
 export interface BurstDecision {
@@ -13,22 +15,29 @@ export interface BurstDecision {
 
 /**
  * Token bucket per key, in process: capacity and refill are the key's burst per second times
- * this instance's share. No I/O, so the hot path pays nothing beyond a Map lookup.
+ * this instance's share. No I/O. A caller may pass a holder (the key's cached record) that keeps
+ * the bucket between requests, so the usual request does not even look it up; a swept bucket is
+ * marked dead so no holder keeps counting on a copy the map no longer has.
  */
 export class BurstLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly ok: BurstDecision = { ok: true, remaining: 0, retryAfter: 0 };
 
   /** The returned object is reused: read it before the next call. */
-  take(keyId: string, perSecond: number, share: number, now: number): BurstDecision {
+  take(keyId: string, perSecond: number, share: number, now: number, holder?: { bucket?: Bucket }): BurstDecision {
     // Refill at this instance's share of the rate, so N instances together sustain the key's rate;
     // the bucket holds at least one request so a share below 1/s still admits something.
     const rate = perSecond * share;
     const cap = Math.max(1, rate);
-    let b = this.buckets.get(keyId);
+    let b = holder?.bucket;
+    if (b === undefined || b.dead) {
+      b = this.buckets.get(keyId);
+      if (holder && b) holder.bucket = b;
+    }
     if (!b) {
-      b = { tokens: cap, last: now };
+      b = { tokens: cap, last: now, dead: false };
       this.buckets.set(keyId, b);
+      if (holder) holder.bucket = b;
     } else if (now > b.last) {
       b.tokens = Math.min(cap, b.tokens + ((now - b.last) / 1000) * rate);
       b.last = now;
@@ -43,7 +52,12 @@ export class BurstLimiter {
 
   /** Drops buckets that have been full for a while (memory stays bounded by active keys). */
   sweep(now: number, idleMs = 10_000): void {
-    for (const [k, b] of this.buckets) if (now - b.last > idleMs) this.buckets.delete(k);
+    for (const [k, b] of this.buckets) {
+      if (now - b.last > idleMs) {
+        b.dead = true;
+        this.buckets.delete(k);
+      }
+    }
   }
 }
 

@@ -32,7 +32,9 @@ if back > 0 then redis.call('DECRBY', KEYS[1], back) end
 return back
 `;
 
-interface Lease {
+export interface Lease {
+  /** Set when the lease leaves the map (given back, replaced, forgotten): holders must look again. */
+  dead: boolean;
   period: QuotaLimit['period'];
   periodId: string;
   endsAt: number;
@@ -111,22 +113,25 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Synchronous when a leased unit is at hand (the common case); a promise only when it must lease. */
-  take(keyId: string, quota: QuotaLimit, now: number): QuotaDecision | Promise<QuotaDecision> {
-    const lease = this.current(keyId, quota, now);
+  take(keyId: string, quota: QuotaLimit, now: number, holder?: { lease?: Lease }): QuotaDecision | Promise<QuotaDecision> {
+    const lease = this.current(keyId, quota, now, holder);
     const immediate = this.spend(lease, now);
     if (immediate) return immediate;
     return this.takeSlow(keyId, lease, now);
   }
 
-  private current(keyId: string, quota: QuotaLimit, now: number): Lease {
-    let lease = this.leases.get(keyId);
+  private current(keyId: string, quota: QuotaLimit, now: number, holder?: { lease?: Lease }): Lease {
+    let lease = holder?.lease;
+    if (lease === undefined || lease.dead) lease = this.leases.get(keyId);
     if (!lease || lease.endsAt <= now || lease.limit !== quota.limit || lease.period !== quota.period) {
+      if (lease) lease.dead = true;
       const p = quotaPeriod(quota.period, now);
       // A new period (or a changed limit): units left from the old lease are not valid any more.
       if (lease && lease.tokens > 0 && lease.endsAt > now) void this.giveBack(keyId, lease, lease.tokens);
-      lease = { period: quota.period, periodId: p.id, endsAt: p.endsAt, tokens: 0, usedGlobal: 0, limit: quota.limit, want: initialLease(quota.limit), leasedAt: 0, lastUse: now, exhaustedUntil: 0, pending: null };
+      lease = { dead: false, period: quota.period, periodId: p.id, endsAt: p.endsAt, tokens: 0, usedGlobal: 0, limit: quota.limit, want: initialLease(quota.limit), leasedAt: 0, lastUse: now, exhaustedUntil: 0, pending: null };
       this.leases.set(keyId, lease);
     }
+    if (holder) holder.lease = lease;
     return lease;
   }
 
@@ -178,8 +183,8 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Starts the next lease before this one runs out, so requests rarely wait on Redis. */
-  prefetch(keyId: string): void {
-    const lease = this.leases.get(keyId);
+  prefetch(keyId: string, known?: Lease): void {
+    const lease = known !== undefined && !known.dead ? known : this.leases.get(keyId);
     if (lease && !lease.pending && lease.tokens > 0 && lease.tokens * 5 < lease.want && lease.exhaustedUntil <= Date.now()) {
       lease.pending = this.lease(keyId, lease)
         .catch((err) => this.logger.warn({ err, keyId }, 'quota prefetch failed'))
@@ -203,12 +208,14 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
     for (const [keyId, lease] of this.leases) {
       if (lease.pending) continue;
       if (lease.endsAt <= now) {
+        lease.dead = true;
         this.leases.delete(keyId);
         continue;
       }
       const idle = now - lease.lastUse;
       if (all || idle >= IDLE_KEEP_MS || (idle >= IDLE_RETURN_MS && nearEnd(lease))) {
         if (lease.tokens > 0) work.push(this.giveBack(keyId, lease, lease.tokens));
+        lease.dead = true;
         this.leases.delete(keyId);
       }
     }
@@ -239,6 +246,7 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
   forget(keyId: string): void {
     const lease = this.leases.get(keyId);
     if (!lease) return;
+    lease.dead = true;
     this.leases.delete(keyId);
     if (lease.tokens > 0) void this.giveBack(keyId, lease, lease.tokens);
   }

@@ -5,7 +5,9 @@ import { DataSource } from 'typeorm';
 import { ApiKeysConfig } from '../api-keys.config';
 import { AUDIT } from '../constants';
 
-interface UsageCell {
+export interface UsageCell {
+  /** False once the cell's map has been swapped out for writing: holders must look again. */
+  live: boolean;
   keyId: string;
   hour: number;
   requests: number;
@@ -61,15 +63,17 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     await this.flush();
   }
 
-  record(keyId: string, status: number, latencyMs: number, now: number): void {
+  record(keyId: string, status: number, latencyMs: number, now: number, holder?: { usage?: UsageCell }): void {
     const hour = now - (now % 3_600_000);
     // Keyed by keyId alone on the hot path; a cell from the previous hour moves aside when the hour turns.
-    let c = this.usage.get(keyId);
+    let c = holder?.usage;
+    if (c === undefined || !c.live || c.hour !== hour) c = this.usage.get(keyId);
     if (!c || c.hour !== hour) {
       if (c) this.usage.set(keyId + '|' + c.hour, c);
-      c = { keyId, hour, requests: 0, e4: 0, e5: 0, latSum: 0, latMax: 0, lastUsed: now };
+      c = { live: true, keyId, hour, requests: 0, e4: 0, e5: 0, latSum: 0, latMax: 0, lastUsed: now };
       this.usage.set(keyId, c);
     }
+    if (holder) holder.usage = c;
     c.requests++;
     if (status >= 500) c.e5++;
     else if (status >= 400) c.e4++;
@@ -99,6 +103,7 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   private async write(): Promise<void> {
     const usage = this.usage;
     const failures = this.failures;
+    for (const c of usage.values()) c.live = false;
     this.usage = new Map();
     this.failures = new Map();
     if (usage.size) {

@@ -1,0 +1,124 @@
+import '../support/test-env';
+import { Controller, Get, Module } from '@nestjs/common';
+import { RequireScope } from '@hub/core';
+import { ApiKeysService, KeyCacheService, QuotaLeaseService, UsageRecorderService } from '@hub/api-keys';
+import { DataSource } from 'typeorm';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { bearer, createTestKey } from '../support/api-keys';
+import { RunningApi, startApi } from '../support/hub-harness';
+import { waitUntil } from '../support/processes';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+@Controller('__cache_probe')
+class ProbeController {
+  @Get()
+  @RequireScope('catalog:read')
+  probe() {
+    return { ok: true };
+  }
+}
+@Module({ controllers: [ProbeController] })
+class ProbeModule {}
+
+const TTL_MS = 400;
+
+/**
+ * The guard keeps, with a key it remembers, the cached record that key verified against, and
+ * skips the cache lookup while that record is still the cache's and within its TTL. These tests
+ * pin the ways a held record must stop being used.
+ */
+describe('API key cache: records held by the guard', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  const get = (key: string) => fetch(`${api.url}/__cache_probe`, { headers: bearer(key) });
+  const keyIdOf = (key: string) => key.slice(9, 21);
+
+  before(async () => {
+    db = await createTestDatabase('keyscache');
+    process.env.API_KEY_CACHE_TTL_MS = String(TTL_MS);
+    api = await startApi({ extraModules: [ProbeModule] });
+  });
+  after(async () => {
+    delete process.env.API_KEY_CACHE_TTL_MS;
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('a change whose announcement never arrived applies once the TTL has passed', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    for (let i = 0; i < 3; i++) assert.equal((await get(key)).status, 200);
+    // Revoked behind the service's back: no pub/sub announcement, as if it had been lost.
+    await api.app.get(DataSource).query(`UPDATE api_keys SET revoked_at = now(), revoked_reason = 'lost announcement' WHERE key_id = $1`, [keyIdOf(key)]);
+    const t0 = Date.now();
+    await waitUntil(async () => (await get(key)).status === 401, 5_000, 20);
+    assert.ok(Date.now() - t0 < TTL_MS + 1_500, `seen after ${Date.now() - t0} ms`);
+  });
+
+  it('an announced revocation applies to the very next request of a remembered key', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    for (let i = 0; i < 3; i++) assert.equal((await get(key)).status, 200);
+    await api.app.get(ApiKeysService, { strict: false }).revoke(keyIdOf(key), 'test');
+    const res = await get(key);
+    assert.equal(res.status, 401);
+    assert.match(String(((await res.json()) as { type: string }).type), /revoked-api-key$/);
+  });
+
+  it('a record loaded while an eviction raced is answered but marked dropped, so no one keeps it', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    const cache = api.app.get(KeyCacheService, { strict: false });
+    cache.evict(keyIdOf(key));
+    const loading = cache.load(keyIdOf(key));
+    cache.evict(keyIdOf(key));
+    const entry = await loading;
+    assert.ok(entry);
+    assert.equal(entry.dropped, true);
+    assert.equal(cache.fresh(entry, Date.now()), false);
+    assert.equal(cache.peek(keyIdOf(key), Date.now()), undefined, 'not cached either');
+  });
+
+  it('a refreshed record replaces the held one: the old copy is marked dropped', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    assert.equal((await get(key)).status, 200);
+    const cache = api.app.get(KeyCacheService, { strict: false });
+    const before = cache.peek(keyIdOf(key), Date.now());
+    assert.ok(before);
+    await waitUntil(async () => {
+      await get(key);
+      const now = cache.peek(keyIdOf(key), Date.now());
+      return now !== undefined && now !== before;
+    }, 5_000, 50);
+    assert.equal(before.dropped, true);
+  });
+
+  it('a held quota lease given back while idle is not spent again: the next request leases anew', async () => {
+    const quota = api.app.get(QuotaLeaseService, { strict: false });
+    const returnIdle = (now: number) => (quota as unknown as { returnIdle(now: number): Promise<void> }).returnIdle(now);
+    const limit = { limit: 30, period: 'month' as const };
+    const holder: Parameters<QuotaLeaseService['take']>[3] = {};
+    const t0 = Date.now();
+    assert.ok((await quota.take('held-lease', limit, t0, holder)).ok);
+    const first = holder!.lease!;
+    assert.ok(first.tokens > 0);
+    await returnIdle(t0 + 3_000);
+    assert.equal(first.dead, true);
+    const next = quota.take('held-lease', limit, t0 + 3_000, holder);
+    assert.ok(next instanceof Promise, 'leases again from Redis instead of spending the returned units');
+    assert.ok((await next).ok);
+    assert.notEqual(holder!.lease, first);
+  });
+
+  it('usage recorded through a held cell after a flush lands in the next flush', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    const usage = api.app.get(UsageRecorderService, { strict: false });
+    const holder: Parameters<UsageRecorderService['record']>[4] = {};
+    const now = Date.now();
+    usage.record(keyIdOf(key), 200, 3, now, holder);
+    await usage.flush();
+    usage.record(keyIdOf(key), 503, 4, now, holder);
+    usage.record(keyIdOf(key), 200, 5, now, holder);
+    await usage.flush();
+    const [row] = await api.app.get(DataSource).query(`SELECT sum(requests)::int AS requests, sum(errors_5xx)::int AS e5 FROM api_key_usage_hourly WHERE key_id = $1`, [keyIdOf(key)]);
+    assert.deepEqual(row, { requests: 3, e5: 1 });
+  });
+});
