@@ -275,9 +275,9 @@ async function main() {
 
     const ratio = (n: number) => {
       const rs = scenarios[n].runs.map((r, k) => r.requests.average / scenarios[0].runs[k].requests.average);
-      return { median: median(rs), min: Math.min(...rs), max: Math.max(...rs) };
+      return { median: median(rs), rounds: rs };
     };
-    const fmt = (r: { median: number; min: number; max: number }) => `${r.median.toFixed(3)} (rounds ${r.min.toFixed(2)}..${r.max.toFixed(2)})`;
+    const fmt = (r: { median: number; rounds: number[] }) => `${r.median.toFixed(3)} (rounds in order: ${r.rounds.map((x) => x.toFixed(2)).join(' ')})`;
     const guardKeys = await insertKeys(db, 2000, 'gold', { burstPerSecond: 1_000_000 });
     const cost = await guardCost(single, guardKeys);
     const w = Math.max(...rows.map((r) => r.name.length));

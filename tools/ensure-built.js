@@ -20,7 +20,7 @@ function newestSource(dir, newest = 0) {
 function ensureBuilt() {
   const outDir = path.resolve(root, process.env.OUT_DIR || 'dist');
   const stamp = path.join(outDir, '.build-stamp');
-  const src = Math.max(...['apps', 'libs', 'tools'].map((d) => (existsSync(path.join(root, d)) ? newestSource(path.join(root, d)) : 0)));
+  const src = Math.max(...['apps', 'libs', 'tools', 'bench', 'test'].map((d) => (existsSync(path.join(root, d)) ? newestSource(path.join(root, d)) : 0)));
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= src) return;
   process.stderr.write('building (sources changed since the last build)...\n');
   execFileSync(process.execPath, [path.join(root, 'tools/build.js')], { stdio: 'inherit', cwd: root });

@@ -121,4 +121,25 @@ describe('API key cache: records held by the guard', () => {
     const [row] = await api.app.get(DataSource).query(`SELECT sum(requests)::int AS requests, sum(errors_5xx)::int AS e5 FROM api_key_usage_hourly WHERE key_id = $1`, [keyIdOf(key)]);
     assert.deepEqual(row, { requests: 3, e5: 1 });
   });
+
+  it('records past their TTL are re-read together, keeping what they learnt (the verified secret)', async () => {
+    const cache = api.app.get(KeyCacheService, { strict: false });
+    const keys = await Promise.all(Array.from({ length: 40 }, () => createTestKey(api.app, { scopes: ['catalog:read'] })));
+    for (const k of keys) assert.equal((await get(k)).status, 200);
+    const loaded = keys.map((k) => cache.peek(keyIdOf(k), Date.now())!);
+    await new Promise((r) => setTimeout(r, TTL_MS + 50));
+    const lookups = cache.dbLookups;
+    const queries = cache.refreshQueries;
+    // Every key used again at once: all stale, served meanwhile, refreshed together.
+    assert.deepEqual([...new Set((await Promise.all(keys.map(get))).map((r) => r.status))], [200]);
+    await waitUntil(async () => keys.every((k, i) => cache.peek(keyIdOf(k), Date.now()) !== loaded[i]), 5_000, 10);
+    // Requests arriving within REFRESH_GATHER_MS share a query: a few queries, not one per key.
+    assert.ok(cache.refreshQueries - queries <= 3, `${cache.refreshQueries - queries} queries for 40 stale records`);
+    assert.equal(cache.dbLookups, lookups, 'no per-key loads');
+    for (const [i, k] of keys.entries()) {
+      const fresh = cache.peek(keyIdOf(k), Date.now())!;
+      assert.equal(loaded[i].dropped, true);
+      assert.ok(fresh.verified !== undefined && fresh.verified === loaded[i].verified, 'the verified secret carries over');
+    }
+  });
 });

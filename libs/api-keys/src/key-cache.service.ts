@@ -50,6 +50,10 @@ export interface CachedKey {
   usage?: UsageCell;
 }
 
+/** Stale records gathered for this long go out in one query (of at most REFRESH_BATCH keys). */
+const REFRESH_GATHER_MS = 20;
+const REFRESH_BATCH = 1000;
+
 const KEY_COLUMNS = `key_id, environment, name, scopes, channels, tier, limits, allowed_cidrs, secret_hash, pepper_version, expires_at, revoked_at`;
 
 export function toCachedKey(row: ApiKeyRow, now = Date.now()): CachedKey {
@@ -88,7 +92,8 @@ export function toCachedKey(row: ApiKeyRow, now = Date.now()): CachedKey {
 /**
  * In-process cache of key records by keyId. A miss costs one Postgres query shared by every
  * concurrent request for that keyId (single-flight); unknown keyIds are remembered briefly so a
- * storm of one made-up id costs one query. Changes are announced over Redis pub/sub and evict the
+ * storm of one made-up id costs one query. Records past API_KEY_CACHE_TTL_MS are served while they
+ * are re-read in the background, many keys per query. Changes are announced over Redis pub/sub and evict the
  * entry on every instance; when the subscription drops, the whole cache is dropped because
  * announcements may have been missed.
  */
@@ -98,6 +103,11 @@ export class KeyCacheService implements OnModuleInit, OnModuleDestroy {
   private readonly entries = new Map<string, CachedKey>();
   private readonly negative = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<CachedKey | null>>();
+  /** Records past their TTL waiting for the next batched refresh. */
+  private readonly stale = new Set<string>();
+  private refreshTimer: NodeJS.Timeout | null = null;
+  /** Batched refresh queries made (tests read it). */
+  refreshQueries = 0;
   /** Bumped by every eviction: a load that raced with one is answered but not cached. */
   private epoch = 0;
   private readonly channel: string;
@@ -128,6 +138,7 @@ export class KeyCacheService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('ready', this.onReady);
     await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
@@ -139,9 +150,7 @@ export class KeyCacheService implements OnModuleInit, OnModuleDestroy {
     if (hit) {
       // Past its TTL the record is refreshed in the background and served meanwhile: changes are
       // announced over pub/sub, the TTL only bounds how long a missed announcement can last.
-      if (now - hit.loadedAt >= this.cfg.API_KEY_CACHE_TTL_MS && !this.inflight.has(keyId)) {
-        void this.load(keyId).catch((err) => this.logger.warn({ err, keyId }, 'background key refresh failed'));
-      }
+      if (now - hit.loadedAt >= this.cfg.API_KEY_CACHE_TTL_MS && !this.stale.has(keyId) && !this.inflight.has(keyId)) this.queueRefresh(keyId);
       return hit;
     }
     const neg = this.negative.get(keyId);
@@ -173,9 +182,7 @@ export class KeyCacheService implements OnModuleInit, OnModuleDestroy {
       if (entry) entry.dropped = true;
     } else {
       if (entry) {
-        if (this.entries.size >= this.cfg.API_KEY_CACHE_MAX) this.drop(this.entries.keys().next().value as string);
-        this.drop(keyId);
-        this.entries.set(keyId, entry);
+        this.install(entry);
       } else if (this.cfg.API_KEY_NEGATIVE_CACHE_MS > 0) {
         // Bounded like the positive cache: a storm of distinct made-up ids must not grow memory.
         if (this.negative.size >= this.cfg.API_KEY_CACHE_MAX) this.negative.delete(this.negative.keys().next().value as string);
@@ -201,6 +208,66 @@ export class KeyCacheService implements OnModuleInit, OnModuleDestroy {
   /** Whether a record held since an earlier request can still be used as is (not dropped, within its TTL). */
   fresh(entry: CachedKey, now: number): boolean {
     return entry.dropped !== true && now - entry.loadedAt < this.cfg.API_KEY_CACHE_TTL_MS;
+  }
+
+  /**
+   * Caches a record read from Postgres. Replacing a copy of the same key (a refresh), what the old
+   * copy learnt carries over: that a secret matched (only if the hash and pepper version are the
+   * same, which they always are for one keyId: secrets never change, rotation makes a new key),
+   * and the limiter state it held. The old copy is dropped so no one keeps using it.
+   */
+  private install(entry: CachedKey): void {
+    const old = this.entries.get(entry.keyId);
+    if (old !== undefined) {
+      if (old.pepperVersion === entry.pepperVersion && old.hash.equals(entry.hash)) entry.verified = old.verified;
+      entry.bucket = old.bucket;
+      entry.lease = old.lease;
+      entry.usage = old.usage;
+      old.dropped = true;
+      this.entries.delete(entry.keyId);
+    } else if (this.entries.size >= this.cfg.API_KEY_CACHE_MAX) {
+      this.drop(this.entries.keys().next().value as string);
+    }
+    this.entries.set(entry.keyId, entry);
+  }
+
+  /**
+   * Records past their TTL are re-read together: thousands of keys loaded at the same moment
+   * expire together, and one query per key would be a burst of thousands of queries every TTL.
+   */
+  private queueRefresh(keyId: string): void {
+    this.stale.add(keyId);
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      void this.refreshStale();
+    }, REFRESH_GATHER_MS);
+    this.refreshTimer.unref();
+  }
+
+  private async refreshStale(): Promise<void> {
+    const ids = [...this.stale];
+    for (let i = 0; i < ids.length; i += REFRESH_BATCH) {
+      const chunk = ids.slice(i, i + REFRESH_BATCH);
+      const epoch = this.epoch;
+      try {
+        this.refreshQueries++;
+        const rows: ApiKeyRow[] = await this.ds.query(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_id = ANY($1::text[])`, [chunk]);
+        // A change raced with the read: keep the stale copies (served, and queued again on next use).
+        if (epoch !== this.epoch) continue;
+        const now = Date.now();
+        const found = new Map(rows.map((r) => [r.key_id, r]));
+        for (const id of chunk) {
+          const row = found.get(id);
+          if (row) this.install(toCachedKey(row, now));
+          else this.drop(id);
+        }
+      } catch (err) {
+        this.logger.warn({ err, keys: chunk.length }, 'background key refresh failed; stale records are served and retried on next use');
+      } finally {
+        for (const id of chunk) this.stale.delete(id);
+      }
+    }
   }
 
   private drop(keyId: string): void {
