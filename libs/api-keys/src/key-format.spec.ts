@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { base62Checksum, formatKey, generateKey, parseKey } from './key-format';
+import { base62Checksum, crc32Ascii, formatKey, generateKey, parseKey } from './key-format';
+import { crc32 } from 'node:zlib';
 import { PepperRing } from './pepper';
 import { BurstLimiter, AuthFailureLimiter } from './limits/burst-limiter';
 import { quotaPeriod } from './limits/quota-period';
@@ -19,6 +20,28 @@ describe('key format', () => {
     assert.equal(base62Checksum('123456789'), expected.padStart(6, '0'));
     // CRC32("") = 0 -> all padding.
     assert.equal(base62Checksum(''), '000000');
+  });
+
+  it('the JS CRC-32 that parseKey uses equals zlib\'s on ASCII text', () => {
+    assert.equal(crc32Ascii('123456789'), 0xcbf43926);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_'.split('')), { maxLength: 80 }).map((cs) => cs.join('')), (s) => {
+        assert.equal(crc32Ascii(s), crc32(s));
+      }),
+      { numRuns: 2000 },
+    );
+    const key = generateKey('live').key;
+    assert.equal(crc32Ascii(key, key.length - 6), crc32(key.slice(0, -6)));
+  });
+
+  it('refuses a key whose checksum is off by one in any digit, or holds a non-base62 character', () => {
+    const key = generateKey('test').key;
+    const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+    for (let i = key.length - 6; i < key.length; i++) {
+      const next = alphabet[(alphabet.indexOf(key[i]) + 1) % 62];
+      assert.equal(parseKey(key.slice(0, i) + next + key.slice(i + 1)), null);
+      assert.equal(parseKey(key.slice(0, i) + '-' + key.slice(i + 1)), null);
+    }
   });
 
   it('generates keys matching the CONTRACT regex that parse back', () => {

@@ -29,6 +29,37 @@ export function randomBase62(length: number): string {
   return out;
 }
 
+/** CRC-32 (IEEE 802.3, zlib's) lookup table. */
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/**
+ * CRC-32 of the first `end` characters of an ASCII string, in JS: a key is checked on every request
+ * with a new header (and on every request of a storm of made-up keys), and zlib's crc32 first
+ * converts the string to UTF-8 across the C++ boundary, which costs more than the CRC itself.
+ * Callers pass ASCII only (parseKey has checked every character).
+ */
+export function crc32Ascii(text: string, end = text.length): number {
+  let c = -1;
+  for (let i = 0; i < end; i++) c = CRC_TABLE[(c ^ text.charCodeAt(i)) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+/** Value of a base62 digit (0-9A-Za-z), or -1. */
+function base62Digit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 90) return c - 55;
+  if (c >= 97 && c <= 122) return c - 61;
+  return -1;
+}
+
 export function base62Checksum(body: string): string {
   let n = crc32(body);
   let out = '';
@@ -64,12 +95,19 @@ export function parseKey(text: string): ParsedKey | null {
   const env = text.slice(4, 8);
   if ((env !== 'live' && env !== 'test') || text.charCodeAt(8) !== 95 /* _ */) return null;
   if (text.charCodeAt(9 + KEY_ID_LENGTH) !== 95) return null;
-  for (let i = 9; i < KEY_LENGTH; i++) {
+  for (let i = 9; i < KEY_LENGTH - CHECKSUM_LENGTH; i++) {
     if (i === 9 + KEY_ID_LENGTH) continue;
     if (!isBase62Code(text.charCodeAt(i))) return null;
   }
-  const body = text.slice(0, KEY_LENGTH - CHECKSUM_LENGTH);
-  if (base62Checksum(body) !== text.slice(KEY_LENGTH - CHECKSUM_LENGTH)) return null;
+  // The checksum compared as a number: its 6 digits decoded, against the CRC of everything before
+  // it (62^6 > 2^32, so every CRC has exactly one padded 6-digit form and the two tests agree).
+  let expected = 0;
+  for (let i = KEY_LENGTH - CHECKSUM_LENGTH; i < KEY_LENGTH; i++) {
+    const d = base62Digit(text.charCodeAt(i));
+    if (d < 0) return null;
+    expected = expected * 62 + d;
+  }
+  if (crc32Ascii(text, KEY_LENGTH - CHECKSUM_LENGTH) !== expected) return null;
   return {
     environment: env,
     keyId: text.slice(9, 9 + KEY_ID_LENGTH),

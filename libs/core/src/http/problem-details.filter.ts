@@ -80,6 +80,15 @@ export function toProblem(
 }
 
 export function sendProblem(reply: FastifyReply, requestId: string, exception: unknown, req?: FastifyRequest): void {
+  const head = exception instanceof ProblemException ? exception.jsonHead() : null;
+  if (head !== null) {
+    // The same bytes toProblem + JSON.stringify would give (a test compares them), without building them.
+    const p = exception as ProblemException;
+    const headers = p.problem.headers;
+    if (headers) for (const k in headers) reply.header(k, headers[k]);
+    reply.status(p.getStatus()).header('content-type', 'application/problem+json; charset=utf-8').send(head + JSON.stringify(requestId) + '}');
+    return;
+  }
   const { body, headers } = toProblem(exception, requestId, req);
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
   reply.status(body.status).header('content-type', 'application/problem+json; charset=utf-8').send(JSON.stringify(body));
