@@ -46,6 +46,20 @@ describe('process boot checks and graceful shutdown', () => {
     });
   }
 
+  it('a worker whose metrics port is taken stops boot saying which variable to change', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const p = spawnEntry('apps/worker/src/main.js', testEnv({ DATABASE_URL: db.url, WORKER_METRICS_PORT: String(port) }));
+      assert.notEqual(await p.exited, 0);
+      assert.match(p.output(), new RegExp(`WORKER_METRICS_PORT ${port} on 127\\.0\\.0\\.1 is already in use`));
+    } finally {
+      taken.close();
+    }
+  });
+
   it('a missing required secret names the variable', async () => {
     const p = spawnEntry('apps/api/src/main.js', testEnv({ HUB_MASTER_KEYS: undefined, PORT: String(await freePort()) }));
     assert.notEqual(await p.exited, 0);

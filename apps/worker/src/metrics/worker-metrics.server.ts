@@ -27,16 +27,26 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
     const server = createServer((req, res) => void this.handle(req, res));
     // Scrapes are short; do not let an idle scraper connection hold shutdown.
     server.keepAliveTimeout = 5_000;
+    const { WORKER_METRICS_PORT: port, WORKER_METRICS_HOST: host } = this.cfg;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.cfg.WORKER_METRICS_PORT, this.cfg.WORKER_METRICS_HOST, () => {
-        server.off('error', reject);
+      const failed = (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new Error(
+                `WORKER_METRICS_PORT ${port} on ${host} is already in use (another worker on this host?): give each worker its own port, ` +
+                  `0 for any free one, or WORKER_METRICS_ENABLED=false`,
+              )
+            : err,
+        );
+      server.once('error', failed);
+      server.listen(port, host, () => {
+        server.off('error', failed);
         resolve();
       });
     });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
-    this.logger.log({ host: this.cfg.WORKER_METRICS_HOST, port: this.port }, 'worker metrics listening');
+    this.logger.log({ host, port: this.port }, 'worker metrics listening');
   }
 
   async onApplicationShutdown(): Promise<void> {
