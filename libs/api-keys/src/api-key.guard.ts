@@ -59,9 +59,7 @@ function repeatedAuthHeader(raw: string[]): boolean {
 }
 
 /** The value of the one key header a request carries (Authorization or X-API-Key), if it carries exactly one. */
-function onlyKeyHeader(req: FastifyRequest): string | undefined {
-  const auth = req.headers.authorization;
-  const xKey = req.headers['x-api-key'];
+function onlyKeyHeader(auth: string | undefined, xKey: string | string[] | undefined): string | undefined {
   if (xKey === undefined) return typeof auth === 'string' ? auth : undefined;
   return auth === undefined && typeof xKey === 'string' ? xKey : undefined;
 }
@@ -245,7 +243,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
         extensions: { errors: [{ field: 'Authorization', message: 'must be sent once' }] },
       });
     }
-    const single = onlyKeyHeader(req);
+    const single = onlyKeyHeader(auth, xKey);
     const known = single === undefined ? undefined : this.parsedByHeader.get(single);
     if (known !== undefined) return known;
     if (typeof auth === 'string' && auth !== '') {
@@ -329,7 +327,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   }
 
   private rememberHeader(req: FastifyRequest, parsed: ParsedKey): void {
-    const header = onlyKeyHeader(req);
+    const header = onlyKeyHeader(req.headers.authorization, req.headers['x-api-key']);
     if (header === undefined || this.parsedByHeader.has(header)) return;
     if (this.parsedByHeader.size >= this.parsedByHeaderMax) this.parsedByHeader.delete(this.parsedByHeader.keys().next().value as string);
     this.parsedByHeader.set(header, parsed);

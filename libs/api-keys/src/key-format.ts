@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 
 /** `0-9A-Za-z` in that order (CONTRACT "API keys"): the checksum's base62 alphabet. */
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -41,10 +40,10 @@ const CRC_TABLE = (() => {
 })();
 
 /**
- * CRC-32 of the first `end` characters of an ASCII string, in JS: a key is checked on every request
- * with a new header (and on every request of a storm of made-up keys), and zlib's crc32 first
- * converts the string to UTF-8 across the C++ boundary, which costs more than the CRC itself.
- * Callers pass ASCII only (parseKey has checked every character).
+ * CRC-32 (equal to zlib's) of the first `end` characters of an ASCII string, in JS: a key is
+ * checked on every request with a new header (and on every request of a storm of made-up keys),
+ * and zlib's crc32 first converts the string to UTF-8 across the C++ boundary, which costs more
+ * than the CRC itself. Callers pass ASCII only (keys are base62, `_` and `nsk`).
  */
 export function crc32Ascii(text: string, end = text.length): number {
   let c = -1;
@@ -61,7 +60,7 @@ function base62Digit(c: number): number {
 }
 
 export function base62Checksum(body: string): string {
-  let n = crc32(body);
+  let n = crc32Ascii(body);
   let out = '';
   do {
     out = BASE62[n % 62] + out;
@@ -81,10 +80,6 @@ export function generateKey(environment: KeyEnvironment): { key: string; keyId: 
   return { key: formatKey(environment, keyId, secret), keyId, secret };
 }
 
-function isBase62Code(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
 /**
  * Shape and checksum only: no I/O, so a storm of made-up keys costs a few microseconds each and
  * never reaches Postgres or Redis. Returns null for anything that is not a well-formed key.
@@ -97,7 +92,7 @@ export function parseKey(text: string): ParsedKey | null {
   if (text.charCodeAt(9 + KEY_ID_LENGTH) !== 95) return null;
   for (let i = 9; i < KEY_LENGTH - CHECKSUM_LENGTH; i++) {
     if (i === 9 + KEY_ID_LENGTH) continue;
-    if (!isBase62Code(text.charCodeAt(i))) return null;
+    if (base62Digit(text.charCodeAt(i)) < 0) return null;
   }
   // The checksum compared as a number: its 6 digits decoded, against the CRC of everything before
   // it (62^6 > 2^32, so every CRC has exactly one padded 6-digit form and the two tests agree).

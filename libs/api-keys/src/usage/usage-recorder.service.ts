@@ -6,8 +6,8 @@ import { ApiKeysConfig } from '../api-keys.config';
 import { AUDIT } from '../constants';
 
 export interface UsageCell {
-  /** False once the cell's map has been swapped out for writing: holders must look again. */
-  live: boolean;
+  /** Set once the cell's map has been swapped out for writing: holders must look again. */
+  dead: boolean;
   keyId: string;
   hour: number;
   requests: number;
@@ -67,10 +67,10 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     const hour = now - (now % 3_600_000);
     // Keyed by keyId alone on the hot path; a cell from the previous hour moves aside when the hour turns.
     let c = holder?.usage;
-    if (c === undefined || !c.live || c.hour !== hour) c = this.usage.get(keyId);
+    if (c === undefined || c.dead || c.hour !== hour) c = this.usage.get(keyId);
     if (!c || c.hour !== hour) {
       if (c) this.usage.set(keyId + '|' + c.hour, c);
-      c = { live: true, keyId, hour, requests: 0, e4: 0, e5: 0, latSum: 0, latMax: 0, lastUsed: now };
+      c = { dead: false, keyId, hour, requests: 0, e4: 0, e5: 0, latSum: 0, latMax: 0, lastUsed: now };
       this.usage.set(keyId, c);
     }
     if (holder) holder.usage = c;
@@ -103,7 +103,7 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   private async write(): Promise<void> {
     const usage = this.usage;
     const failures = this.failures;
-    for (const c of usage.values()) c.live = false;
+    for (const c of usage.values()) c.dead = true;
     this.usage = new Map();
     this.failures = new Map();
     if (usage.size) {

@@ -79,8 +79,24 @@ export function toProblem(
   };
 }
 
+const heads = new WeakMap<ProblemException, string | null>();
+
+/**
+ * toProblem's body serialised up to the requestId (`{"type":...,"requestId":`), once per exception
+ * instance: shared instances (the guard's invalid-key answer) are sent on every request of a storm
+ * of made-up keys. null when the problem has extensions (those are serialised per request).
+ */
+export function problemJsonHead(p: ProblemException): string | null {
+  let head = heads.get(p);
+  if (head === undefined) {
+    head = p.problem.extensions ? null : JSON.stringify(toProblem(p, '').body).slice(0, -3);
+    heads.set(p, head);
+  }
+  return head;
+}
+
 export function sendProblem(reply: FastifyReply, requestId: string, exception: unknown, req?: FastifyRequest): void {
-  const head = exception instanceof ProblemException ? exception.jsonHead() : null;
+  const head = exception instanceof ProblemException ? problemJsonHead(exception) : null;
   if (head !== null) {
     // The same bytes toProblem + JSON.stringify would give (a test compares them), without building them.
     const p = exception as ProblemException;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FastifyReply } from 'fastify';
 import { ProblemException } from './problem';
-import { sendProblem, toProblem } from './problem-details.filter';
+import { problemJsonHead, sendProblem, toProblem } from './problem-details.filter';
 
 /** Records what sendProblem does to a reply. */
 function fakeReply() {
@@ -45,7 +45,7 @@ describe('sendProblem', () => {
         for (const [k, v] of Object.entries(headers)) assert.equal(sent.headers[k.toLowerCase()], v);
       }
     }
-    assert.equal(cases[3].jsonHead(), null, 'extensions are serialised per request');
-    assert.ok(cases[0].jsonHead()?.endsWith('"requestId":'));
+    assert.equal(problemJsonHead(cases[3]), null, 'extensions are serialised per request');
+    assert.ok(problemJsonHead(cases[0])?.endsWith('"requestId":'));
   });
 });

@@ -52,21 +52,6 @@ export class ProblemException extends HttpException {
   get title(): string {
     return this.problem.title ?? titleForSlug(this.slug);
   }
-
-  private head: string | null | undefined;
-
-  /**
-   * The serialised body up to the requestId (`{"type":...,"detail":...,"requestId":`), computed
-   * once: shared instances (the guard's invalid-key answer) are sent on every request of a storm
-   * of made-up keys. null when the problem has extensions (those are serialised per request).
-   */
-  jsonHead(): string | null {
-    if (this.head === undefined) {
-      const sample = JSON.stringify({ type: PROBLEM_TYPE_BASE + this.slug, title: this.title, status: this.getStatus(), detail: this.detail, requestId: '' });
-      this.head = this.problem.extensions ? null : sample.slice(0, -3);
-    }
-    return this.head;
-  }
 }
 
 export function defaultSlugForStatus(status: number): string {
