@@ -1,4 +1,4 @@
-// npm run bench:sync [-- --rate 500 --seconds 20 --skus 200 --latency 50 --jitter 10 --hot-seconds 5]
+// npm run bench:sync [-- --hot-only] [-- --rate 500 --seconds 20 --warmup-seconds 3 --skus 200 --latency 50 --jitter 10 --hot-seconds 5]
 //
 // Stock changes at a steady rate from this process (the api side: InventoryService + outbox relay)
 // while the real worker (apps/worker, a child process) pushes them to the partner sandbox (in this
@@ -33,6 +33,10 @@ const SKU_COUNT = arg('skus', 200);
 const LATENCY = arg('latency', 50);
 const JITTER = arg('jitter', 10);
 const HOT_SECONDS = arg('hot-seconds', 5);
+/** Changes at the same rate before the measured ones, so the JIT, the pools and the queues are warm. */
+const WARMUP_SECONDS = arg('warmup-seconds', 3);
+/** `--hot-only`: skip the sync pipeline and measure hot-SKU reservations alone. */
+const HOT_ONLY = process.argv.includes('--hot-only');
 
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
@@ -90,114 +94,141 @@ async function main() {
   const inv = hub.get(InventoryService, { strict: false });
   const skus = Array.from({ length: SKU_COUNT }, (_, i) => `BENCH-${String(i).padStart(4, '0')}`);
 
-  await applyRules(hub);
-  process.stdout.write(`publishing ${SKU_COUNT} SKUs on ${SYNC_CHANNELS.join(', ')} (Amazon allows 5 calls/s, so this takes a while)...\n`);
-  for (const sku of skus) await publishEverywhere(hub, sku, 10_000);
-  await ds.query(`CREATE TABLE bench_storefront_pushes (sku text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
-  await ds.query(`CREATE FUNCTION bench_storefront_push() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO bench_storefront_pushes (sku) VALUES (NEW.sku); RETURN NEW; END $$`);
-  await ds.query(`CREATE TRIGGER bench_storefront_push AFTER UPDATE OF quantity ON storefront_listings FOR EACH ROW EXECUTE FUNCTION bench_storefront_push()`);
+  if (!HOT_ONLY) {
+    await applyRules(hub);
+    process.stdout.write(`publishing ${SKU_COUNT} SKUs on ${SYNC_CHANNELS.join(', ')} (Amazon allows 5 calls/s, so this takes a while)...\n`);
+    for (const sku of skus) await publishEverywhere(hub, sku, 10_000);
+    await ds.query(`CREATE TABLE bench_storefront_pushes (sku text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    await ds.query(`CREATE FUNCTION bench_storefront_push() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO bench_storefront_pushes (sku) VALUES (NEW.sku); RETURN NEW; END $$`);
+    await ds.query(`CREATE TRIGGER bench_storefront_push AFTER UPDATE OF quantity ON storefront_listings FOR EACH ROW EXECUTE FUNCTION bench_storefront_push()`);
 
-  const worker = spawnEntry('apps/worker/src/main.js', testEnv({ ...sbEnv, DATABASE_URL: db.url, LOG_LEVEL: 'error' }));
-  await worker.waitFor(/worker started/, 60_000);
-  await waitUntil(async () => Object.values(await divergent(sbUrl, ds, skus)).every((l) => l.length === 0), 120_000, 500);
-  await fetch(`${sbUrl}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partner: '*', kind: 'latency', ms: LATENCY, jitterMs: JITTER }) });
-  pushes.clear();
-  await ds.query(`TRUNCATE bench_storefront_pushes`);
+    const worker = spawnEntry('apps/worker/src/main.js', testEnv({ ...sbEnv, DATABASE_URL: db.url, LOG_LEVEL: 'error' }));
+    await worker.waitFor(/worker started/, 60_000);
+    await waitUntil(async () => Object.values(await divergent(sbUrl, ds, skus)).every((l) => l.length === 0), 120_000, 500);
+    await fetch(`${sbUrl}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partner: '*', kind: 'latency', ms: LATENCY, jitterMs: JITTER }) });
+    pushes.clear();
+    await ds.query(`TRUNCATE bench_storefront_pushes`);
 
-  const queues = SYNC_CHANNELS.map((c) => hub.get<Queue>(getQueueToken(syncQueueName(c)), { strict: false }));
-  const depth: string[] = [];
-  const sampler = setInterval(async () => {
-    const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'delayed', 'active', 'prioritized')));
-    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM inventory_outbox`);
-    depth.push(`${SYNC_CHANNELS.map((c, i) => `${c} ${Object.values(counts[i]).reduce((a, b) => a + b, 0)}`).join(', ')}, outbox ${n}`);
-  }, 1000);
+    const queues = SYNC_CHANNELS.map((c) => hub.get<Queue>(getQueueToken(syncQueueName(c)), { strict: false }));
+    const depth: string[] = [];
+    const sampler = setInterval(async () => {
+      const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'delayed', 'active', 'prioritized')));
+      const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM inventory_outbox`);
+      depth.push(`${SYNC_CHANNELS.map((c, i) => `${c} ${Object.values(counts[i]).reduce((a, b) => a + b, 0)}`).join(', ')}, outbox ${n}`);
+    }, 1000);
 
-  const calls0 = await partnerCalls(sbUrl, ds);
-  const commits: { sku: string; at: number }[] = [];
-  let inflight = 0;
-  let errors = 0;
-  const started = Date.now();
-  process.stdout.write(`driving ${RATE} changes/s for ${SECONDS} s across ${SKU_COUNT} SKUs, partner latency ${LATENCY} ms +/- ${JITTER} ms...\n`);
-  const total = RATE * SECONDS;
-  for (let i = 0; i < total; i++) {
-    // Open-loop pacing: change i is due at i / RATE seconds, whatever happened to the others.
-    const due = started + (i * 1000) / RATE;
-    const wait = due - Date.now();
-    if (wait > 0) await sleep(wait);
-    const sku = skus[Math.floor(Math.random() * skus.length)];
-    inflight++;
-    const delta = (Math.random() < 0.5 ? -1 : 1) * (1 + Math.floor(Math.random() * 3));
-    inv
-      .adjust(sku, delta, 'bench', null)
-      .then(() => commits.push({ sku, at: Date.now() }))
-      .catch(() => errors++)
-      .finally(() => inflight--);
+    let inflight = 0;
+    let errors = 0;
+    /** Open-loop pacing: change i is due at i / RATE seconds, whatever happened to the others. */
+    const drive = async (seconds: number, committed: (sku: string, at: number) => void) => {
+      const started = Date.now();
+      const total = RATE * seconds;
+      for (let i = 0; i < total; i++) {
+        const due = started + (i * 1000) / RATE;
+        const wait = due - Date.now();
+        if (wait > 0) await sleep(wait);
+        const sku = skus[Math.floor(Math.random() * skus.length)];
+        inflight++;
+        const delta = (Math.random() < 0.5 ? -1 : 1) * (1 + Math.floor(Math.random() * 3));
+        inv
+          .adjust(sku, delta, 'bench', null)
+          .then(() => committed(sku, Date.now()))
+          .catch(() => errors++)
+          .finally(() => inflight--);
+      }
+      while (inflight) await sleep(10);
+    };
+    if (WARMUP_SECONDS > 0) {
+      // Not measured: the same load, then a pause until Nykaa and the storefront have caught up
+      // (Amazon, at 5 calls/s, stays behind whatever we wait for).
+      process.stdout.write(`warming up: ${RATE} changes/s for ${WARMUP_SECONDS} s...\n`);
+      await drive(WARMUP_SECONDS, () => undefined);
+      await waitUntil(async () => {
+        const d = await divergent(sbUrl, ds, skus);
+        return d.nykaa.length === 0 && d.storefront.length === 0;
+      }, 60_000, 100);
+      errors = 0;
+    }
+    pushes.clear();
+    await ds.query(`TRUNCATE bench_storefront_pushes`);
+    depth.length = 0;
+
+    const calls0 = await partnerCalls(sbUrl, ds);
+    const commits: { sku: string; at: number }[] = [];
+    const started = Date.now();
+    process.stdout.write(`driving ${RATE} changes/s for ${SECONDS} s across ${SKU_COUNT} SKUs, partner latency ${LATENCY} ms +/- ${JITTER} ms...\n`);
+    await drive(SECONDS, (sku, at) => commits.push({ sku, at }));
+    const driveMs = Date.now() - started;
+    const lastCommit = Math.max(...commits.map((c) => c.at));
+    await waitUntil(async () => Object.values(await divergent(sbUrl, ds, skus)).every((l) => l.length === 0), 180_000, 250);
+    const settled = Date.now();
+    clearInterval(sampler);
+    const sf: { sku: string; at: Date }[] = await ds.query(`SELECT sku, at FROM bench_storefront_pushes ORDER BY at`);
+    for (const r of sf) record('storefront', r.sku, { start: new Date(r.at).getTime(), end: new Date(r.at).getTime() });
+    for (const list of pushes.values()) list.sort((a, b) => a.start - b.start);
+    const calls1 = await partnerCalls(sbUrl, ds);
+
+    // A change is confirmed on a channel by the first push that started after its commit.
+    const confirm = (channel: Channel, sku: string, at: number): number | null => {
+      const list = pushes.get(`${channel}|${sku}`) ?? [];
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (list[mid].start >= at) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo < list.length ? list[lo].end : null;
+    };
+    const perChannel: Record<string, number[]> = { amazon: [], nykaa: [], storefront: [] };
+    const lastAll: number[] = [];
+    const lastFast: number[] = [];
+    /** Nykaa + storefront latencies by 5 s window of commit time: shows whether a tail is one stall or steady. */
+    const fastByWindow: number[][] = [];
+    let unconfirmed = 0;
+    for (const c of commits) {
+      const ends: Partial<Record<Channel, number>> = {};
+      for (const ch of SYNC_CHANNELS) {
+        const end = confirm(ch, c.sku, c.at);
+        if (end === null) continue;
+        // Storefront pushes go to our own database: no partner latency to subtract there.
+        const injected = ch === 'storefront' ? 0 : LATENCY;
+        ends[ch] = end;
+        perChannel[ch].push(Math.max(0, end - c.at - injected));
+      }
+      if (ends.nykaa === undefined || ends.storefront === undefined || ends.amazon === undefined) {
+        unconfirmed++;
+        continue;
+      }
+      lastAll.push(Math.max(0, Math.max(ends.amazon - LATENCY, ends.nykaa - LATENCY, ends.storefront) - c.at));
+      const fast = Math.max(0, Math.max(ends.nykaa - LATENCY, ends.storefront) - c.at);
+      lastFast.push(fast);
+      const w = Math.floor((c.at - started) / 5000);
+      (fastByWindow[w] ??= []).push(fast);
+    }
+
+    const out: string[] = [];
+    out.push(`\n== stock sync: ${commits.length} changes committed in ${(driveMs / 1000).toFixed(1)} s (${(commits.length / (driveMs / 1000)).toFixed(0)}/s, ${errors} refused), all channels matched ${(settled - lastCommit) / 1000} s after the last change`);
+    out.push(`commit -> last channel confirmation, minus ${LATENCY} ms injected latency:`);
+    out.push(`  all three channels:       ${fmt(lastAll)}`);
+    out.push(`  nykaa + storefront:       ${fmt(lastFast)}`);
+    for (const ch of SYNC_CHANNELS) out.push(`  ${ch.padEnd(25)} ${fmt(perChannel[ch])}`);
+    out.push(`  nykaa + storefront p99 by 5 s window of commit time: ${fastByWindow.map((xs, w) => `${w * 5}-${w * 5 + 5} s ${pct(xs, 99).toFixed(0)} ms`).join(', ')}`);
+    if (unconfirmed) out.push(`  (${unconfirmed} changes were superseded before every channel pushed again; covered by a later push)`);
+    const d = (c: 'amazon' | 'nykaa' | 'storefront') => calls1[c] - calls0[c];
+    out.push(
+      `partner calls per change: amazon ${(d('amazon') / commits.length).toFixed(3)}, nykaa ${(d('nykaa') / commits.length).toFixed(3)}, storefront ${(d('storefront') / commits.length).toFixed(3)}; ` +
+        `total ${((d('amazon') + d('nykaa') + d('storefront')) / commits.length).toFixed(3)} (3.000 without coalescing)`,
+    );
+    out.push('queue depth (waiting+delayed+active per channel queue, outbox rows), once a second:');
+    depth.forEach((line, i) => out.push(`  t=${String(i + 1).padStart(3)} s  ${line}`));
+    process.stdout.write(out.join('\n') + '\n');
+
+    // Hot SKU: 8 writers reserving one unit each, as fast as they can; with durable commits (the
+    // default) and with INVENTORY_RESERVE_SYNCHRONOUS_COMMIT=off.
+    await fetch(`${sbUrl}/_sandbox/faults`, { method: 'DELETE' });
+    await worker.kill('SIGTERM');
   }
-  while (inflight) await sleep(10);
-  const driveMs = Date.now() - started;
-  const lastCommit = Math.max(...commits.map((c) => c.at));
-  await waitUntil(async () => Object.values(await divergent(sbUrl, ds, skus)).every((l) => l.length === 0), 180_000, 250);
-  const settled = Date.now();
-  clearInterval(sampler);
-  const sf: { sku: string; at: Date }[] = await ds.query(`SELECT sku, at FROM bench_storefront_pushes ORDER BY at`);
-  for (const r of sf) record('storefront', r.sku, { start: new Date(r.at).getTime(), end: new Date(r.at).getTime() });
-  for (const list of pushes.values()) list.sort((a, b) => a.start - b.start);
-  const calls1 = await partnerCalls(sbUrl, ds);
-
-  // A change is confirmed on a channel by the first push that started after its commit.
-  const confirm = (channel: Channel, sku: string, at: number): number | null => {
-    const list = pushes.get(`${channel}|${sku}`) ?? [];
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid].start >= at) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo < list.length ? list[lo].end : null;
-  };
-  const perChannel: Record<string, number[]> = { amazon: [], nykaa: [], storefront: [] };
-  const lastAll: number[] = [];
-  const lastFast: number[] = [];
-  let unconfirmed = 0;
-  for (const c of commits) {
-    const ends: Partial<Record<Channel, number>> = {};
-    for (const ch of SYNC_CHANNELS) {
-      const end = confirm(ch, c.sku, c.at);
-      if (end === null) continue;
-      // Storefront pushes go to our own database: no partner latency to subtract there.
-      const injected = ch === 'storefront' ? 0 : LATENCY;
-      ends[ch] = end;
-      perChannel[ch].push(Math.max(0, end - c.at - injected));
-    }
-    if (ends.nykaa === undefined || ends.storefront === undefined || ends.amazon === undefined) {
-      unconfirmed++;
-      continue;
-    }
-    lastAll.push(Math.max(0, Math.max(ends.amazon - LATENCY, ends.nykaa - LATENCY, ends.storefront) - c.at));
-    lastFast.push(Math.max(0, Math.max(ends.nykaa - LATENCY, ends.storefront) - c.at));
-  }
-
-  const out: string[] = [];
-  out.push(`\n== stock sync: ${commits.length} changes committed in ${(driveMs / 1000).toFixed(1)} s (${(commits.length / (driveMs / 1000)).toFixed(0)}/s, ${errors} refused), all channels matched ${(settled - lastCommit) / 1000} s after the last change`);
-  out.push(`commit -> last channel confirmation, minus ${LATENCY} ms injected latency:`);
-  out.push(`  all three channels:       ${fmt(lastAll)}`);
-  out.push(`  nykaa + storefront:       ${fmt(lastFast)}`);
-  for (const ch of SYNC_CHANNELS) out.push(`  ${ch.padEnd(25)} ${fmt(perChannel[ch])}`);
-  if (unconfirmed) out.push(`  (${unconfirmed} changes were superseded before every channel pushed again; covered by a later push)`);
-  const d = (c: 'amazon' | 'nykaa' | 'storefront') => calls1[c] - calls0[c];
-  out.push(
-    `partner calls per change: amazon ${(d('amazon') / commits.length).toFixed(3)}, nykaa ${(d('nykaa') / commits.length).toFixed(3)}, storefront ${(d('storefront') / commits.length).toFixed(3)}; ` +
-      `total ${((d('amazon') + d('nykaa') + d('storefront')) / commits.length).toFixed(3)} (3.000 without coalescing)`,
-  );
-  out.push('queue depth (waiting+delayed+active per channel queue, outbox rows), once a second:');
-  depth.forEach((line, i) => out.push(`  t=${String(i + 1).padStart(3)} s  ${line}`));
-  process.stdout.write(out.join('\n') + '\n');
-
-  // Hot SKU: 8 writers reserving one unit each, as fast as they can; with durable commits (the
-  // default) and with INVENTORY_RESERVE_SYNCHRONOUS_COMMIT=off.
-  await fetch(`${sbUrl}/_sandbox/faults`, { method: 'DELETE' });
-  await worker.kill('SIGTERM');
   const cfg = hub.get(InventoryConfig, { strict: false });
   // `in transaction`: the caller's transaction (as POST /v1/orders does: order row + reservation);
   // `standalone`: the reservation alone, one autocommitted statement (the row lock is then held for
