@@ -122,6 +122,73 @@ describe('API key cache: records held by the guard', () => {
     assert.deepEqual(row, { requests: 3, e5: 1 });
   });
 
+  it('a busy key keeps its usage cell across writes: zeroed in place, each request written once, an hour gone by written and dropped', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    const id = keyIdOf(key);
+    const usage = api.app.get(UsageRecorderService, { strict: false });
+    const db = api.app.get(DataSource);
+    const holder: Parameters<UsageRecorderService['record']>[4] = {};
+    const hour = Date.now() - (Date.now() % 3_600_000);
+    usage.record(id, 200, 3, hour + 1_000, holder);
+    usage.record(id, 404, 2, hour + 1_000, holder);
+    const cell = holder!.usage!;
+    await usage.flush();
+    assert.equal(holder!.usage, cell);
+    assert.equal(cell.dead, false, 'still the live cell: the next request neither allocates nor inserts');
+    assert.deepEqual([cell.requests, cell.e4, cell.latSum, cell.latMax], [0, 0, 0, 0], 'written counts are taken out');
+    usage.record(id, 500, 9, hour + 2_000, holder);
+    assert.equal(holder!.usage, cell);
+    // The next hour: the old cell moves aside, is written once more, then leaves the map.
+    usage.record(id, 200, 1, hour + 3_600_000, holder);
+    assert.notEqual(holder!.usage, cell);
+    await usage.flush();
+    assert.equal(cell.dead, true);
+    await usage.flush();
+    const rows = await db.query(
+      `SELECT extract(epoch FROM hour)::bigint * 1000 AS hour, requests::int, errors_4xx::int AS e4, errors_5xx::int AS e5, latency_ms_sum::float AS sum, latency_ms_max::float AS max
+         FROM api_key_usage_hourly WHERE key_id = $1 ORDER BY hour`,
+      [id],
+    );
+    assert.deepEqual(
+      rows.map((r: Record<string, unknown>) => ({ ...r, hour: Number(r.hour) })),
+      [
+        { hour, requests: 3, e4: 1, e5: 1, sum: 14, max: 9 },
+        { hour: hour + 3_600_000, requests: 1, e4: 0, e5: 0, sum: 1, max: 1 },
+      ],
+    );
+  });
+
+  it('a usage write that fails is kept and written once by the next one; an idle key gives its cell up', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    const id = keyIdOf(key);
+    const usage = api.app.get(UsageRecorderService, { strict: false });
+    const db = api.app.get(DataSource);
+    const holder: Parameters<UsageRecorderService['record']>[4] = {};
+    usage.record(id, 200, 2, Date.now(), holder);
+    usage.record(id, 200, 2, Date.now(), holder);
+    const query = db.query.bind(db);
+    let failed = 0;
+    db.query = (async (text: string, params?: unknown[]) => {
+      if (/INSERT INTO api_key_usage_hourly/.test(text) && failed++ === 0) throw new Error('injected: Postgres went away');
+      return query(text, params);
+    }) as typeof db.query;
+    try {
+      await usage.flush();
+      assert.equal(failed, 1);
+      usage.record(id, 200, 2, Date.now(), holder);
+      await usage.flush();
+    } finally {
+      db.query = query;
+    }
+    const [row] = await db.query(`SELECT sum(requests)::int AS requests FROM api_key_usage_hourly WHERE key_id = $1`, [id]);
+    assert.equal(row.requests, 3, 'the two of the failed write and the one after, each once');
+    const cell = holder!.usage!;
+    for (let i = 0; i < 60 && !cell.dead; i++) await usage.flush();
+    assert.equal(cell.dead, true, 'a cell idle for 60 writes leaves the map');
+    usage.record(id, 200, 2, Date.now(), holder);
+    assert.notEqual(holder!.usage, cell);
+  });
+
   it('records past their TTL are re-read together, keeping what they learnt (the verified secret)', async () => {
     const cache = api.app.get(KeyCacheService, { strict: false });
     const keys = await Promise.all(Array.from({ length: 40 }, () => createTestKey(api.app, { scopes: ['catalog:read'] })));
