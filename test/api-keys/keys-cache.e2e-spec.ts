@@ -158,6 +158,11 @@ describe('API key cache: records held by the guard', () => {
     );
   });
 
+  it('the usage rollup leaves half of each page free, so the per-second counter updates stay HOT', async () => {
+    const [row] = await api.app.get(DataSource).query(`SELECT reloptions FROM pg_class WHERE relname = 'api_key_usage_hourly'`);
+    assert.deepEqual(row.reloptions, ['fillfactor=50']);
+  });
+
   it('a usage write that fails is kept and written once by the next one; an idle key gives its cell up', async () => {
     const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
     const id = keyIdOf(key);
