@@ -56,6 +56,7 @@ const MAX_FAILURE_BUCKETS = 500;
 export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ApiKeyUsage');
   private usage = new Map<string, UsageCell>();
+  private unwritten: UsageRow[] = [];
   private failures = new Map<string, FailureCell>();
   /** Per-key totals waiting for the (less frequent) write to api_keys. */
   private totals = new Map<string, { r: number; e4: number; e5: number; last: number }>();
@@ -120,11 +121,13 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   /**
    * Takes what the cells counted since the last write and zeroes them in place: a busy key keeps
    * its cell (and the guard's hold on it) across writes, so the request path neither allocates nor
-   * inserts after every flush. Cells of an hour gone by, retries, and keys idle for
+   * inserts after every flush. Cells of an hour gone by and of keys idle for
    * IDLE_WRITES_BEFORE_DROP writes leave the map, marked dead for whoever still holds them.
    */
   private async write(): Promise<void> {
-    const rows: UsageRow[] = [];
+    // Rows of a write that failed go out again with this one.
+    const rows = this.unwritten;
+    this.unwritten = [];
     for (const [id, c] of this.usage) {
       if (c.requests > 0) {
         rows.push({ k: c.keyId, h: c.hour, r: c.requests, e4: c.e4, e5: c.e5, ls: c.latSum, lm: c.latMax, lu: c.lastUsed });
@@ -143,11 +146,12 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     const failures = this.failures;
     this.failures = new Map();
     if (rows.length) {
+      const merged = UsageRecorderService.byRow(rows);
       try {
-        await this.writeUsage(rows);
+        await this.writeUsage(merged);
       } catch (err) {
         this.logger.error({ err }, 'could not write API key usage; will retry');
-        for (const r of rows) this.retry(r);
+        this.unwritten.push(...merged);
       }
     }
     await this.writeTotals(Date.now());
@@ -164,28 +168,11 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     }
   }
 
-  /** A row whose write failed goes back into the map under its own id, for the next write. */
-  private retry(r: UsageRow): void {
-    const id = r.k + '|' + r.h + '|retry';
-    const cur = this.usage.get(id);
-    if (!cur) this.usage.set(id, { dead: false, idleWrites: 0, keyId: r.k, hour: r.h, requests: r.r, e4: r.e4, e5: r.e5, latSum: r.ls, latMax: r.lm, lastUsed: r.lu });
-    else {
-      cur.requests += r.r;
-      cur.e4 += r.e4;
-      cur.e5 += r.e5;
-      cur.latSum += r.ls;
-      cur.latMax = Math.max(cur.latMax, r.lm);
-      cur.lastUsed = Math.max(cur.lastUsed, r.lu);
-    }
-  }
-
   /**
-   * One statement for every (key, hour) row. The rows travel as one JSON document: node-postgres
-   * escapes array parameters element by element in JS, which cost the api more than the write
-   * itself with thousands of keys a second (bench:auth's 5,000-key run, CPU profile).
+   * One row per (key, hour): ON CONFLICT cannot touch the same row twice in a statement. Folds
+   * into the first row of each pair; the rows are the caller's own, used once.
    */
-  private async writeUsage(all: UsageRow[]): Promise<void> {
-    // One row per (key, hour) in a statement: ON CONFLICT cannot touch the same row twice.
+  private static byRow(all: UsageRow[]): UsageRow[] {
     const byRow = new Map<string, UsageRow>();
     for (const r of all) {
       const id = r.k + '|' + r.h;
@@ -200,7 +187,15 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
         cur.lu = Math.max(cur.lu, r.lu);
       }
     }
-    const rows = [...byRow.values()];
+    return [...byRow.values()];
+  }
+
+  /**
+   * One statement for every (key, hour) row. The rows travel as one JSON document: node-postgres
+   * escapes array parameters element by element in JS, which cost the api more than the write
+   * itself with thousands of keys a second (bench:auth's 5,000-key run, CPU profile).
+   */
+  private async writeUsage(rows: UsageRow[]): Promise<void> {
     await this.ds.query(
       `INSERT INTO api_key_usage_hourly AS u (key_id, hour, requests, errors_4xx, errors_5xx, latency_ms_sum, latency_ms_max)
        SELECT k, to_timestamp(h / 1000.0), r, e4, e5, ls, lm
