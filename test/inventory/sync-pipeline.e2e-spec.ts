@@ -193,7 +193,7 @@ describe('inventory sync pipeline (outbox -> BullMQ -> channel adapters; real Po
       for (let i = 0; i < changes; i++) await inv.adjust('GATHER-1', -1, 'stream', null);
       await converged('GATHER-1', [amazon, nykaa, storefront], () => 10_000 - changes);
       const gaps = starts.slice(1).map((t, i) => t - starts[i]);
-      // A timer may fire in the same millisecond it was due; never earlier than that.
+      // The relay reads the clock a moment before this wrapper does: a millisecond may fall between.
       assert.ok(gaps.every((g) => g >= gather - 1), `passes ${gather} ms apart, gaps: ${gaps.join(' ')}`);
       assert.ok(starts.length <= changes / 3, `${starts.length} relay passes for ${changes} commits`);
       console.log(`${starts.length} relay passes for ${changes} commits in a row`);

@@ -101,9 +101,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         }
         return;
       }
-      // Kicked meanwhile: gather the rest of the interval's commits into the next pass.
-      const wait = started + this.cfg.INVENTORY_RELAY_GATHER_MS - Date.now();
-      if (this.again && !this.closed && wait > 0) await new Promise((r) => setTimeout(r, wait));
+      // Kicked meanwhile: gather the rest of the interval's commits into the next pass. Checked
+      // against the clock, since a timer counts from the event loop's cached time and can fire early.
+      for (let wait = started + this.cfg.INVENTORY_RELAY_GATHER_MS - Date.now(); this.again && !this.closed && wait > 0; wait = started + this.cfg.INVENTORY_RELAY_GATHER_MS - Date.now()) {
+        await new Promise((r) => setTimeout(r, wait));
+      }
     } while (this.again && !this.closed);
   }
 
