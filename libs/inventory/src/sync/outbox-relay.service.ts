@@ -103,9 +103,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       }
       // Kicked meanwhile: gather the rest of the interval's commits into the next pass. Checked
       // against the clock, since a timer counts from the event loop's cached time and can fire early.
-      for (let wait = started + this.cfg.INVENTORY_RELAY_GATHER_MS - Date.now(); this.again && !this.closed && wait > 0; wait = started + this.cfg.INVENTORY_RELAY_GATHER_MS - Date.now()) {
-        await new Promise((r) => setTimeout(r, wait));
-      }
+      const until = started + this.cfg.INVENTORY_RELAY_GATHER_MS;
+      while (this.again && !this.closed && Date.now() < until) await new Promise((r) => setTimeout(r, until - Date.now()));
     } while (this.again && !this.closed);
   }
 
