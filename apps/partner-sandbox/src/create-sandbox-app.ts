@@ -7,6 +7,7 @@ import { FaultStore } from './faults/fault-store';
 import { PARTNER_FACTORIES } from './partners';
 import { SandboxConfig } from './sandbox.config';
 import { SandboxContext, SandboxPartner } from './sandbox-partner';
+import { SandboxStateFile } from './sandbox-state-file';
 
 export interface Sandbox {
   app: FastifyInstance;
@@ -27,6 +28,9 @@ export async function createSandboxApp(partnerFactories = PARTNER_FACTORIES): Pr
   const partners = partnerFactories.map((f) => f());
   for (const p of partners) await p.register(app, ctx);
   registerControlRoutes(app, ctx, partners);
+  const stateFile = config.SANDBOX_STATE_FILE ? new SandboxStateFile(config.SANDBOX_STATE_FILE, partners, log) : null;
+  stateFile?.load();
+  stateFile?.start();
   return {
     app,
     ctx,
@@ -38,6 +42,7 @@ export async function createSandboxApp(partnerFactories = PARTNER_FACTORIES): Pr
       return baseUrl;
     },
     async close() {
+      stateFile?.close();
       for (const p of partners) await p.close?.();
       await app.close();
     },

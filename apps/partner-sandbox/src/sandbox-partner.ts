@@ -23,4 +23,10 @@ export interface SandboxPartner {
   reset(): void;
   /** Optional: stop timers (webhook retries) on shutdown. */
   close?(): Promise<void> | void;
+  /**
+   * Optional: what the real partner keeps across our restarts (listings), as plain JSON, saved
+   * to SANDBOX_STATE_FILE; `restore` takes it back at boot (and ignores what it does not recognise).
+   */
+  snapshot?(): unknown;
+  restore?(data: unknown): void;
 }

@@ -19,6 +19,14 @@ export class SandboxConfig {
   @IsUrlWithProtocol(['http:', 'https:'])
   SANDBOX_PUBLIC_URL?: string;
 
+  /**
+   * Where partners' listings are kept across restarts (JSON). Unset: memory only, as in tests.
+   * `.env.example` sets it for `npm start`.
+   */
+  @IsOptional()
+  @IsString()
+  SANDBOX_STATE_FILE?: string;
+
   @IsString()
   LOG_LEVEL = 'info';
 }

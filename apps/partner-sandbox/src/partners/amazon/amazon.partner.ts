@@ -6,6 +6,7 @@ import { SandboxContext, SandboxPartner } from '../../sandbox-partner';
 import { bodyObject, controlProblem } from '../shared/control-problem';
 import { registerFormBodyParser } from '../shared/form-body';
 import { base62, safeEqual } from '../shared/ids';
+import { listingsOf } from '../shared/snapshot';
 import { TokenBuckets } from '../shared/token-bucket';
 import { lwaError, lwaInvalidClient, spApiError, spApiQuotaExceeded, spApiUnauthorized } from './amazon-wire';
 import { Attributes, projectListing, StoredListing, summaryOf, validateAttributes } from './listings-model';
@@ -84,6 +85,14 @@ export class AmazonPartner implements SandboxPartner {
       clientSecretExpiresAt: this.iso(this.currentSecret().expiresAt),
       notificationsQueued: this.notifications.size(),
     };
+  }
+
+  snapshot() {
+    return { listings: [...this.listings.values()] };
+  }
+
+  restore(data: unknown): void {
+    for (const l of listingsOf(data) as StoredListing[]) this.listings.set(l.sku, l);
   }
 
   reset(): void {

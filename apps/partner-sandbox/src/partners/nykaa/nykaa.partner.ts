@@ -4,6 +4,7 @@ import { applyCommonFaults } from '../../faults/common-faults';
 import { SandboxContext, SandboxPartner } from '../../sandbox-partner';
 import { bodyObject, controlProblem } from '../shared/control-problem';
 import { base62, safeEqual } from '../shared/ids';
+import { listingsOf } from '../shared/snapshot';
 import { ListingInput, nykaaError, NykaaValidationError, parseListing, parseQuantity } from './nykaa-wire';
 
 /** Used when the environment has no Nykaa credentials (same values as .env.example). */
@@ -63,6 +64,14 @@ export class NykaaPartner implements SandboxPartner {
       listings[sku] = { quantity: l.quantity, imageUrl: l.imageUrl, title: l.title, price: l.price, status: l.status, updatedAt: l.updatedAt };
     }
     return { listings, reviews: [...this.reviews], orders: [...this.orders], requests: { ...this.requests } };
+  }
+
+  snapshot() {
+    return { listings: [...this.listings.values()] };
+  }
+
+  restore(data: unknown): void {
+    for (const l of listingsOf(data) as Listing[]) this.listings.set(l.sku, l);
   }
 
   reset(): void {
