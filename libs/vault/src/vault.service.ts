@@ -123,11 +123,12 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
   async onModuleInit(): Promise<void> {
     await this.assertMasterKeysPresent();
     await this.loadFingerprintKey();
-    await this.importFromEnvironment();
     this.subscriber.on('message', this.onMessage);
     // Messages missed while disconnected cannot be replayed: drop everything on reconnect.
     this.subscriber.on('ready', this.onReady);
+    // Subscribed before importing, so an import by another instance booting alongside reaches us.
     await this.subscriber.subscribe(this.channel);
+    await this.importFromEnvironment();
     this.flushTimer = setInterval(() => void this.flushUsage().catch((err) => this.logger.warn({ err }, 'lastUsedAt flush failed')), this.cfg.VAULT_USAGE_FLUSH_MS);
     this.flushTimer.unref();
     this.alerts.registerEvaluator({ kinds: ['credential-expiring', 'credential-expired', 'credential-failing', 'credential-stale'], evaluate: () => this.credentialAlerts() });
@@ -228,6 +229,9 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
       if (done) {
         imported.push(partner);
         this.logger.log({ partner }, 'imported partner credential from the environment into the vault');
+        // A job that looked before the import (a worker's first review pull, say) cached "none":
+        // without this, the first publish after a fresh install failed for VAULT_CACHE_TTL_MS.
+        await this.invalidate(partner);
       }
     }
     return imported;
