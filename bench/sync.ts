@@ -18,7 +18,8 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { createSandboxApp } from '../apps/partner-sandbox/src/create-sandbox-app';
-import { spawnEntry, waitUntil } from '../test/support/processes';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { freePort, spawnEntry, waitUntil } from '../test/support/processes';
 import { createTestDatabase } from '../test/support/test-database';
 import { testEnv } from '../test/support/test-env';
 import { applyRules, divergent, partnerCalls, publishEverywhere, SYNC_CHANNELS } from '../test/inventory/support/sync-harness';
@@ -102,7 +103,8 @@ async function main() {
     await ds.query(`CREATE FUNCTION bench_storefront_push() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO bench_storefront_pushes (sku) VALUES (NEW.sku); RETURN NEW; END $$`);
     await ds.query(`CREATE TRIGGER bench_storefront_push AFTER UPDATE OF quantity ON storefront_listings FOR EACH ROW EXECUTE FUNCTION bench_storefront_push()`);
 
-    const worker = spawnEntry('apps/worker/src/main.js', testEnv({ ...sbEnv, DATABASE_URL: db.url, LOG_LEVEL: 'error' }));
+    const workerMetricsPort = await freePort();
+    const worker = spawnEntry('apps/worker/src/main.js', testEnv({ ...sbEnv, DATABASE_URL: db.url, LOG_LEVEL: 'error', WORKER_METRICS_PORT: String(workerMetricsPort) }));
     await worker.waitFor(/worker started/, 60_000);
     await waitUntil(async () => Object.values(await divergent(sbUrl, ds, skus)).every((l) => l.length === 0), 120_000, 500);
     await fetch(`${sbUrl}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partner: '*', kind: 'latency', ms: LATENCY, jitterMs: JITTER }) });
@@ -111,10 +113,21 @@ async function main() {
 
     const queues = SYNC_CHANNELS.map((c) => hub.get<Queue>(getQueueToken(syncQueueName(c)), { strict: false }));
     const depth: string[] = [];
+    // Stalls, where they come from: the longest event-loop delay of this process (load, relay,
+    // sandbox) and of the worker (its prom-client gauge, reset at every scrape), and the worker's GC.
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    let gcBefore = 0;
     const sampler = setInterval(async () => {
       const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'delayed', 'active', 'prioritized')));
       const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM inventory_outbox`);
-      depth.push(`${SYNC_CHANNELS.map((c, i) => `${c} ${Object.values(counts[i]).reduce((a, b) => a + b, 0)}`).join(', ')}, outbox ${n}`);
+      const metrics = await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`).then((r) => r.text(), () => '');
+      const workerLag = Number(/^hub_nodejs_eventloop_lag_max_seconds (\S+)/m.exec(metrics)?.[1] ?? NaN) * 1000;
+      const gc = [...metrics.matchAll(/^hub_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+      const lag = `loop max: here ${(loop.max / 1e6).toFixed(0)} ms, worker ${workerLag.toFixed(0)} ms, worker GC ${((gc - gcBefore) * 1000).toFixed(0)} ms`;
+      gcBefore = gc;
+      loop.reset();
+      depth.push(`${SYNC_CHANNELS.map((c, i) => `${c} ${Object.values(counts[i]).reduce((a, b) => a + b, 0)}`).join(', ')}, outbox ${n}; ${lag}`);
     }, 1000);
 
     let inflight = 0;
@@ -163,6 +176,7 @@ async function main() {
     await waitUntil(async () => Object.values(await divergent(sbUrl, ds, skus)).every((l) => l.length === 0), 180_000, 250);
     const settled = Date.now();
     clearInterval(sampler);
+    loop.disable();
     const sf: { sku: string; at: Date }[] = await ds.query(`SELECT sku, at FROM bench_storefront_pushes ORDER BY at`);
     for (const r of sf) record('storefront', r.sku, { start: new Date(r.at).getTime(), end: new Date(r.at).getTime() });
     for (const list of pushes.values()) list.sort((a, b) => a.start - b.start);
@@ -220,7 +234,7 @@ async function main() {
       `partner calls per change: amazon ${(d('amazon') / commits.length).toFixed(3)}, nykaa ${(d('nykaa') / commits.length).toFixed(3)}, storefront ${(d('storefront') / commits.length).toFixed(3)}; ` +
         `total ${((d('amazon') + d('nykaa') + d('storefront')) / commits.length).toFixed(3)} (3.000 without coalescing)`,
     );
-    out.push('queue depth (waiting+delayed+active per channel queue, outbox rows), once a second:');
+    out.push('queue depth (waiting+delayed+active per channel queue, outbox rows) and event-loop stalls, once a second:');
     depth.forEach((line, i) => out.push(`  t=${String(i + 1).padStart(3)} s  ${line}`));
     process.stdout.write(out.join('\n') + '\n');
 
