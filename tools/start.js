@@ -4,7 +4,7 @@
 // the api and the worker together with labelled output. Ctrl-C stops all three.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
-const { copyFileSync, existsSync, readFileSync } = require('node:fs');
+const { copyFileSync, existsSync } = require('node:fs');
 const path = require('node:path');
 const { ensureBuilt } = require('./ensure-built');
 
@@ -37,14 +37,8 @@ function stopAll(code) {
   setTimeout(() => process.exit(code), 12000).unref();
   Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r))))).then(() => process.exit(code));
 }
-// The sandbox keeps partners' listings in a file across restarts (an .env from before this
-// setting existed would otherwise leave them in memory, and a restart would forget them).
-const envFile = existsSync('.env') ? readFileSync('.env', 'utf8') : '';
-const sandboxEnv = process.env.SANDBOX_STATE_FILE === undefined && !/^SANDBOX_STATE_FILE=/m.test(envFile)
-  ? { ...process.env, SANDBOX_STATE_FILE: path.join(root, '.data', 'partner-sandbox.json') }
-  : process.env;
 for (const [label, entry, color] of procs) {
-  const child = spawn(node[0], [...node.slice(1), path.join(dist, entry)], { stdio: ['ignore', 'pipe', 'pipe'], env: label === 'sandbox' ? sandboxEnv : process.env });
+  const child = spawn(node[0], [...node.slice(1), path.join(dist, entry)], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   const prefix = process.stdout.isTTY ? `${color}${label.padEnd(7)}\x1b[0m| ` : `${label.padEnd(7)}| `;
   for (const stream of [child.stdout, child.stderr]) {
     let buf = '';

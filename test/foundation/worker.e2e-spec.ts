@@ -87,7 +87,11 @@ describe('worker (BullMQ through real Redis)', () => {
     const missing = await fetch(`${base}/nope`);
     assert.equal(missing.status, 404);
     assert.equal(missing.headers.get('content-type'), 'application/problem+json; charset=utf-8');
-    assert.equal(((await missing.json()) as { status: number }).status, 404);
+    const body = (await missing.json()) as { status: number; type: string; title: string; requestId: string };
+    assert.equal(body.status, 404);
+    assert.equal(body.type, 'https://hub.novaskin.dev/problems/not-found');
+    assert.ok(body.title);
+    assert.equal(body.requestId, missing.headers.get('x-request-id'), 'every problem names its request, as on the api');
     const post = await fetch(`${base}/metrics`, { method: 'POST' });
     assert.equal(post.status, 405);
     assert.equal(post.headers.get('allow'), 'GET, HEAD');

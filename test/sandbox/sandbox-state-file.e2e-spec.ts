@@ -16,14 +16,15 @@ describe('partner sandbox: listings survive a restart with SANDBOX_STATE_FILE', 
     dir = mkdtempSync(join(tmpdir(), 'sandbox-state-'));
   });
   after(() => {
-    delete env.SANDBOX_STATE_FILE;
+    env.SANDBOX_STATE_FILE = 'none';
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps Amazon and Nykaa listings (quantities included) across close and start; without the setting, memory only', async () => {
+  it('keeps Amazon and Nykaa listings (quantities included) across close and start; with `none`, memory only', async () => {
     const file = join(dir, 'state.json');
     env.SANDBOX_STATE_FILE = file;
     const first = await startSandbox();
+    assert.equal(first.sandbox.stateFile, file);
     const token = (
       await first.call(
         'POST',
@@ -73,9 +74,10 @@ describe('partner sandbox: listings survive a restart with SANDBOX_STATE_FILE', 
       await third.close();
     }
 
-    delete env.SANDBOX_STATE_FILE;
+    env.SANDBOX_STATE_FILE = 'none';
     const memoryOnly = await startSandbox();
     try {
+      assert.equal(memoryOnly.sandbox.stateFile, null, 'none: nothing read or written');
       assert.deepEqual((await memoryOnly.state()).nykaa.listings, {});
     } finally {
       await memoryOnly.close();

@@ -18,6 +18,8 @@ const defaults: Record<string, string> = {
   HEARTBEAT_EVERY_MS: '500',
   // Several workers run at once in tests (in process and as children): each picks a free port.
   WORKER_METRICS_PORT: '0',
+  // Sandboxes in tests start empty and keep nothing (the state-file test sets its own file).
+  SANDBOX_STATE_FILE: 'none',
   AMAZON_LWA_CLIENT_ID: 'amzn1.application-oa2-client.testclient',
   AMAZON_LWA_CLIENT_SECRET: 'test-amazon-client-secret',
   AMAZON_LWA_REFRESH_TOKEN: 'Atzr|test-refresh-token',

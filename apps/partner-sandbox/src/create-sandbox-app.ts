@@ -13,6 +13,8 @@ export interface Sandbox {
   app: FastifyInstance;
   ctx: SandboxContext;
   partners: SandboxPartner[];
+  /** Where listings are kept across restarts, or null for memory only (SANDBOX_STATE_FILE=none). */
+  stateFile: string | null;
   /** Listens and returns the base URL. */
   listen(port?: number): Promise<string>;
   close(): Promise<void>;
@@ -28,13 +30,14 @@ export async function createSandboxApp(partnerFactories = PARTNER_FACTORIES): Pr
   const partners = partnerFactories.map((f) => f());
   for (const p of partners) await p.register(app, ctx);
   registerControlRoutes(app, ctx, partners);
-  const stateFile = config.SANDBOX_STATE_FILE ? new SandboxStateFile(config.SANDBOX_STATE_FILE, partners, log) : null;
+  const stateFile = config.SANDBOX_STATE_FILE !== 'none' ? new SandboxStateFile(config.SANDBOX_STATE_FILE, partners, log) : null;
   stateFile?.load();
   stateFile?.start();
   return {
     app,
     ctx,
     partners,
+    stateFile: stateFile ? config.SANDBOX_STATE_FILE : null,
     async listen(port = config.SANDBOX_PORT) {
       await app.listen({ port, host: config.HOST });
       const addr = app.server.address() as { port: number };

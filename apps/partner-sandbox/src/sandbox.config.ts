@@ -20,12 +20,11 @@ export class SandboxConfig {
   SANDBOX_PUBLIC_URL?: string;
 
   /**
-   * Where partners' listings are kept across restarts (JSON). Unset: memory only, as in tests.
-   * `.env.example` sets it for `npm start`.
+   * Where partners' listings are kept across restarts (JSON, relative to the working directory).
+   * `none`: memory only, as in tests (test-env sets it so).
    */
-  @IsOptional()
   @IsString()
-  SANDBOX_STATE_FILE?: string;
+  SANDBOX_STATE_FILE = '.data/partner-sandbox.json';
 
   @IsString()
   LOG_LEVEL = 'info';

@@ -37,15 +37,15 @@ export interface CachedKey {
    */
   verified?: ParsedKey;
   /**
-   * This key's burst bucket, quota lease and usage cell, as last found by the limiters: the usual
-   * request reaches them without a Map lookup each (each holder is checked for staleness first).
-   */
-  bucket?: Bucket;
-  /**
    * Set when this record stops being the cache's copy (evicted, replaced by a refresh, or loaded
    * while an eviction raced and never cached): whoever kept a reference must look it up again.
    */
   dropped?: boolean;
+  /**
+   * This key's burst bucket, quota lease and usage cell, as last found by the limiters: the usual
+   * request reaches them without a Map lookup each (each holder is checked for staleness first).
+   */
+  bucket?: Bucket;
   lease?: Lease;
   usage?: UsageCell;
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { MetricsService, PROBLEM_TYPE_BASE } from '@hub/core';
+import { MetricsService, ProblemException, requestIdFor, toProblem } from '@hub/core';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkerConfig } from '../worker.config';
@@ -59,10 +59,9 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics') return problem(res, 404, 'not-found', 'Not Found', 'The worker serves GET /metrics only');
+    if (path !== '/metrics') return problem(req, res, new ProblemException(404, 'not-found', 'The worker serves GET /metrics only'));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
-      return problem(res, 405, 'method-not-allowed', 'Method Not Allowed', 'Use GET /metrics');
+      return problem(req, res, new ProblemException(405, 'method-not-allowed', 'Use GET /metrics', { headers: { allow: 'GET, HEAD' } }));
     }
     try {
       const body = await this.metrics.registry.metrics();
@@ -71,12 +70,15 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
     } catch (err) {
       // A collect() callback failed (Redis or Postgres away): say so rather than serve a partial page.
       this.logger.error({ err }, 'could not collect metrics');
-      problem(res, 503, 'service-unavailable', 'Service Unavailable', 'Metrics could not be collected; retry shortly');
+      problem(req, res, new ProblemException(503, 'service-unavailable', 'Metrics could not be collected; retry shortly'));
     }
   }
 }
 
-function problem(res: ServerResponse, status: number, slug: string, title: string, detail: string): void {
-  res.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify({ type: PROBLEM_TYPE_BASE + slug, title, status, detail }));
+/** The api's problem body (core's toProblem), requestId included, over plain node:http. */
+function problem(req: IncomingMessage, res: ServerResponse, p: ProblemException): void {
+  const requestId = requestIdFor(req);
+  const { body, headers } = toProblem(p, requestId);
+  res.writeHead(body.status, { ...headers, 'x-request-id': requestId, 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
 }
