@@ -1,5 +1,5 @@
 import '../support/test-env';
-import { Controller, Get, Module } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { assertChannelAllowed, CurrentKey, Public, RequireScope } from '@hub/core';
 import type { AuthContext } from '@hub/core';
 import { ApiKeysService, formatKey, KeyCacheService, QuotaLeaseService } from '@hub/api-keys';
@@ -24,6 +24,12 @@ class ProbeController {
   amazon(@CurrentKey() key: AuthContext) {
     assertChannelAllowed(key, 'amazon');
     return { ok: true };
+  }
+
+  @Post('echo')
+  @RequireScope('catalog:write')
+  echo(@Body() body: unknown) {
+    return { body };
   }
 
   @Get('open')
@@ -288,5 +294,39 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     before = cache.dbLookups;
     for (let i = 0; i < 10; i++) await problem(await get('/__keys_probe/catalog', bearer(unknown)), 401, 'invalid-api-key');
     assert.equal(cache.dbLookups - before, 1, 'negative cache');
+  });
+
+  it('checks the key before reading the body: a refused request is answered 401/403 whatever its body, an admitted one 400 for bad JSON', async () => {
+    const writer = await createTestKey(api.app, { scopes: ['catalog:write'] });
+    const reader = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    const unknown = formatKey('test', 'NoSuchKey123', 'd'.repeat(32));
+    const post = (key: string) => fetch(`${api.url}/__keys_probe/echo`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'application/json' }, body: '{"not json' });
+    await problem(await post(unknown), 401, 'invalid-api-key');
+    await problem(await post(reader), 403, 'insufficient-scope');
+    const bad = await post(writer);
+    assert.equal(bad.status, 400);
+    assert.match(bad.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    const ok = await fetch(`${api.url}/__keys_probe/echo`, { method: 'POST', headers: { ...bearer(writer), 'content-type': 'application/json' }, body: '{"a":1}' });
+    assert.equal(ok.status, 201);
+    assert.deepEqual(await ok.json(), { body: { a: 1 } });
+  });
+
+  it('answers a key lookup that fails (Postgres unreachable) through the exception filter, as problem+json with the requestId', async () => {
+    const cache = api.app.get(KeyCacheService, { strict: false });
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    cache.evict(key.slice(9, 21));
+    const load = cache.load;
+    cache.load = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+    try {
+      const res = await get('/__keys_probe/catalog', bearer(key));
+      assert.ok(res.status >= 500, `status ${res.status}`);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      const body: any = await res.json();
+      assert.equal(body.requestId, res.headers.get('x-request-id'));
+      assert.doesNotMatch(JSON.stringify(body), /ECONNREFUSED/);
+    } finally {
+      cache.load = load;
+    }
+    assert.equal((await get('/__keys_probe/catalog', bearer(key))).status, 200);
   });
 });

@@ -59,7 +59,7 @@ describe('10,000 generated malformed or made-up keys: none accepted, none 5xx', 
       const value = header === 'authorization' ? `Bearer ${key}` : key;
       const req = { headers: { [header]: value }, raw: { rawHeaders: [header, value] }, clientIp: '127.0.0.1', socket: {}, id: 'req_fuzz' };
       const reply = { header() {}, raw: { once() {}, statusCode: 200 }, elapsedTime: 0 };
-      const ctx = { getHandler: () => handler, getClass: () => Probe, switchToHttp: () => ({ getRequest: () => req, getResponse: () => reply }) } as unknown as ExecutionContext;
+      const ctx = { getHandler: () => handler, getClass: () => Probe, getArgByIndex: (i: number) => [req, reply][i] } as unknown as ExecutionContext;
       try {
         return (await guard.canActivate(ctx)) ? 200 : 403;
       } catch (err) {

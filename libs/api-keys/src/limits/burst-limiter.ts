@@ -76,6 +76,8 @@ export class AbnormalUsageBreaker {
 
   /** Seconds the breaker stays open for this key, or 0. */
   openFor(keyId: string, now: number): number {
+    // Every admitted request asks; almost always no key has been refused at all.
+    if (this.state.size === 0) return 0;
     const s = this.state.get(keyId);
     return s && s.openUntil > now ? Math.ceil((s.openUntil - now) / 1000) : 0;
   }
@@ -112,6 +114,7 @@ export class AuthFailureLimiter {
 
   /** Seconds until this address may try again, or 0. */
   blockedFor(ip: string, now: number): number {
+    if (this.windows.size === 0) return 0;
     const w = this.windows.get(ip);
     const minute = Math.floor(now / 60_000);
     if (!w || w.minute !== minute || w.count < this.perMinute) return 0;
