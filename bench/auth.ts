@@ -25,14 +25,14 @@ interface AutocannonResult {
   statusCodeStats?: Record<string, { count: number }>;
 }
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 3);
+const DURATION = Number(process.env.BENCH_DURATION ?? 2);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 /**
  * Scenarios run interleaved, ROUNDS times each. Ratios are paired: each round's scenario against
  * the same round's bare run, median over rounds, so load from other processes that drifts over
  * the run cancels out as far as it can.
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const LIMITED_KEYS = Number(process.env.BENCH_KEYS ?? 5000);
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 100);
@@ -106,7 +106,11 @@ function opts(sc: Scenario, duration: number) {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 function summarize(sc: Scenario): Row {
   const codes = new Map<string, number>();
@@ -237,7 +241,12 @@ async function main() {
     const cpuDuring = scenarios.map(() => 0);
     const requestsDuring = scenarios.map(() => 0);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [n, sc] of scenarios.entries()) {
+      // Every other round runs the scenarios in reverse order, so a drift in machine speed during
+      // a round weighs on each scenario and on its bare pair alike (bare and authenticated are
+      // always neighbours).
+      const order = [...scenarios.entries()];
+      if (round % 2) order.reverse();
+      for (const [n, sc] of order) {
         const before = await lookups(A);
         const cpu0 = cpuMicros(a.child.pid);
         const result = await autocannon(opts(sc, DURATION));

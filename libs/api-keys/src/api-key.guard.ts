@@ -168,9 +168,12 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       // Refusals are answered here; anything else thrown (a bug, Postgres down) goes to Fastify's
       // error handler, which is Nest's exception filter, so it is logged and rendered as usual.
       const refuse = (err: unknown) => (err instanceof Problem ? sendProblem(reply, String(req.id), err, req) : done(err as Error));
+      // A malformed key is refused without a throw: on a storm of them, this is every request.
+      const parsed = this.readKey(req);
+      if (parsed instanceof Problem) return sendProblem(reply, String(req.id), parsed, req);
       let verdict: boolean | Promise<boolean>;
       try {
-        verdict = this.check(route, req, reply);
+        verdict = this.check(parsed, route, req, reply);
       } catch (err) {
         return refuse(err);
       }
@@ -219,16 +222,16 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       // A route that declares neither a scope nor @Public is a bug; no key may reach it.
       throw new ProblemException(403, 'insufficient-scope', 'This route declares no scope, so no API key may call it');
     }
-    return this.check(access, req, ctx.getArgByIndex<FastifyReply>(1));
+    const parsed = this.readKey(req);
+    if (parsed instanceof Problem) throw parsed;
+    return this.check(parsed, access, req, ctx.getArgByIndex<FastifyReply>(1));
   }
 
   /**
-   * The whole check of a key-protected route's request: true (admitted, `req.auth` set), a
-   * promise of it (the key or a quota lease had to be fetched), or a thrown ProblemException.
+   * The check of a well-formed key presented to a key-protected route: true (admitted, `req.auth`
+   * set), a promise of it (the key or a quota lease had to be fetched), or a thrown ProblemException.
    */
-  private check(access: GuardedRoute, req: FastifyRequest, reply: FastifyReply): boolean | Promise<boolean> {
-    const parsed = this.readKey(req);
-    if (parsed instanceof Problem) throw parsed;
+  private check(parsed: ParsedKey, access: GuardedRoute, req: FastifyRequest, reply: FastifyReply): boolean | Promise<boolean> {
     const now = Date.now();
     const ip = req.clientIp || normalizeIp(req.socket.remoteAddress ?? '');
     const blocked = this.failures.blockedFor(ip, now);
