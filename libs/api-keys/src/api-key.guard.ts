@@ -165,9 +165,6 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       const route = routes.get(req.method + ' ' + req.routeOptions.url);
       // Routes the map does not know (HEAD, a route declaring no scope) are left to the guard.
       if (!route || route.public || !route.scopes) return done();
-      // Refusals are answered here; anything else thrown (a bug, Postgres down) goes to Fastify's
-      // error handler, which is Nest's exception filter, so it is logged and rendered as usual.
-      const refuse = (err: unknown) => (err instanceof Problem ? sendProblem(reply, String(req.id), err, req) : done(err as Error));
       // A malformed key is refused without a throw: on a storm of them, this is every request.
       const parsed = this.readKey(req);
       if (parsed instanceof Problem) return sendProblem(reply, String(req.id), parsed, req);
@@ -175,10 +172,13 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       try {
         verdict = this.check(parsed, route, req, reply);
       } catch (err) {
-        return refuse(err);
+        return this.refuse(err, req, reply, done);
       }
       if (verdict === true) return done();
-      (verdict as Promise<boolean>).then(() => done(), refuse);
+      (verdict as Promise<boolean>).then(
+        () => done(),
+        (err: unknown) => this.refuse(err, req, reply, done),
+      );
     });
     // Usage is counted when the response is finished, so the status and latency are known.
     fastify.addHook('onResponse', (req, reply, done) => {
@@ -187,6 +187,16 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       done();
     });
     this.usageHooked = true;
+  }
+
+  /**
+   * Answers a refusal (a ProblemException) from the hook. Anything else thrown (a bug, Postgres
+   * down) goes to Fastify's error handler, which is Nest's exception filter, so it is logged and
+   * rendered as usual.
+   */
+  private refuse(err: unknown, req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+    if (err instanceof Problem) sendProblem(reply, String(req.id), err, req);
+    else done(err as Error);
   }
 
   /**
