@@ -240,6 +240,9 @@ async function main() {
     // generator sharing the machine (autocannon runs in this process).
     const cpuDuring = scenarios.map(() => 0);
     const requestsDuring = scenarios.map(() => 0);
+    // Wall time and this process's (autocannon's) CPU per scenario: whether api A was the bottleneck.
+    const wallDuring = scenarios.map(() => 0);
+    const clientCpuDuring = scenarios.map(() => 0);
     for (let round = 0; round < ROUNDS; round++) {
       // Every other round runs the scenarios in reverse order, so a drift in machine speed during
       // a round weighs on each scenario and on its bare pair alike (bare and authenticated are
@@ -249,7 +252,12 @@ async function main() {
       for (const [n, sc] of order) {
         const before = await lookups(A);
         const cpu0 = cpuMicros(a.child.pid);
+        const t0 = performance.now();
+        const client0 = process.cpuUsage();
         const result = await autocannon(opts(sc, DURATION));
+        const client = process.cpuUsage(client0);
+        wallDuring[n] += (performance.now() - t0) * 1000;
+        clientCpuDuring[n] += client.user + client.system;
         const cpu1 = cpuMicros(a.child.pid);
         sc.runs.push(result);
         lookupsDuring[n] += (await lookups(A)) - before;
@@ -315,6 +323,14 @@ async function main() {
       `api CPU per request (all rounds): bare ${cpuPerRequest[0].toFixed(1)} us, authenticated ${cpuPerRequest[1].toFixed(1)} us (bare/authenticated = ${(cpuPerRequest[0] / cpuPerRequest[1]).toFixed(3)}), ` +
         `with limits + usage ${cpuPerRequest[2].toFixed(1)} us (${(cpuPerRequest[0] / cpuPerRequest[2]).toFixed(3)})`,
     );
+    const busy = (n: number) => `${((100 * cpuDuring[n]) / wallDuring[n]).toFixed(0)}% / ${((100 * clientCpuDuring[n]) / wallDuring[n]).toFixed(0)}%`;
+    console.log(`api A busy / load generator busy, bare ${busy(0)}, authenticated ${busy(1)}, limits + usage ${busy(2)}, bad-checksum storm ${busy(3)}`);
+    if (cpuDuring[0] / wallDuring[0] < 0.95) {
+      console.log(
+        'NOTE: api A was not saturated during the bare rounds (the load generator, alone on the other core, costs about as much per request as the api): ' +
+          'throughput ratios are then pressed towards 1, and the api CPU-per-request ratios above are the measure of the server',
+      );
+    }
     console.log(`guard alone, in process: ${(cost.plain / 1000).toFixed(2)} us per request (cached key, no limits), ${(cost.limited / 1000).toFixed(2)} us (2,000 gold keys: burst, quota lease, usage)`);
     console.log(`revocation propagation A -> B over ${times.length} revocations: p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms (target p99 <= 100 ms: ${verdict(pct(times, 99) <= 100)})`);
   } finally {
