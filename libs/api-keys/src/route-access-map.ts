@@ -6,9 +6,9 @@ import { IS_PUBLIC, REQUIRED_SCOPES } from '@hub/core';
 export type RouteAccess = { public: true } | { public: false; scopes: string[] | null };
 
 /**
- * `GET /v1/keys/:keyId` -> what the route declares, built once from controller metadata, so a
- * Fastify hook can refuse a missing or malformed key before Nest's pipeline runs. Routes not in
- * the map (HEAD, anything unusual) simply go through the guard.
+ * `GET /v1/keys/:keyId` -> what the route declares, built once from controller metadata, so the
+ * guard's Fastify hook can check a request's key before Nest's pipeline runs (and before the body is
+ * read). Routes not in the map (HEAD, anything unusual) simply go through the guard.
  */
 export function buildRouteAccessMap(discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector): Map<string, RouteAccess> {
   const map = new Map<string, RouteAccess>();
