@@ -1,5 +1,5 @@
 import '../support/test-env';
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Module, Post } from '@nestjs/common';
 import { assertChannelAllowed, CurrentKey, Public, RequireScope } from '@hub/core';
 import type { AuthContext } from '@hub/core';
 import { ApiKeysService, formatKey, KeyCacheService, QuotaLeaseService } from '@hub/api-keys';
@@ -316,7 +316,16 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
     cache.evict(key.slice(9, 21));
     const load = cache.load;
-    cache.load = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+    const failure = new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    cache.load = () => Promise.reject(failure);
+    // The exception filter logs a 5xx with its cause; the answer must come from there (a hook that
+    // answered such an error itself would leave no trace of it).
+    const logged: unknown[] = [];
+    const logError = Logger.prototype.error;
+    Logger.prototype.error = function (this: Logger, message: unknown, ...rest: unknown[]) {
+      logged.push(message);
+      return logError.call(this, message, ...(rest as [string]));
+    };
     try {
       const res = await get('/__keys_probe/catalog', bearer(key));
       assert.ok(res.status >= 500, `status ${res.status}`);
@@ -324,8 +333,10 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
       const body: any = await res.json();
       assert.equal(body.requestId, res.headers.get('x-request-id'));
       assert.doesNotMatch(JSON.stringify(body), /ECONNREFUSED/);
+      assert.ok(logged.some((m) => (m as { err?: unknown })?.err === failure), 'logged by the exception filter with its cause');
     } finally {
       cache.load = load;
+      Logger.prototype.error = logError;
     }
     assert.equal((await get('/__keys_probe/catalog', bearer(key))).status, 200);
   });

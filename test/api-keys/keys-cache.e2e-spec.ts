@@ -108,10 +108,15 @@ describe('API key cache: records held by the guard', () => {
     assert.notEqual(holder!.lease, first);
   });
 
-  it('usage recorded through a held cell after a flush lands in the next flush', async () => {
+  /** A new key, the usage recorder, the database, and a holder like the guard's cached record. */
+  const usageFixture = async () => {
     const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
-    const usage = api.app.get(UsageRecorderService, { strict: false });
     const holder: Parameters<UsageRecorderService['record']>[4] = {};
+    return { key, id: keyIdOf(key), usage: api.app.get(UsageRecorderService, { strict: false }), db: api.app.get(DataSource), holder };
+  };
+
+  it('usage recorded through a held cell after a flush lands in the next flush', async () => {
+    const { key, usage, holder } = await usageFixture();
     const now = Date.now();
     usage.record(keyIdOf(key), 200, 3, now, holder);
     await usage.flush();
@@ -123,11 +128,7 @@ describe('API key cache: records held by the guard', () => {
   });
 
   it('a busy key keeps its usage cell across writes: zeroed in place, each request written once, an hour gone by written and dropped', async () => {
-    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
-    const id = keyIdOf(key);
-    const usage = api.app.get(UsageRecorderService, { strict: false });
-    const db = api.app.get(DataSource);
-    const holder: Parameters<UsageRecorderService['record']>[4] = {};
+    const { id, usage, db, holder } = await usageFixture();
     const hour = Date.now() - (Date.now() % 3_600_000);
     usage.record(id, 200, 3, hour + 1_000, holder);
     usage.record(id, 404, 2, hour + 1_000, holder);
@@ -164,11 +165,7 @@ describe('API key cache: records held by the guard', () => {
   });
 
   it('a usage write that fails is kept and written once by the next one; an idle key gives its cell up', async () => {
-    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
-    const id = keyIdOf(key);
-    const usage = api.app.get(UsageRecorderService, { strict: false });
-    const db = api.app.get(DataSource);
-    const holder: Parameters<UsageRecorderService['record']>[4] = {};
+    const { id, usage, db, holder } = await usageFixture();
     usage.record(id, 200, 2, Date.now(), holder);
     usage.record(id, 200, 2, Date.now(), holder);
     const query = db.query.bind(db);

@@ -13,7 +13,7 @@ import { InstanceRegistryService } from './limits/instance-registry.service';
 import { QuotaDecision, QuotaLeaseService } from './limits/quota-lease.service';
 import { PepperRing } from './pepper';
 import { UsageRecorderService } from './usage/usage-recorder.service';
-import { buildRouteAccessMap } from './route-access-map';
+import { buildRouteAccessMap, RouteAccess } from './route-access-map';
 
 /** The quota period a request took a unit from, so a 401/403 answered by its handler can give it back. */
 const QUOTA_TAKEN = Symbol('hub:api-key-quota-taken');
@@ -26,6 +26,11 @@ interface GuardedRoute {
   public: boolean;
   scopes: string[] | null;
   mask: number;
+}
+/** A route's access as the guard checks it: a public route has no scopes; the mask is computed once. */
+function guarded(access: RouteAccess): GuardedRoute {
+  const scopes = access.public ? null : access.scopes;
+  return { public: access.public, scopes, mask: scopeMask(scopes ?? []) };
 }
 type WithParsed = FastifyRequest & { [QUOTA_TAKEN]?: string; [ENTRY]?: CachedKey };
 
@@ -152,10 +157,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const fastify = this.adapterHost?.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
     if (!fastify || typeof fastify.addHook !== 'function') return;
     const routes = new Map<string, GuardedRoute>();
-    for (const [route, access] of buildRouteAccessMap(this.discovery, this.scanner, this.reflector)) {
-      const scopes = access.public ? null : access.scopes;
-      routes.set(route, { public: access.public, scopes, mask: scopeMask(scopes ?? []) });
-    }
+    for (const [route, access] of buildRouteAccessMap(this.discovery, this.scanner, this.reflector)) routes.set(route, guarded(access));
     // Declared up front so every request object has the same shape: properties added to some
     // requests only would make Fastify's and Nest's own property accesses polymorphic.
     fastify.decorateRequest('auth', undefined);
@@ -222,9 +224,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const handler = ctx.getHandler();
     let access = this.accessByHandler.get(handler);
     if (!access) {
-      const declared = routeAccess(this.reflector, ctx);
-      const scopes = declared.public ? null : declared.scopes;
-      access = { public: declared.public, scopes, mask: scopeMask(scopes ?? []) };
+      access = guarded(routeAccess(this.reflector, ctx));
       this.accessByHandler.set(handler, access);
     }
     if (access.public) return true;
