@@ -7,7 +7,7 @@ import { ApiKeyGuard, generateKey, PepperRing } from '@hub/api-keys';
 import type { ExecutionContext } from '@nestjs/common';
 import { createApiApp } from '../apps/api/src/create-api-app';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -93,17 +93,33 @@ interface Row {
 interface Scenario {
   name: string;
   url: string;
-  headersFor: () => Record<string, string>;
+  /** The same headers on every request: autocannon builds the request bytes once. */
+  headers?: Record<string, string>;
+  /** Header sets each connection cycles through, each prebuilt once (the storms' many bad keys). */
+  headerSets?: Record<string, string>[];
+  /**
+   * Headers built for every request, from a counter shared by all connections: the 5,000 keys
+   * then spread over time. Prebuilt sets would be walked in step by every connection, 50 requests
+   * on one key at once, and trip its burst limit.
+   */
+  headersFor?: () => Record<string, string>;
   runs: AutocannonResult[];
+  /** api A's CPU microseconds per request in each round (NaN where /proc is unavailable). */
+  cpuRuns?: number[];
 }
 
+/**
+ * Every scenario but the 5,000-key one sends prebuilt request bytes. setupRequest costs the load
+ * generator about 15 us a request, which on two cores left api A short of saturation: its
+ * throughput then measured the load generator, and its CPU per request was inflated by idle
+ * event-loop turns.
+ */
 function opts(sc: Scenario, duration: number) {
-  return {
-    url: sc.url,
-    connections: CONNECTIONS,
-    duration,
-    requests: [{ method: 'GET', setupRequest: (req: Record<string, unknown>) => ({ ...req, headers: sc.headersFor() }) }],
-  };
+  const headersFor = sc.headersFor;
+  let requests: Record<string, unknown>[] | undefined;
+  if (headersFor) requests = [{ method: 'GET', setupRequest: (req: Record<string, unknown>) => ({ ...req, headers: headersFor() }) }];
+  else if (sc.headerSets) requests = sc.headerSets.map((headers) => ({ method: 'GET', headers }));
+  return { url: sc.url, connections: CONNECTIONS, duration, headers: sc.headers ?? {}, requests };
 }
 
 const median = (xs: number[]) => {
@@ -166,16 +182,22 @@ async function guardCost(plainKey: string, limitedKeys: string[]): Promise<{ pla
   }
 }
 
-/** CPU time (user + system) a process has used, in microseconds; Linux /proc, null elsewhere. */
+/**
+ * CPU time a process has used, in microseconds, all threads (V8's GC helpers and libuv's pool
+ * included): the sum of /proc/<pid>/task/<tid>/schedstat, which counts in nanoseconds (utime and
+ * stime in /proc/<pid>/stat count in 10 ms ticks, 0.5% of a 2 s round). Linux only; null elsewhere.
+ * A thread that exited between two readings takes its time with it: the api's threads live as long
+ * as it does.
+ */
 function cpuMicros(pid: number | undefined): number | null {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1000;
   } catch {
     return null;
   }
 }
-const CLOCK_TICKS = 100;
 
 /**
  * Pins api A to the last CPU and this process (autocannon) to the first, all threads, so the
@@ -221,17 +243,17 @@ async function main() {
     const unknown = Array.from({ length: 1000 }, () => generateKey('live').key);
 
     const scenarios: Scenario[] = [
-      { name: 'bare (public route)', url: `${A}/__bench/bare`, headersFor: () => ({}), runs: [] },
-      { name: 'authenticated (cache hit, no limits)', url: `${A}/__bench/authed`, headersFor: () => ({ authorization: `Bearer ${single}` }), runs: [] },
+      { name: 'bare (public route)', url: `${A}/__bench/bare`, headers: {}, runs: [] },
+      { name: 'authenticated (cache hit, no limits)', url: `${A}/__bench/authed`, headers: { authorization: `Bearer ${single}` }, runs: [] },
       { name: `authenticated + limits + usage (${limited.length} gold keys)`, url: `${A}/__bench/authed`, headersFor: () => ({ authorization: `Bearer ${limited[i++ % limited.length]}` }), runs: [] },
-      { name: 'bad-checksum storm (1,000 keys)', url: `${A}/__bench/authed`, headersFor: () => ({ authorization: `Bearer ${badChecksum[i++ % badChecksum.length]}` }), runs: [] },
-      { name: 'unknown-keyId storm (1,000 ids, valid checksums)', url: `${A}/__bench/authed`, headersFor: () => ({ authorization: `Bearer ${unknown[i++ % unknown.length]}` }), runs: [] },
+      { name: 'bad-checksum storm (1,000 keys)', url: `${A}/__bench/authed`, headerSets: badChecksum.map((k) => ({ authorization: `Bearer ${k}` })), runs: [] },
+      { name: 'unknown-keyId storm (1,000 ids, valid checksums)', url: `${A}/__bench/authed`, headerSets: unknown.map((k) => ({ authorization: `Bearer ${k}` })), runs: [] },
       // Diagnostic: the bare route receiving the same Authorization header bytes (ignored there), to
       // separate the cost of carrying a key from the cost of checking it.
-      { name: 'bare + the same Authorization header (ignored)', url: `${A}/__bench/bare`, headersFor: () => ({ authorization: `Bearer ${single}` }), runs: [] },
+      { name: 'bare + the same Authorization header (ignored)', url: `${A}/__bench/bare`, headers: { authorization: `Bearer ${single}` }, runs: [] },
       // Diagnostic: the same, also answering with the two RateLimit headers CONTRACT requires: what
       // the authenticated route must cost even if checking the key were free.
-      { name: 'bare + that header + RateLimit headers (unchecked)', url: `${A}/__bench/bare-ratelimit`, headersFor: () => ({ authorization: `Bearer ${single}` }), runs: [] },
+      { name: 'bare + that header + RateLimit headers (unchecked)', url: `${A}/__bench/bare-ratelimit`, headers: { authorization: `Bearer ${single}` }, runs: [] },
     ];
     // Warm-up: caches, quota leases for every key, JIT.
     for (const sc of scenarios) await autocannon(opts(sc, WARMUP));
@@ -261,8 +283,10 @@ async function main() {
         const cpu1 = cpuMicros(a.child.pid);
         sc.runs.push(result);
         lookupsDuring[n] += (await lookups(A)) - before;
+        const total = (result as unknown as { requests: { total: number } }).requests.total;
         if (cpu0 !== null && cpu1 !== null) cpuDuring[n] += cpu1 - cpu0;
-        requestsDuring[n] += (result as unknown as { requests: { total: number } }).requests.total;
+        requestsDuring[n] += total;
+        (sc.cpuRuns ??= []).push(cpu0 !== null && cpu1 !== null && total ? (cpu1 - cpu0) / total : NaN);
       }
     }
     const cpuPerRequest = cpuDuring.map((c, n) => (requestsDuring[n] ? c / requestsDuring[n] : NaN));
@@ -323,6 +347,13 @@ async function main() {
       `api CPU per request (all rounds): bare ${cpuPerRequest[0].toFixed(1)} us, authenticated ${cpuPerRequest[1].toFixed(1)} us (bare/authenticated = ${(cpuPerRequest[0] / cpuPerRequest[1]).toFixed(3)}), ` +
         `with limits + usage ${cpuPerRequest[2].toFixed(1)} us (${(cpuPerRequest[0] / cpuPerRequest[2]).toFixed(3)})`,
     );
+    // The same ratios paired round by round (bare's CPU per request over the scenario's, same
+    // round), median over rounds: a drift in machine speed between rounds cancels out.
+    const cpuRatio = (n: number) => {
+      const rs = scenarios[n].cpuRuns!.map((c, k) => scenarios[0].cpuRuns![k] / c);
+      return { median: median(rs), rounds: rs };
+    };
+    console.log(`R2 by api CPU, paired per round = ${fmt(cpuRatio(1))}; R3 by api CPU = ${fmt(cpuRatio(2))}; bad-checksum storm by api CPU = ${fmt(cpuRatio(3))}`);
     const busy = (n: number) => `${((100 * cpuDuring[n]) / wallDuring[n]).toFixed(0)}% / ${((100 * clientCpuDuring[n]) / wallDuring[n]).toFixed(0)}%`;
     console.log(`api A busy / load generator busy, bare ${busy(0)}, authenticated ${busy(1)}, limits + usage ${busy(2)}, bad-checksum storm ${busy(3)}`);
     if (cpuDuring[0] / wallDuring[0] < 0.95) {

@@ -148,6 +148,9 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
       await problem(r, 429, 'rate-limited');
     }
     assert.equal(ok[0].headers.get('ratelimit-policy'), '"burst";q=5;w=1');
+    // Each admitted request sees its own remaining count, 4 down to 0 (the header value is memoised per key).
+    const remaining = new Set(ok.map((r) => Number(/^"burst";r=(\d+);t=1$/.exec(r.headers.get('ratelimit') ?? '')?.[1])));
+    for (const r of [0, 1, 2, 3, 4]) assert.ok(remaining.has(r), `remaining counts seen: ${[...remaining].join(', ')}`);
   });
 
   it('enforces a quota with quota-exceeded, Retry-After until the period ends, and RateLimit headers', async () => {

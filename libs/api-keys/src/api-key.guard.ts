@@ -416,7 +416,13 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       });
     }
     const burstRemaining = b.remaining;
-    if (!limits.quota) return this.admit(entry, req, reply, `"burst";r=${burstRemaining};t=1`);
+    if (!limits.quota) {
+      if (entry.burstRemaining !== burstRemaining) {
+        entry.burstRemaining = burstRemaining;
+        entry.burstRateLimit = `"burst";r=${burstRemaining};t=1`;
+      }
+      return this.admit(entry, req, reply, entry.burstRateLimit);
+    }
     const q = this.quota.take(keyId, limits.quota, now, entry);
     if (q instanceof Promise) {
       return q.then(

@@ -48,6 +48,13 @@ export interface CachedKey {
   bucket?: Bucket;
   lease?: Lease;
   usage?: UsageCell;
+  /**
+   * The `RateLimit` value last sent for this key when it has no quota, and the remaining count it
+   * shows. A key far from its burst limit shows the same count request after request (its bucket
+   * refills faster than it drains), so the string is built once rather than per request.
+   */
+  burstRemaining: number;
+  burstRateLimit: string;
 }
 
 /** Stale records gathered for this long go out in one query (of at most REFRESH_BATCH keys). */
@@ -85,6 +92,8 @@ export function toCachedKey(row: ApiKeyRow, now = Date.now()): CachedKey {
     bucket: undefined,
     lease: undefined,
     usage: undefined,
+    burstRemaining: -1,
+    burstRateLimit: '',
     dropped: false,
   };
 }
