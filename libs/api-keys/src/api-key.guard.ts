@@ -12,13 +12,15 @@ import { AbnormalUsageBreaker, AuthFailureLimiter, BurstLimiter } from './limits
 import { InstanceRegistryService } from './limits/instance-registry.service';
 import { QuotaDecision, QuotaLeaseService } from './limits/quota-lease.service';
 import { PepperRing } from './pepper';
-import { UsageRecorderService } from './usage/usage-recorder.service';
+import { RouteUsageHolder, UsageRecorderService } from './usage/usage-recorder.service';
 import { buildRouteAccessMap, RouteAccess } from './route-access-map';
 
 /** The quota period a request took a unit from, so a 401/403 answered by its handler can give it back. */
 const QUOTA_TAKEN = Symbol('hub:api-key-quota-taken');
 /** The admitted key's cached record, for counting its usage when the response ends. */
 const ENTRY = Symbol('hub:api-key-entry');
+/** The admitted route's usage holder, for counting per-route usage when the response ends. */
+const ROUTE = Symbol('hub:api-key-route');
 /** A parsed key whose secret matched, with the cached record it matched (see canActivate). */
 type RememberedKey = ParsedKey & { entry?: CachedKey };
 /** A route's declared access, with its scopes as bits for the per-request check. */
@@ -26,13 +28,15 @@ interface GuardedRoute {
   public: boolean;
   scopes: string[] | null;
   mask: number;
+  /** Per-route usage (routes the onRequest hook maps; null for those only the guard sees). */
+  endpoint: RouteUsageHolder | null;
 }
 /** A route's access as the guard checks it: a public route has no scopes; the mask is computed once. */
-function guarded(access: RouteAccess): GuardedRoute {
+function guarded(access: RouteAccess, endpoint: RouteUsageHolder | null = null): GuardedRoute {
   const scopes = access.public ? null : access.scopes;
-  return { public: access.public, scopes, mask: scopeMask(scopes ?? []) };
+  return { public: access.public, scopes, mask: scopeMask(scopes ?? []), endpoint };
 }
-type WithParsed = FastifyRequest & { [QUOTA_TAKEN]?: string; [ENTRY]?: CachedKey };
+type WithParsed = FastifyRequest & { [QUOTA_TAKEN]?: string; [ENTRY]?: CachedKey; [ROUTE]?: RouteUsageHolder | null };
 
 /**
  * A module-local binding for the hot path's `instanceof`: `@hub/core` re-exports through `export *`,
@@ -157,16 +161,18 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const fastify = this.adapterHost?.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
     if (!fastify || typeof fastify.addHook !== 'function') return;
     const routes = new Map<string, GuardedRoute>();
-    for (const [route, access] of buildRouteAccessMap(this.discovery, this.scanner, this.reflector)) routes.set(route, guarded(access));
+    for (const [route, access] of buildRouteAccessMap(this.discovery, this.scanner, this.reflector)) routes.set(route, guarded(access, this.usage.routeHolder(route)));
     // Declared up front so every request object has the same shape: properties added to some
     // requests only would make Fastify's and Nest's own property accesses polymorphic.
     fastify.decorateRequest('auth', undefined);
     fastify.decorateRequest(QUOTA_TAKEN, undefined);
     fastify.decorateRequest(ENTRY, undefined);
+    fastify.decorateRequest(ROUTE, undefined);
     fastify.addHook('onRequest', (req, reply, done) => {
       const route = routes.get(req.method + ' ' + req.routeOptions.url);
       // Routes the map does not know (HEAD, a route declaring no scope) are left to the guard.
       if (!route || route.public || !route.scopes) return done();
+      (req as WithParsed)[ROUTE] = route.endpoint;
       // A malformed key is refused without a throw: on a storm of them, this is every request.
       const parsed = this.readKey(req);
       if (parsed instanceof Problem) return sendProblem(reply, String(req.id), parsed, req);
@@ -207,7 +213,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
    * quota, so the unit goes back.
    */
   private finished(req: FastifyRequest, keyId: string, status: number, elapsedMs: number): void {
-    this.usage.record(keyId, status, elapsedMs, Date.now(), (req as WithParsed)[ENTRY]);
+    const r = req as WithParsed;
+    this.usage.record(keyId, status, elapsedMs, Date.now(), r[ENTRY], r[ROUTE], req.headers['user-agent'], req.headers['x-client-version']);
     const periodId = (req as WithParsed)[QUOTA_TAKEN];
     if (periodId !== undefined && (status === 401 || status === 403)) this.quota.refund(keyId, periodId);
   }

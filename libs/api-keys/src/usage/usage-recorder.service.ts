@@ -4,20 +4,46 @@ import { AuditService } from '@hub/core';
 import { DataSource } from 'typeorm';
 import { ApiKeysConfig } from '../api-keys.config';
 import { AUDIT } from '../constants';
+import { addHistograms, LATENCY_BUCKETS, latencyBucket } from './latency-histogram';
 
-export interface UsageCell {
+/** Counters of one (key or route, hour) cell, taken out and zeroed in place by every write. */
+interface UsageCounters {
   /** Set once the cell has left the map (written for the last time): holders must look again. */
   dead: boolean;
   /** Writes in a row that found no new request in this cell; a cell idle for long is dropped. */
   idleWrites: number;
-  keyId: string;
+  /** The keyId, or the route (`GET /v1/keys/:keyId`). */
+  id: string;
   hour: number;
   requests: number;
   e4: number;
   e5: number;
   latSum: number;
   latMax: number;
+  /** Requests per latency bucket (latency-histogram.ts). */
+  hist: Uint32Array;
+}
+
+export interface UsageCell extends UsageCounters {
   lastUsed: number;
+  /**
+   * The User-Agent and X-Client-Version of the last request, compared by identity on the hot path:
+   * only a change looks through `clients`. null before the first request.
+   */
+  ua: string | undefined | null;
+  cv: string | undefined | null;
+  /** The hour's distinct (User-Agent, X-Client-Version) pairs, flat, at most MAX_CLIENTS pairs. */
+  clients: (string | undefined)[];
+  /** Pairs of `clients` already handed to a write. */
+  clientsSent: number;
+}
+
+export type RouteUsageCell = UsageCounters;
+
+/** A route's hold on its current cell (the guard keeps one per route it maps): no lookup by name per request. */
+export interface RouteUsageHolder {
+  readonly route: string;
+  usage: RouteUsageCell | undefined;
 }
 
 interface FailureCell {
@@ -29,7 +55,7 @@ interface FailureCell {
   count: number;
 }
 
-/** One (key, hour) row of a usage write, as sent to Postgres (json_to_recordset; hour in epoch ms). */
+/** One (key or route, hour) row of a usage write, as sent to Postgres (json_to_recordset; hour in epoch ms). */
 interface UsageRow {
   k: string;
   h: number;
@@ -39,6 +65,10 @@ interface UsageRow {
   ls: number;
   lm: number;
   lu: number;
+  /** Latency histogram without its trailing zeros. */
+  hb: number[];
+  /** Client pairs first seen since the last write: [userAgent, clientVersion] (null when absent). */
+  cl?: [string | null, string | null][];
 }
 
 /** A key's cell stays in place between writes (zeroed, not replaced) until this many writes found it idle. */
@@ -46,6 +76,56 @@ const IDLE_WRITES_BEFORE_DROP = 60;
 
 /** Distinct auth-failure buckets written per flush; the rest fold into one catch-all bucket per address. */
 const MAX_FAILURE_BUCKETS = 500;
+
+/**
+ * Distinct (User-Agent, X-Client-Version) pairs kept per key and hour: a client sending a new
+ * value with every request cannot grow memory or the row past this. Values are cut to
+ * MAX_CLIENT_TEXT characters when written.
+ */
+export const MAX_CLIENTS = 10;
+const MAX_CLIENT_TEXT = 200;
+
+function newCounters(id: string, hour: number): UsageCounters {
+  return { dead: false, idleWrites: 0, id, hour, requests: 0, e4: 0, e5: 0, latSum: 0, latMax: 0, hist: new Uint32Array(LATENCY_BUCKETS) };
+}
+
+/** One response into a cell: a few additions and a bucket from Math.clz32. */
+function tally(c: UsageCounters, status: number, latencyMs: number): void {
+  c.requests++;
+  if (status >= 500) c.e5++;
+  else if (status >= 400) c.e4++;
+  c.latSum += latencyMs;
+  if (latencyMs > c.latMax) c.latMax = latencyMs;
+  c.hist[latencyBucket(latencyMs)]++;
+}
+
+/** Takes the counts out of a cell as a row, zeroing them in place (the cell stays where it is held). */
+function takeRow(c: UsageCounters, lastUsed: number): UsageRow {
+  const hist = c.hist;
+  let n = hist.length;
+  while (n > 0 && hist[n - 1] === 0) n--;
+  const row: UsageRow = { k: c.id, h: c.hour, r: c.requests, e4: c.e4, e5: c.e5, ls: c.latSum, lm: c.latMax, lu: lastUsed, hb: Array.from(hist.subarray(0, n)) };
+  c.requests = 0;
+  c.e4 = 0;
+  c.e5 = 0;
+  c.latSum = 0;
+  c.latMax = 0;
+  hist.fill(0);
+  c.idleWrites = 0;
+  return row;
+}
+
+/** The stored histogram plus the new one, element by element (either may be the shorter). */
+const HIST_SUM = `ARRAY(SELECT COALESCE(a, 0) + COALESCE(b, 0) FROM unnest(u.latency_hist, EXCLUDED.latency_hist) WITH ORDINALITY AS x(a, b, n) ORDER BY n)`;
+
+/** The stored client pairs, then the new ones not among them, MAX_CLIENTS at most (several instances write the same row). */
+const CLIENTS_UNION = `(SELECT COALESCE(jsonb_agg(c ORDER BY o), '[]'::jsonb) FROM (
+           SELECT c, min(o) AS o FROM (
+             SELECT c, o FROM jsonb_array_elements(u.clients) WITH ORDINALITY AS old(c, o)
+             UNION ALL SELECT c, 1000 + o FROM jsonb_array_elements(EXCLUDED.clients) WITH ORDINALITY AS new(c, o)
+           ) pairs GROUP BY c ORDER BY min(o) LIMIT ${MAX_CLIENTS}) kept)`;
+
+const clientText = (v: string | undefined) => (v === undefined ? null : v.length > MAX_CLIENT_TEXT ? v.slice(0, MAX_CLIENT_TEXT) : v);
 
 /**
  * Usage and auth-failure counts batched in memory and written once per flush interval: one upsert
@@ -57,6 +137,9 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   private readonly logger = new Logger('ApiKeyUsage');
   private usage = new Map<string, UsageCell>();
   private unwritten: UsageRow[] = [];
+  /** Per-route cells, keyed like `usage` (the route alone for its current hour). */
+  private routes = new Map<string, RouteUsageCell>();
+  private unwrittenRoutes: UsageRow[] = [];
   private failures = new Map<string, FailureCell>();
   /** Per-key totals waiting for the (less frequent) write to api_keys. */
   private totals = new Map<string, { r: number; e4: number; e5: number; last: number }>();
@@ -81,23 +164,67 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     await this.flush();
   }
 
-  record(keyId: string, status: number, latencyMs: number, now: number, holder?: { usage?: UsageCell }): void {
+  /**
+   * Counts one response of a key (and of the route, when the caller holds the route's holder).
+   * Runs on every request: no allocation in the steady state (a cell is made once per key or
+   * route and hour), no I/O, no string building; the client headers are compared by identity
+   * with the last ones and only a change looks through the hour's small set of pairs.
+   */
+  record(
+    keyId: string,
+    status: number,
+    latencyMs: number,
+    now: number,
+    holder?: { usage?: UsageCell },
+    route?: RouteUsageHolder | null,
+    userAgent?: string,
+    clientVersion?: string | string[],
+  ): void {
     const hour = now - (now % 3_600_000);
     // Keyed by keyId alone on the hot path; a cell from the previous hour moves aside when the hour turns.
     let c = holder?.usage;
     if (c === undefined || c.dead || c.hour !== hour) c = this.usage.get(keyId);
     if (!c || c.hour !== hour) {
       if (c) this.usage.set(keyId + '|' + c.hour, c);
-      c = { dead: false, idleWrites: 0, keyId, hour, requests: 0, e4: 0, e5: 0, latSum: 0, latMax: 0, lastUsed: now };
+      c = { ...newCounters(keyId, hour), lastUsed: now, ua: null, cv: null, clients: [], clientsSent: 0 };
       this.usage.set(keyId, c);
     }
     if (holder) holder.usage = c;
-    c.requests++;
-    if (status >= 500) c.e5++;
-    else if (status >= 400) c.e4++;
-    c.latSum += latencyMs;
-    if (latencyMs > c.latMax) c.latMax = latencyMs;
+    tally(c, status, latencyMs);
     c.lastUsed = now;
+    const cv = typeof clientVersion === 'string' ? clientVersion : undefined;
+    if (userAgent !== c.ua || cv !== c.cv) this.noteClient(c, userAgent, cv);
+    if (route) {
+      let r = route.usage;
+      if (r === undefined || r.dead || r.hour !== hour) r = this.routeCell(route, hour);
+      tally(r, status, latencyMs);
+    }
+  }
+
+  /** A holder for one route's cells; the guard keeps one per route it maps. */
+  routeHolder(route: string): RouteUsageHolder {
+    return { route, usage: undefined };
+  }
+
+  /** The client headers changed since this cell's last request: remember them, and the pair if it is new and there is room. */
+  private noteClient(c: UsageCell, ua: string | undefined, cv: string | undefined): void {
+    c.ua = ua;
+    c.cv = cv;
+    const list = c.clients;
+    for (let i = 0; i < list.length; i += 2) if (list[i] === ua && list[i + 1] === cv) return;
+    if (list.length < MAX_CLIENTS * 2) list.push(ua, cv);
+  }
+
+  private routeCell(holder: RouteUsageHolder, hour: number): RouteUsageCell {
+    const route = holder.route;
+    let r = this.routes.get(route);
+    if (!r || r.hour !== hour) {
+      if (r) this.routes.set(route + '|' + r.hour, r);
+      r = newCounters(route, hour);
+      this.routes.set(route, r);
+    }
+    holder.usage = r;
+    return r;
   }
 
   authFailed(keyId: string | null, ip: string, reason: string, requestId: string, now: number): void {
@@ -128,21 +255,18 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     // Rows of a write that failed go out again with this one.
     const rows = this.unwritten;
     this.unwritten = [];
-    for (const [id, c] of this.usage) {
-      if (c.requests > 0) {
-        rows.push({ k: c.keyId, h: c.hour, r: c.requests, e4: c.e4, e5: c.e5, ls: c.latSum, lm: c.latMax, lu: c.lastUsed });
-        c.requests = 0;
-        c.e4 = 0;
-        c.e5 = 0;
-        c.latSum = 0;
-        c.latMax = 0;
-        c.idleWrites = 0;
-      } else c.idleWrites++;
-      if (id !== c.keyId || c.idleWrites >= IDLE_WRITES_BEFORE_DROP) {
-        c.dead = true;
-        this.usage.delete(id);
+    UsageRecorderService.drain(this.usage, rows, (c) => {
+      const row = takeRow(c, c.lastUsed);
+      if (c.clients.length > c.clientsSent * 2) {
+        row.cl = [];
+        for (let i = c.clientsSent * 2; i < c.clients.length; i += 2) row.cl.push([clientText(c.clients[i]), clientText(c.clients[i + 1])]);
+        c.clientsSent = c.clients.length / 2;
       }
-    }
+      return row;
+    });
+    const routeRows = this.unwrittenRoutes;
+    this.unwrittenRoutes = [];
+    UsageRecorderService.drain(this.routes, routeRows, (c) => takeRow(c, 0));
     const failures = this.failures;
     this.failures = new Map();
     if (rows.length) {
@@ -152,6 +276,15 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
       } catch (err) {
         this.logger.error({ err }, 'could not write API key usage; will retry');
         this.unwritten.push(...merged);
+      }
+    }
+    if (routeRows.length) {
+      const merged = UsageRecorderService.byRow(routeRows);
+      try {
+        await this.writeRouteUsage(merged);
+      } catch (err) {
+        this.logger.error({ err }, 'could not write per-route usage; will retry');
+        this.unwrittenRoutes.push(...merged);
       }
     }
     await this.writeTotals(Date.now());
@@ -169,8 +302,23 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   }
 
   /**
-   * One row per (key, hour): ON CONFLICT cannot touch the same row twice in a statement. Folds
-   * into the first row of each pair; the rows are the caller's own, used once.
+   * Moves the counts of every cell that has some into `rows`. Cells of an hour gone by and cells
+   * idle for IDLE_WRITES_BEFORE_DROP writes leave the map, marked dead for whoever still holds them.
+   */
+  private static drain<C extends UsageCounters>(cells: Map<string, C>, rows: UsageRow[], take: (c: C) => UsageRow): void {
+    for (const [id, c] of cells) {
+      if (c.requests > 0) rows.push(take(c));
+      else c.idleWrites++;
+      if (id !== c.id || c.idleWrites >= IDLE_WRITES_BEFORE_DROP) {
+        c.dead = true;
+        cells.delete(id);
+      }
+    }
+  }
+
+  /**
+   * One row per (key or route, hour): ON CONFLICT cannot touch the same row twice in a statement.
+   * Folds into the first row of each pair; the rows are the caller's own, used once.
    */
   private static byRow(all: UsageRow[]): UsageRow[] {
     const byRow = new Map<string, UsageRow>();
@@ -185,6 +333,8 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
         cur.ls += r.ls;
         cur.lm = Math.max(cur.lm, r.lm);
         cur.lu = Math.max(cur.lu, r.lu);
+        addHistograms(cur.hb, r.hb);
+        if (r.cl) cur.cl = [...(cur.cl ?? []), ...r.cl];
       }
     }
     return [...byRow.values()];
@@ -197,13 +347,15 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
    */
   private async writeUsage(rows: UsageRow[]): Promise<void> {
     await this.ds.query(
-      `INSERT INTO api_key_usage_hourly AS u (key_id, hour, requests, errors_4xx, errors_5xx, latency_ms_sum, latency_ms_max)
-       SELECT k, to_timestamp(h / 1000.0), r, e4, e5, ls, lm
-         FROM json_to_recordset($1::json) AS t(k text, h bigint, r bigint, e4 bigint, e5 bigint, ls float8, lm float8)
+      `INSERT INTO api_key_usage_hourly AS u (key_id, hour, requests, errors_4xx, errors_5xx, latency_ms_sum, latency_ms_max, latency_hist, clients)
+       SELECT k, to_timestamp(h / 1000.0), r, e4, e5, ls, lm, hb, COALESCE(cl, '[]'::jsonb)
+         FROM json_to_recordset($1::json) AS t(k text, h bigint, r bigint, e4 bigint, e5 bigint, ls float8, lm float8, hb bigint[], cl jsonb)
        ON CONFLICT (key_id, hour) DO UPDATE SET
          requests = u.requests + EXCLUDED.requests, errors_4xx = u.errors_4xx + EXCLUDED.errors_4xx,
          errors_5xx = u.errors_5xx + EXCLUDED.errors_5xx, latency_ms_sum = u.latency_ms_sum + EXCLUDED.latency_ms_sum,
-         latency_ms_max = GREATEST(u.latency_ms_max, EXCLUDED.latency_ms_max)`,
+         latency_ms_max = GREATEST(u.latency_ms_max, EXCLUDED.latency_ms_max),
+         latency_hist = ${HIST_SUM},
+         clients = CASE WHEN EXCLUDED.clients = '[]'::jsonb THEN u.clients ELSE ${CLIENTS_UNION} END`,
       [JSON.stringify(rows)],
     );
     for (const r of rows) {
@@ -216,6 +368,21 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
         t.last = Math.max(t.last, r.lu);
       }
     }
+  }
+
+  /** The per-route rollup behind GET /v1/analytics/endpoints: one statement, like writeUsage. */
+  private async writeRouteUsage(rows: UsageRow[]): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO api_route_usage_hourly AS u (route, hour, requests, errors_4xx, errors_5xx, latency_ms_sum, latency_ms_max, latency_hist)
+       SELECT k, to_timestamp(h / 1000.0), r, e4, e5, ls, lm, hb
+         FROM json_to_recordset($1::json) AS t(k text, h bigint, r bigint, e4 bigint, e5 bigint, ls float8, lm float8, hb bigint[])
+       ON CONFLICT (route, hour) DO UPDATE SET
+         requests = u.requests + EXCLUDED.requests, errors_4xx = u.errors_4xx + EXCLUDED.errors_4xx,
+         errors_5xx = u.errors_5xx + EXCLUDED.errors_5xx, latency_ms_sum = u.latency_ms_sum + EXCLUDED.latency_ms_sum,
+         latency_ms_max = GREATEST(u.latency_ms_max, EXCLUDED.latency_ms_max),
+         latency_hist = ${HIST_SUM}`,
+      [JSON.stringify(rows)],
+    );
   }
 
   /** Totals and lastUsedAt on the key records, at most every API_KEY_LAST_USED_FLUSH_MS. */
