@@ -10,6 +10,7 @@ import { KEY_COMMANDS } from './cli/keys.commands';
 import { KeyCacheService } from './key-cache.service';
 import { InstanceRegistryService } from './limits/instance-registry.service';
 import { QuotaLeaseService } from './limits/quota-lease.service';
+import { QuotaUsageService } from './limits/quota-usage.service';
 import { UsageRecorderService } from './usage/usage-recorder.service';
 
 /**
@@ -17,8 +18,8 @@ import { UsageRecorderService } from './usage/usage-recorder.service';
  * announced to every api instance).
  */
 @Module({
-  providers: [provideConfig(ApiKeysConfig), KeyCacheService, ApiKeysService, ...KEY_COMMANDS],
-  exports: [ApiKeysConfig, KeyCacheService, ApiKeysService],
+  providers: [provideConfig(ApiKeysConfig), KeyCacheService, ApiKeysService, QuotaUsageService, ...KEY_COMMANDS],
+  exports: [ApiKeysConfig, KeyCacheService, ApiKeysService, QuotaUsageService],
 })
 export class ApiKeysCoreModule {}
 

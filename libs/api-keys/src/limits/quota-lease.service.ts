@@ -3,7 +3,7 @@ import { CoreConfig, REDIS } from '@hub/core';
 import type { Redis } from 'ioredis';
 import type { QuotaLimit } from '../constants';
 import { InstanceRegistryService } from './instance-registry.service';
-import { quotaPeriod } from './quota-period';
+import { quotaKeyPrefix, quotaPeriod } from './quota-period';
 
 /**
  * Grants up to ARGV[2] units of the period's quota, never more than what is left, and never more
@@ -97,7 +97,7 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
     private readonly instances: InstanceRegistryService,
     core: CoreConfig,
   ) {
-    this.prefix = `${core.REDIS_PREFIX}:api-keys:quota:`;
+    this.prefix = quotaKeyPrefix(core.REDIS_PREFIX);
     this.redis.defineCommand('hubQuotaLease', { numberOfKeys: 1, lua: LEASE_SCRIPT });
     this.redis.defineCommand('hubQuotaReturn', { numberOfKeys: 1, lua: RETURN_SCRIPT });
   }
@@ -240,6 +240,15 @@ export class QuotaLeaseService implements OnModuleInit, OnApplicationShutdown {
     (this.redis as unknown as { hubQuotaReturn: (...a: unknown[]) => Promise<number> }).hubQuotaReturn(this.prefix + keyId + ':' + periodId, 1).catch((err: unknown) => {
       this.logger.warn({ err, keyId }, 'could not refund a quota unit');
     });
+  }
+
+  /**
+   * Units of `periodId` this instance leased for the key and has not spent: counted as used in
+   * Redis, but not used by any request yet (analytics subtracts them from the Redis figure).
+   */
+  unspent(keyId: string, periodId: string): number {
+    const lease = this.leases.get(keyId);
+    return lease && !lease.dead && lease.periodId === periodId ? lease.tokens : 0;
   }
 
   /** Drops local lease state of a key whose limits changed (units go back to Redis). */

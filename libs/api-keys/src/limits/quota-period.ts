@@ -13,3 +13,8 @@ export function quotaPeriod(period: QuotaLimit['period'], now: number): { id: st
   const end = Date.UTC(y, m + 1, 1);
   return { id: `m${new Date(start).toISOString().slice(0, 7)}`, endsAt: end, seconds: Math.round((end - start) / 1000) };
 }
+
+/** Where a key's quota counters live in Redis: `<prefix><keyId>:<periodId>`, the units leased out for that period. */
+export function quotaKeyPrefix(redisPrefix: string): string {
+  return `${redisPrefix}:api-keys:quota:`;
+}
