@@ -13,9 +13,10 @@ import { InventoryModule } from '@hub/inventory';
 import { CatalogModule } from '@hub/catalog';
 import { ApiKeyGuard, ApiKeysModule } from '@hub/api-keys';
 import { OrdersModule } from '@hub/orders';
+import { AnalyticsModule } from '@hub/analytics';
 
 @Module({
-  imports: [CoreModule, VaultModule, AlertsModule, HealthModule, ApiKeysModule, InventoryModule, CatalogModule, OrdersModule],
+  imports: [CoreModule, VaultModule, AlertsModule, HealthModule, ApiKeysModule, InventoryModule, CatalogModule, OrdersModule, AnalyticsModule],
   controllers: [MetricsController],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -1,0 +1,91 @@
+import { IsInt, IsNumber, Max, Min, registerDecorator, ValidationOptions } from 'class-validator';
+
+/** The value may not exceed the one of `other` (a threshold that must fit in its window). */
+function IsAtMost(other: keyof AnalyticsConfig, options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isAtMost',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: `must be at most ${String(other)}`, ...options },
+      validator: { validate: (v: unknown, args) => typeof v === 'number' && v <= Number((args?.object as AnalyticsConfig)[other]) },
+    });
+}
+
+/**
+ * The definitions behind the key flags of GET /v1/analytics/keys and the key alerts (docs/analytics.md
+ * states each condition). Validated at boot like every other config: a bad value stops the process
+ * naming the variable.
+ */
+export class AnalyticsConfig {
+  /** Zombie: an active key created at least this many days ago and not used for as long (or never). */
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  KEY_ZOMBIE_DAYS = 30;
+
+  /** Silent: an active key with steady traffic that has made no request for this many hours. */
+  @IsInt()
+  @Min(1)
+  @Max(720)
+  KEY_SILENT_HOURS = 24;
+
+  /** Silent: the days before the silence looked at for steady traffic... */
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  KEY_SILENT_BASELINE_DAYS = 7;
+
+  /** ...of which at least this many must have seen a request. */
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  @IsAtMost('KEY_SILENT_BASELINE_DAYS')
+  KEY_SILENT_MIN_ACTIVE_DAYS = 5;
+
+  /** Anomaly: requests in the current or the previous UTC hour above this multiple of the key's hourly mean... */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1.1)
+  @Max(1000)
+  KEY_ANOMALY_FACTOR = 5;
+
+  /** ...and at least this many requests in that hour (a quiet key's mean is tiny). */
+  @IsInt()
+  @Min(1)
+  KEY_ANOMALY_MIN_REQUESTS = 100;
+
+  /** Anomaly: the mean is over up to 168 hours before the previous hour; a key with fewer hours of history than this is not judged. */
+  @IsInt()
+  @Min(1)
+  @Max(168)
+  KEY_ANOMALY_MIN_HISTORY_HOURS = 24;
+
+  /** quota-near: the share of the current period's quota used (Redis counter) from which it alerts. */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(1)
+  QUOTA_NEAR_RATIO = 0.8;
+
+  /** key-error-rate: share of 4xx + 5xx answers over the current and previous UTC hour... */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(1)
+  KEY_ERROR_RATE_RATIO = 0.2;
+
+  /** ...or share of 5xx answers alone... */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(1)
+  KEY_ERROR_RATE_5XX_RATIO = 0.05;
+
+  /** ...once the key made at least this many requests in those hours. */
+  @IsInt()
+  @Min(1)
+  KEY_ERROR_RATE_MIN_REQUESTS = 20;
+
+  /** Longest window GET /v1/analytics/keys and /endpoints accept (usage: 31 days hourly, 366 daily). */
+  @IsInt()
+  @Min(1)
+  @Max(3660)
+  ANALYTICS_MAX_WINDOW_DAYS = 92;
+}

@@ -1,0 +1,69 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '@hub/core';
+import { ApiKeyResponses } from '@hub/api-keys';
+import { AnalyticsConfig } from './analytics.config';
+import { analyticsWindow } from './analytics-window';
+import { AnalyticsService } from './analytics.service';
+import { AnalyticsWindowQuery, KeysAnalyticsQuery, UsageAnalyticsQuery } from './dto/analytics-query.dto';
+import { EndpointAnalyticsListDto, KeyAnalyticsListDto, UsageAnalyticsDto } from './dto/analytics-response.dto';
+
+const BAD_QUERY = 'problem+json `validation-failed` naming the field: a malformed date, `from` not before `to`, a window over the maximum, a bad `granularity`, `keyId` or `cursor`, an unknown parameter';
+const FRESHNESS = ' Usage lands within about a second (API_KEY_USAGE_FLUSH_MS); `lastUsedAt` within API_KEY_LAST_USED_FLUSH_MS.';
+
+@ApiTags('analytics')
+@ApiKeyResponses()
+@ApiBadRequestResponse({ description: BAD_QUERY })
+@Controller('v1/analytics')
+export class AnalyticsController {
+  constructor(
+    private readonly analytics: AnalyticsService,
+    private readonly cfg: AnalyticsConfig,
+  ) {}
+
+  @Get('keys')
+  @RequireScope('analytics:read')
+  @ApiOperation({
+    summary: 'Usage analytics per API key',
+    description:
+      'Per key over the window (default: the last 7 days): requests, 4xx/5xx counts and rates, latency percentiles, the peak hour, lastUsedAt, ' +
+      'the quota used in its current period, the zombie and silent flags, and the (User-Agent, X-Client-Version) pairs seen. ' +
+      'Keys in the order and with the cursors of GET /v1/keys.' + FRESHNESS,
+  })
+  @ApiOkResponse({ type: KeyAnalyticsListDto })
+  async keys(@Query() q: KeysAnalyticsQuery): Promise<KeyAnalyticsListDto> {
+    const w = analyticsWindow(q, 7, this.cfg.ANALYTICS_MAX_WINDOW_DAYS);
+    const page = await this.analytics.keyAnalytics(w, { limit: q.limit, cursor: q.cursor });
+    return { from: w.from.toISOString(), to: w.to.toISOString(), ...page };
+  }
+
+  @Get('usage')
+  @RequireScope('analytics:read')
+  @ApiOperation({
+    summary: 'Usage over time',
+    description:
+      'Requests, errors and latency per UTC hour (window up to 31 days, default 24 h) or day (up to 366 days, default 30 days), for one key or every key together. ' +
+      'An unknown keyId is 400 naming `keyId`.' + FRESHNESS,
+  })
+  @ApiOkResponse({ type: UsageAnalyticsDto })
+  async usage(@Query() q: UsageAnalyticsQuery): Promise<UsageAnalyticsDto> {
+    const granularity = q.granularity ?? 'hour';
+    const w = granularity === 'hour' ? analyticsWindow(q, 1, 31) : analyticsWindow(q, 30, 366);
+    const keyId = q.keyId ?? null;
+    return { keyId, granularity, from: w.from.toISOString(), to: w.to.toISOString(), data: await this.analytics.usage(w, keyId, granularity) };
+  }
+
+  @Get('endpoints')
+  @RequireScope('analytics:read')
+  @ApiOperation({
+    summary: 'Usage per route',
+    description:
+      'Per route (`GET /v1/products/:sku`) over the window (default: the last 7 days), busiest first: requests, 4xx/5xx counts and rates, latency percentiles. ' +
+      'Counts the requests the API key check admitted to the route; the check\'s own 429 refusals count in the key figures only, its 401/403 refusals in neither (they are in the audit trail).' + FRESHNESS,
+  })
+  @ApiOkResponse({ type: EndpointAnalyticsListDto })
+  async endpoints(@Query() q: AnalyticsWindowQuery): Promise<EndpointAnalyticsListDto> {
+    const w = analyticsWindow(q, 7, this.cfg.ANALYTICS_MAX_WINDOW_DAYS);
+    return { from: w.from.toISOString(), to: w.to.toISOString(), data: await this.analytics.endpoints(w) };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './analytics.config';
+export * from './analytics.module';
+export * from './analytics-worker.module';
