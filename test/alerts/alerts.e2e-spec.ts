@@ -1,5 +1,5 @@
 import '../support/test-env';
-import { ALERTS_DELIVER_JOB, ALERTS_QUEUE, AlertsService, verifyWebhook } from '@hub/alerts';
+import { AlertKind, ALERTS_DELIVER_JOB, ALERTS_QUEUE, AlertsService, verifyWebhook } from '@hub/alerts';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +17,12 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { AlertReceiver, startAlertReceiver } from '../vault/support/vault-helpers';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+/**
+ * A kind no evaluator reconciles (every real kind has one now), for the tests of raise() itself:
+ * the evaluation (every 300 ms here) would otherwise resolve such an alert between two raises on a
+ * slow machine, and the next raise would rightly open a new one.
+ */
+const UNRECONCILED = 'test-unreconciled' as AlertKind;
 
 describe('alerts: one open alert per kind and subject, signed webhooks with retries, self-resolution', () => {
   let db: TestDatabase;
@@ -57,15 +63,13 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
 
   it('keeps one open alert when many instances raise the same condition at once, and delivers it once, signed, after a retry', async () => {
     const alerts = api.app.get(AlertsService, { strict: false });
-    // A kind no evaluator reconciles: the evaluation (every 300 ms here) would otherwise resolve the
-    // alert between two of these raises on a slow machine, and the next raise would rightly open a new one.
     const raised = await Promise.all(
-      Array.from({ length: 20 }, () => alerts.raise({ kind: 'key-anomaly', subject: 'AbCdEf123456', severity: 'critical', message: 'abnormal burst of requests', details: { keyId: 'AbCdEf123456' } })),
+      Array.from({ length: 20 }, () => alerts.raise({ kind: UNRECONCILED, subject: 'AbCdEf123456', severity: 'critical', message: 'abnormal burst of requests', details: { keyId: 'AbCdEf123456' } })),
     );
     assert.equal(new Set(raised.map((r) => r.alert.id)).size, 1);
     assert.equal(raised.filter((r) => r.notified).length, 1);
     const ds = api.app.get(DataSource);
-    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM alerts WHERE kind = 'key-anomaly' AND subject = 'AbCdEf123456'`);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM alerts WHERE kind = $1 AND subject = 'AbCdEf123456'`, [UNRECONCILED]);
     assert.equal(n, 1);
 
     const ok = await waitUntil(() => receiver.hooks.find((d) => d.answered === 204), 15_000, 100);
@@ -77,7 +81,7 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
     assert.equal(verifyWebhook(`whsec_${randomBytes(24).toString('base64')}`, ok.headers as Record<string, string>, ok.body), false);
     const payload = JSON.parse(ok.body);
     assert.equal(payload.type, 'alert.opened');
-    assert.equal(payload.data.kind, 'key-anomaly');
+    assert.equal(payload.data.kind, UNRECONCILED);
     assert.equal(payload.data.subject, 'AbCdEf123456');
     assert.equal(payload.data.severity, 'critical');
     const attempts = await worker.get(MetricsService).registry.getSingleMetricAsString('hub_alert_webhook_attempts_total');
@@ -131,7 +135,7 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
 
   it('sends one alert.opened (no alert.escalated) when many instances open an alert that carries an escalation step, then one per real escalation', async () => {
     const alerts = api.app.get(AlertsService, { strict: false });
-    const input = { kind: 'quota-near' as const, subject: 'escalation-race', severity: 'warning' as const, message: 'quota at 90%', details: { escalation: 'within-7-days' } };
+    const input = { kind: UNRECONCILED, subject: 'escalation-race', severity: 'warning' as const, message: 'quota at 90%', details: { escalation: 'within-7-days' } };
     const raised = await Promise.all(Array.from({ length: 20 }, () => alerts.raise(input)));
     const id = raised[0].alert.id;
     assert.equal(new Set(raised.map((r) => r.alert.id)).size, 1);
@@ -162,7 +166,7 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
     }) as Queue['add'];
     let raised;
     try {
-      raised = await alerts.raise({ kind: 'key-anomaly', subject: 'redis-blip', severity: 'critical', message: 'calls from a new network' });
+      raised = await alerts.raise({ kind: UNRECONCILED, subject: 'redis-blip', severity: 'critical', message: 'calls from a new network' });
     } finally {
       queue.add = add;
     }
