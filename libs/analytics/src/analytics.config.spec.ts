@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigValidationError, loadConfig } from '@hub/core';
+import { AnalyticsConfig } from './analytics.config';
+
+const problems = (env: Record<string, string>) => {
+  try {
+    loadConfig(AnalyticsConfig, env);
+    return [];
+  } catch (err) {
+    assert.ok(err instanceof ConfigValidationError);
+    return err.problems.map((p) => p.variable);
+  }
+};
+
+describe('AnalyticsConfig', () => {
+  it('has the documented defaults and reads overrides', () => {
+    const cfg = loadConfig(AnalyticsConfig, {});
+    assert.deepEqual(
+      [cfg.KEY_ZOMBIE_DAYS, cfg.KEY_SILENT_HOURS, cfg.KEY_SILENT_BASELINE_DAYS, cfg.KEY_SILENT_MIN_ACTIVE_DAYS, cfg.KEY_ANOMALY_FACTOR, cfg.KEY_ANOMALY_MIN_REQUESTS, cfg.QUOTA_NEAR_RATIO, cfg.KEY_ERROR_RATE_RATIO, cfg.KEY_ERROR_RATE_5XX_RATIO, cfg.KEY_ERROR_RATE_MIN_REQUESTS],
+      [30, 24, 7, 5, 5, 100, 0.8, 0.2, 0.05, 20],
+    );
+    assert.equal(loadConfig(AnalyticsConfig, { KEY_ZOMBIE_DAYS: '90', QUOTA_NEAR_RATIO: '0.9' }).QUOTA_NEAR_RATIO, 0.9);
+  });
+
+  it('stops the boot naming each bad threshold', () => {
+    assert.deepEqual(problems({ KEY_ZOMBIE_DAYS: '0' }), ['KEY_ZOMBIE_DAYS']);
+    assert.deepEqual(problems({ KEY_SILENT_HOURS: 'a day' }), ['KEY_SILENT_HOURS']);
+    assert.deepEqual(problems({ KEY_SILENT_MIN_ACTIVE_DAYS: '8' }), ['KEY_SILENT_MIN_ACTIVE_DAYS'], 'more active days than the baseline has');
+    assert.deepEqual(problems({ KEY_SILENT_MIN_ACTIVE_DAYS: '8', KEY_SILENT_BASELINE_DAYS: '10' }), []);
+    assert.deepEqual(problems({ QUOTA_NEAR_RATIO: '80' }), ['QUOTA_NEAR_RATIO']);
+    assert.deepEqual(problems({ KEY_ANOMALY_FACTOR: '1' }), ['KEY_ANOMALY_FACTOR']);
+    assert.deepEqual(problems({ KEY_ERROR_RATE_MIN_REQUESTS: '2.5' }), ['KEY_ERROR_RATE_MIN_REQUESTS']);
+  });
+});
