@@ -160,6 +160,20 @@ describe('GET /v1/analytics/*: per-key, per-period and per-route figures from re
     assert.equal(stored.n, 10);
   });
 
+  it('counts the key check\'s own 429s for the key (as 4xx) but not for the route, and takes no client pair from them', async () => {
+    const limited = await createTestKey(api.app, { scopes: ['catalog:read'], name: 'limited', limits: { burstPerSecond: 1 } });
+    const ua = { 'user-agent': 'burst-client/1' };
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await probe(api.url, '/__analytics_probe/status/404', limited, ua)).status);
+    assert.deepEqual(statuses, [404, 429, 429]);
+    await flushUsage(api.app);
+    const row = await keyRow(keyIdOf(limited));
+    assert.deepEqual([row.requests, row.errors4xx], [3, 3]);
+    assert.deepEqual(row.clients.map((c: any) => [c.userAgent, c.clientVersion]), [['burst-client/1', null]]);
+    const ep = (await get('/v1/analytics/endpoints')).body.data.find((e: any) => e.route === 'GET /__analytics_probe/status/:code');
+    assert.equal(ep.requests, 4, 'the 3 of the first test and the one admitted here');
+  });
+
   it('flags zombie keys (never or not used for 30 days, 30 days old) and silent keys (steady traffic, then none for 24 h); a request clears the flag', async () => {
     const zombie = await createTestKey(api.app, { scopes: ['catalog:read'], name: 'zombie' });
     const silent = await createTestKey(api.app, { scopes: ['catalog:read'], name: 'silent' });

@@ -214,7 +214,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
    */
   private finished(req: FastifyRequest, keyId: string, status: number, elapsedMs: number): void {
     const r = req as WithParsed;
-    this.usage.record(keyId, status, elapsedMs, Date.now(), r[ENTRY], r[ROUTE], req.headers['user-agent'], req.headers['x-client-version']);
+    this.usage.record(keyId, status, elapsedMs, Date.now(), r[ENTRY], r[ROUTE] ?? null, req.headers['user-agent'], req.headers['x-client-version']);
     const periodId = (req as WithParsed)[QUOTA_TAKEN];
     if (periodId !== undefined && (status === 401 || status === 403)) this.quota.refund(keyId, periodId);
   }

@@ -165,10 +165,12 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   }
 
   /**
-   * Counts one response of a key (and of the route, when the caller holds the route's holder).
-   * Runs on every request: no allocation in the steady state (a cell is made once per key or
-   * route and hour), no I/O, no string building; the client headers are compared by identity
-   * with the last ones and only a change looks through the hour's small set of pairs.
+   * Counts one response of a key. Runs on every request: no allocation in the steady state (a cell
+   * is made once per key or route and hour), no I/O, no string building; the client headers are
+   * compared by identity with the last ones and only a change looks through the hour's small set
+   * of pairs. `route`: for a response to an admitted request, the route's holder, or null when
+   * the route is not one the guard maps (its client headers still count); undefined for the key
+   * check's own refusals, which count for the key only.
    */
   record(
     keyId: string,
@@ -192,9 +194,10 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     if (holder) holder.usage = c;
     tally(c, status, latencyMs);
     c.lastUsed = now;
+    if (route === undefined) return;
     const cv = typeof clientVersion === 'string' ? clientVersion : undefined;
     if (userAgent !== c.ua || cv !== c.cv) this.noteClient(c, userAgent, cv);
-    if (route) {
+    if (route !== null) {
       let r = route.usage;
       if (r === undefined || r.dead || r.hour !== hour) r = this.routeCell(route, hour);
       tally(r, status, latencyMs);
