@@ -1,10 +1,13 @@
 import '../support/test-env';
 import type { INestApplicationContext } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { createSandboxApp, Sandbox } from '../../apps/partner-sandbox/src/create-sandbox-app';
 import { AmazonNotificationsPoller } from '../../libs/vault/src/rotation/amazon-notifications.poller';
+import { VAULT_QUEUE } from '../../libs/vault/src/constants';
 import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi, startWorker } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -35,6 +38,16 @@ describe("Amazon's rotation notices (SQS-like queue in the sandbox)", () => {
     api = await startApi();
     worker = await startWorker();
     poller = worker.get(AmazonNotificationsPoller, { strict: false });
+    // The worker polls once as it boots (a BullMQ `every` scheduler runs its first job at once).
+    // On a loaded machine that poll could run after a test queued its message and take it; wait
+    // until both vault schedules have run their first job and only their next (delayed) ones remain.
+    const queue = worker.get<Queue>(getQueueToken(VAULT_QUEUE), { strict: false });
+    for (const t0 = Date.now(); ; ) {
+      const c = await queue.getJobCounts('wait', 'active', 'prioritized', 'delayed');
+      if (c.wait + c.active + c.prioritized === 0 && c.delayed >= 2) break;
+      if (Date.now() - t0 > 20_000) throw new Error(`the worker's first vault jobs did not finish: ${JSON.stringify(c)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     key = await createTestKey(api.app, { scopes: 'all' });
   });
   after(async () => {
