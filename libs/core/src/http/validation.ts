@@ -1,9 +1,12 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError, validationFailed } from './problem';
 
-function collect(errors: ValidationError[], prefix = ''): FieldError[] {
+export function collect(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
+    // A missing required field fails every constraint on it ("must be a string", "must be shorter
+    // than ..."): say the one thing that matters. Optional fields are never validated when absent.
+    if (e.value === undefined && e.constraints && !e.children?.length) return [{ field, message: 'is required' }];
     const own = Object.values(e.constraints ?? {}).map((m) => ({
       field,
       message: m.startsWith(e.property + ' ') ? m.slice(e.property.length + 1) : m,
@@ -23,7 +26,8 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     forbidUnknownValues: true,
     stopAtFirstError: false,
-    validationError: { target: false, value: false },
+    // The value is kept on the error only to tell a missing field apart; it never reaches the response.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => validationFailed(collect(errors)),
   });
 }
