@@ -72,10 +72,13 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM alerts WHERE kind = $1 AND subject = 'AbCdEf123456'`, [UNRECONCILED]);
     assert.equal(n, 1);
 
-    const ok = await waitUntil(() => receiver.hooks.find((d) => d.answered === 204), 15_000, 100);
-    assert.equal(receiver.hooks[0].answered, 500, 'first attempt failed');
-    assert.equal(receiver.hooks[0].headers['webhook-id'], ok.headers['webhook-id'], 'a retry keeps its webhook-id');
-    assert.equal(receiver.hooks.filter((d) => d.answered === 204).length, 1);
+    // This alert's deliveries only: the receiver is shared, and an evaluator may open another alert meanwhile.
+    const webhookId = `alert-${raised[0].alert.id}-opened`;
+    const mine = () => receiver.hooks.filter((d) => d.headers['webhook-id'] === webhookId);
+    const seen = () => JSON.stringify(receiver.hooks.map((d) => [d.headers['webhook-id'], d.answered, JSON.parse(d.body).data.kind]));
+    const ok = await waitUntil(() => mine().find((d) => d.answered === 204), 15_000, 100);
+    assert.equal(mine()[0].answered, 500, `first attempt failed; received: ${seen()}`);
+    assert.equal(mine().filter((d) => d.answered === 204).length, 1, `delivered once; received: ${seen()}`);
     assert.equal(verifyWebhook(SECRET, ok.headers as Record<string, string>, ok.body), true, 'valid Standard Webhooks signature');
     assert.match(String(ok.headers['webhook-signature']), /^v1,[A-Za-z0-9+/]+=*$/);
     assert.equal(verifyWebhook(`whsec_${randomBytes(24).toString('base64')}`, ok.headers as Record<string, string>, ok.body), false);
@@ -84,9 +87,10 @@ describe('alerts: one open alert per kind and subject, signed webhooks with retr
     assert.equal(payload.data.kind, UNRECONCILED);
     assert.equal(payload.data.subject, 'AbCdEf123456');
     assert.equal(payload.data.severity, 'critical');
+    // Counted per attempt over every alert (another one may be in flight): at least this one's failure and delivery.
     const attempts = await worker.get(MetricsService).registry.getSingleMetricAsString('hub_alert_webhook_attempts_total');
-    assert.match(attempts, /outcome="failed"} 1/);
-    assert.match(attempts, /outcome="delivered"} 1/);
+    const count = (outcome: string) => Number(new RegExp(`outcome="${outcome}"} (\\d+)`).exec(attempts)?.[1] ?? 0);
+    assert.ok(count('failed') >= 1 && count('delivered') >= 1, attempts);
   });
 
   it('resolves an alert by itself once the repeatable evaluation finds the condition gone', async () => {

@@ -23,15 +23,19 @@ export interface AlertReceiver {
   close(): Promise<void>;
 }
 
-/** A webhook endpoint recording every delivery; the first `failFirst` ones are answered 500. */
+/** A webhook endpoint recording every delivery; the first `failFirst` attempts of each webhook (by webhook-id) are answered 500. */
 export async function startAlertReceiver(failFirst = 0): Promise<AlertReceiver> {
   const hooks: ReceivedHook[] = [];
-  let failures = failFirst;
+  // Counted per webhook-id: another alert's webhook arriving first must not take this one's failures.
+  const failures = new Map<string, number>();
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      const answered = failures-- > 0 ? 500 : 204;
+      const id = String(req.headers['webhook-id']);
+      const failed = failures.get(id) ?? 0;
+      failures.set(id, failed + 1);
+      const answered = failed < failFirst ? 500 : 204;
       hooks.push({ headers: req.headers, body, answered });
       res.writeHead(answered).end();
     });
