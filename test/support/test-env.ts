@@ -30,7 +30,15 @@ const defaults: Record<string, string> = {
   RAZORPAY_KEY_ID: 'rzp_test_TestKeyId',
   RAZORPAY_KEY_SECRET: 'test_razorpay_key_secret',
   RAZORPAY_WEBHOOK_SECRET: 'test_razorpay_webhook_secret',
-  CLOUDINARY_URL: 'cloudinary://222222222222222:test-cloudinary-secret@novaskin-test?upload_prefix=http://127.0.0.1:4010',
+  // Partners at a port nothing listens on, unless a test starts its own sandbox and says so: the
+  // defaults (the sandbox's :4010) would reach a hub a developer is running while the tests run,
+  // whose sandbox refuses these credentials (credential-failing alerts, paused channels).
+  CLOUDINARY_URL: 'cloudinary://222222222222222:test-cloudinary-secret@novaskin-test?upload_prefix=http://127.0.0.1:9',
+  AMAZON_LWA_URL: 'http://127.0.0.1:9/auth/o2/token',
+  AMAZON_SPAPI_URL: 'http://127.0.0.1:9',
+  AMAZON_NOTIFICATIONS_URL: 'http://127.0.0.1:9/_sqs/amazon-notifications',
+  NYKAA_API_URL: 'http://127.0.0.1:9/nykaa',
+  RAZORPAY_API_URL: 'http://127.0.0.1:9/v1/',
 };
 
 export function applyTestEnv(overrides: Record<string, string | undefined> = {}): void {
