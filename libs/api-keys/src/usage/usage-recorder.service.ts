@@ -296,24 +296,8 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     UsageRecorderService.drain(this.routes, routeRows, (c) => takeRow(c, 0));
     const failures = this.failures;
     this.failures = new Map();
-    if (rows.length) {
-      const merged = UsageRecorderService.byRow(rows);
-      try {
-        await this.writeUsage(merged);
-      } catch (err) {
-        this.logger.error({ err }, 'could not write API key usage; will retry');
-        this.unwritten.push(...merged);
-      }
-    }
-    if (routeRows.length) {
-      const merged = UsageRecorderService.byRow(routeRows);
-      try {
-        await this.writeRouteUsage(merged);
-      } catch (err) {
-        this.logger.error({ err }, 'could not write per-route usage; will retry');
-        this.unwrittenRoutes.push(...merged);
-      }
-    }
+    await this.writeRows(rows, (m) => this.writeUsage(m), this.unwritten, 'API key usage');
+    await this.writeRows(routeRows, (m) => this.writeRouteUsage(m), this.unwrittenRoutes, 'per-route usage');
     await this.writeTotals(Date.now());
     for (const f of failures.values()) {
       try {
@@ -340,6 +324,18 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
         c.dead = true;
         cells.delete(id);
       }
+    }
+  }
+
+  /** Merges and writes rows; if the write fails they go into `retry`, to go out with the next one. */
+  private async writeRows(rows: UsageRow[], write: (merged: UsageRow[]) => Promise<void>, retry: UsageRow[], what: string): Promise<void> {
+    if (!rows.length) return;
+    const merged = UsageRecorderService.byRow(rows);
+    try {
+      await write(merged);
+    } catch (err) {
+      this.logger.error({ err }, `could not write ${what}; will retry`);
+      retry.push(...merged);
     }
   }
 
