@@ -27,7 +27,7 @@ interface UsageCounters {
 export interface UsageCell extends UsageCounters {
   lastUsed: number;
   /**
-   * The User-Agent and X-Client-Version of the last request, compared by identity on the hot path:
+   * The User-Agent and X-Client-Version of the last request, compared with `===` on the hot path (by content, no allocation):
    * only a change looks through `clients`. null before the first request.
    */
   ua: string | undefined | null;
@@ -191,7 +191,7 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   /**
    * Counts one response of a key. Runs on every request: no allocation in the steady state (a cell
    * is made once per key or route and hour), no I/O, no string building; the client headers are
-   * compared by identity with the last ones and only a change looks through the hour's small set
+   * compared with the last ones (`===`) and only a change looks through the hour's small set
    * of pairs. `route`: for a response to an admitted request, the route's holder, or null when
    * the route is not one the guard maps (its client headers still count); undefined for the key
    * check's own refusals, which count for the key only.
