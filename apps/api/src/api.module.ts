@@ -14,10 +14,11 @@ import { CatalogModule } from '@hub/catalog';
 import { ApiKeyGuard, ApiKeysModule } from '@hub/api-keys';
 import { OrdersModule } from '@hub/orders';
 import { AnalyticsModule } from '@hub/analytics';
+import { DashboardController } from './dashboard/dashboard.controller';
 
 @Module({
   imports: [CoreModule, VaultModule, AlertsModule, HealthModule, ApiKeysModule, InventoryModule, CatalogModule, OrdersModule, AnalyticsModule],
-  controllers: [MetricsController],
+  controllers: [MetricsController, DashboardController],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
