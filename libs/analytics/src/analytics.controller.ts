@@ -1,11 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '@hub/core';
-import { ApiKeyResponses } from '@hub/api-keys';
+import { ApiKeyResponses, TimeWindowQuery, timeWindow, usageWindow } from '@hub/api-keys';
 import { AnalyticsConfig } from './analytics.config';
-import { analyticsWindow } from './analytics-window';
 import { AnalyticsService } from './analytics.service';
-import { AnalyticsWindowQuery, KeysAnalyticsQuery, UsageAnalyticsQuery } from './dto/analytics-query.dto';
+import { KeysAnalyticsQuery, UsageAnalyticsQuery } from './dto/analytics-query.dto';
 import { EndpointAnalyticsListDto, KeyAnalyticsListDto, UsageAnalyticsDto } from './dto/analytics-response.dto';
 
 const BAD_QUERY = 'problem+json `validation-failed` naming the field: a malformed date, `from` not before `to`, a window over the maximum, a bad `granularity`, `keyId` or `cursor`, an unknown parameter';
@@ -32,7 +31,7 @@ export class AnalyticsController {
   })
   @ApiOkResponse({ type: KeyAnalyticsListDto })
   async keys(@Query() q: KeysAnalyticsQuery): Promise<KeyAnalyticsListDto> {
-    const w = analyticsWindow(q, 7, this.cfg.ANALYTICS_MAX_WINDOW_DAYS);
+    const w = timeWindow(q, 7, this.cfg.ANALYTICS_MAX_WINDOW_DAYS);
     const page = await this.analytics.keyAnalytics(w, { limit: q.limit, cursor: q.cursor });
     return { from: w.from.toISOString(), to: w.to.toISOString(), ...page };
   }
@@ -48,7 +47,7 @@ export class AnalyticsController {
   @ApiOkResponse({ type: UsageAnalyticsDto })
   async usage(@Query() q: UsageAnalyticsQuery): Promise<UsageAnalyticsDto> {
     const granularity = q.granularity ?? 'hour';
-    const w = granularity === 'hour' ? analyticsWindow(q, 1, 31) : analyticsWindow(q, 30, 366);
+    const w = usageWindow(q, granularity);
     const keyId = q.keyId ?? null;
     return { keyId, granularity, from: w.from.toISOString(), to: w.to.toISOString(), data: await this.analytics.usage(w, keyId, granularity) };
   }
@@ -62,8 +61,8 @@ export class AnalyticsController {
       'Counts the requests the API key check admitted to the route; the check\'s own 429 refusals count in the key figures only, its 401/403 refusals in neither (they are in the audit trail).' + FRESHNESS,
   })
   @ApiOkResponse({ type: EndpointAnalyticsListDto })
-  async endpoints(@Query() q: AnalyticsWindowQuery): Promise<EndpointAnalyticsListDto> {
-    const w = analyticsWindow(q, 7, this.cfg.ANALYTICS_MAX_WINDOW_DAYS);
+  async endpoints(@Query() q: TimeWindowQuery): Promise<EndpointAnalyticsListDto> {
+    const w = timeWindow(q, 7, this.cfg.ANALYTICS_MAX_WINDOW_DAYS);
     return { from: w.from.toISOString(), to: w.to.toISOString(), data: await this.analytics.endpoints(w) };
   }
 }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiKeysService, latencyPercentile, QuotaLeaseService, QuotaUsageService } from '@hub/api-keys';
 import { ProblemException, validationFailed } from '@hub/core';
 import { DataSource } from 'typeorm';
-import type { AnalyticsWindow } from './analytics-window';
+import type { TimeWindow } from '@hub/api-keys';
 import type { EndpointAnalyticsDto, KeyAnalyticsDto, LatencyDto, UsageBucketDto } from './dto/analytics-response.dto';
 import { KeyHealthService } from './key-health/key-health.service';
 
@@ -59,7 +59,7 @@ export class AnalyticsService {
   ) {}
 
   /** One page of keys (GET /v1/keys order and cursors) with their figures over the window. */
-  async keyAnalytics(w: AnalyticsWindow, page: { limit?: number; cursor?: string }): Promise<{ data: KeyAnalyticsDto[]; nextCursor: string | null }> {
+  async keyAnalytics(w: TimeWindow, page: { limit?: number; cursor?: string }): Promise<{ data: KeyAnalyticsDto[]; nextCursor: string | null }> {
     const { data: records, nextCursor } = await this.keys.list(page);
     const ids = records.map((r) => r.keyId);
     const window = [ids, w.from, w.to];
@@ -119,7 +119,7 @@ export class AnalyticsService {
   }
 
   /** Every UTC hour or day of the window, empty ones included, for one key or all of them. */
-  async usage(w: AnalyticsWindow, keyId: string | null, granularity: 'hour' | 'day'): Promise<UsageBucketDto[]> {
+  async usage(w: TimeWindow, keyId: string | null, granularity: 'hour' | 'day'): Promise<UsageBucketDto[]> {
     if (keyId !== null) await this.assertKey(keyId);
     const params = [w.from, w.to, granularity, keyId];
     const where = `hour >= $1 AND hour < $2 AND ($4::text IS NULL OR key_id = $4)`;
@@ -139,7 +139,7 @@ export class AnalyticsService {
   }
 
   /** Per route over the window, busiest first. */
-  async endpoints(w: AnalyticsWindow): Promise<EndpointAnalyticsDto[]> {
+  async endpoints(w: TimeWindow): Promise<EndpointAnalyticsDto[]> {
     const params = [w.from, w.to];
     const where = 'hour >= $1 AND hour < $2';
     const [sums, hists] = await Promise.all([

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequireScope, validationFailed } from '@hub/core';
+import { RequireScope } from '@hub/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeyResponses } from './api-key-responses.decorator';
-import { toDate } from './timestamp';
+import { toDate, usageWindow } from './timestamp';
 import { Actor, ApiKeysService, PatchKeyInput } from './api-keys.service';
 import { ApiKeyRecordDto, CreatedKeyDto, KeyListDto, KeyUsageDto, RotatedKeyDto } from './dto/key-response.dto';
 import { CreateKeyDto, ListKeysQueryDto, PatchKeyDto, RevokeKeyDto, RotateKeyDto, UsageQueryDto } from './dto/key.dto';
@@ -108,13 +108,7 @@ export class ApiKeysController {
   @ApiOkResponse({ type: KeyUsageDto })
   async usage(@Param('keyId') keyId: string, @Query() q: UsageQueryDto) {
     const granularity = q.granularity ?? 'hour';
-    const to = toDate('to', q.to) ?? new Date();
-    const from = toDate('from', q.from) ?? new Date(to.getTime() - (granularity === 'hour' ? 24 * 3600_000 : 30 * 86_400_000));
-    if (from >= to) throw validationFailed([{ field: 'from', message: 'must be before to' }]);
-    const maxSpan = granularity === 'hour' ? 31 * 86_400_000 : 366 * 86_400_000;
-    if (to.getTime() - from.getTime() > maxSpan) {
-      throw validationFailed([{ field: 'from', message: `must be at most ${granularity === 'hour' ? '31 days' : '366 days'} before to for granularity=${granularity}` }]);
-    }
+    const { from, to } = usageWindow(q, granularity);
     return { keyId, granularity, from: from.toISOString(), to: to.toISOString(), data: await this.keys.usage(keyId, from, to, granularity) };
   }
 }

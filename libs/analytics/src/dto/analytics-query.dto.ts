@@ -1,20 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { PageLimit } from '@hub/core';
-import { IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { TimeWindowQuery, UsageQueryDto } from '@hub/api-keys';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
 
-export class AnalyticsWindowQuery {
-  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'ISO 8601; default: 7 days before `to`. An hour counts when its start is in [from, to).' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'ISO 8601, exclusive; default: now' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  to?: string;
-}
-
-export class KeysAnalyticsQuery extends AnalyticsWindowQuery {
+export class KeysAnalyticsQuery extends TimeWindowQuery {
   @PageLimit(200, 50)
   limit?: number;
 
@@ -25,14 +14,9 @@ export class KeysAnalyticsQuery extends AnalyticsWindowQuery {
   cursor?: string;
 }
 
-export class UsageAnalyticsQuery extends AnalyticsWindowQuery {
+export class UsageAnalyticsQuery extends UsageQueryDto {
   @ApiPropertyOptional({ example: 'a1B2c3D4e5F6', description: 'One key; default: every key together' })
   @IsOptional()
   @Matches(/^[0-9A-Za-z]{12}$/, { message: 'must be a keyId (12 base62 characters)' })
   keyId?: string;
-
-  @ApiPropertyOptional({ enum: ['hour', 'day'], default: 'hour', description: 'UTC hours or days. Default window: 24 h (hour) or 30 days (day) before `to`' })
-  @IsOptional()
-  @IsIn(['hour', 'day'])
-  granularity?: 'hour' | 'day';
 }

@@ -213,8 +213,9 @@ export class ListKeysQueryDto {
   cursor?: string;
 }
 
-export class UsageQueryDto {
-  @ApiPropertyOptional({ description: 'ISO 8601; default: 24 h (hour) or 30 days (day) before `to`' })
+/** `from` and `to` of a usage or analytics query (read with timeWindow). */
+export class TimeWindowQuery {
+  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'ISO 8601; the default depends on the endpoint (see its description). An hour counts when its start is in [from, to).' })
   @IsOptional()
   @IsISO8601({ strict: true })
   from?: string;
@@ -223,8 +224,10 @@ export class UsageQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
+}
 
-  @ApiPropertyOptional({ enum: ['hour', 'day'], default: 'hour' })
+export class UsageQueryDto extends TimeWindowQuery {
+  @ApiPropertyOptional({ enum: ['hour', 'day'], default: 'hour', description: 'UTC hours (default window 24 h, at most 31 days) or days (default 30 days, at most 366)' })
   @IsOptional()
   @IsIn(['hour', 'day'])
   granularity?: 'hour' | 'day';
