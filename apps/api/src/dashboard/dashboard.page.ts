@@ -13,6 +13,7 @@ header h1{font-size:1.05rem;margin:0;flex:1}
 header input{width:28rem;max-width:50vw;padding:.35rem;font:inherit}
 main{display:grid;grid-template-columns:repeat(auto-fit,minmax(34rem,1fr));gap:1rem;padding:1rem}
 section{background:#fff;border-radius:6px;padding:.75rem 1rem;box-shadow:0 1px 2px #0002;overflow:auto}
+section.wide{grid-column:1/-1}
 h2{font-size:1rem;margin:.2rem 0 .6rem}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #eee;white-space:nowrap}
@@ -45,6 +46,7 @@ export const DASHBOARD_JS = `'use strict';
   }
   function pct(x) { return x === null || x === undefined ? '' : (Math.round(x * 1000) / 10) + '%'; }
   function when(iso) { return iso ? new Date(iso).toLocaleString() : ''; }
+  function ms(x) { return x === null || x === undefined ? '' : x < 10 ? x.toFixed(2) : x.toFixed(1); }
 
   async function api(method, path) {
     var key = sessionStorage.getItem(KEY);
@@ -111,7 +113,7 @@ export const DASHBOARD_JS = `'use strict';
     table('keys', ['key', 'name', 'status', 'requests (7 d)', '4xx', '5xx', 'p95 ms', 'last used', 'quota used', 'flags', 'clients'], r.body.data.map(function (k) {
       var flags = [k.zombie ? 'zombie' : '', k.silent ? 'silent' : ''].filter(Boolean).join(' ');
       var clients = (k.clients || []).map(function (c) { return (c.userAgent || '?') + (c.clientVersion ? ' ' + c.clientVersion : ''); }).join(', ');
-      return [k.keyId, k.name, k.status, k.requests, pct(k.rate4xx), pct(k.rate5xx), k.latencyMs.p95 === null ? '' : k.latencyMs.p95, when(k.lastUsedAt), k.quota ? pct(k.quota.ratio) + ' of ' + k.quota.limit + '/' + k.quota.period : '', td(flags, flags ? 'warning' : ''), td(clients, 'msg')];
+      return [k.keyId, k.name, k.status, k.requests, pct(k.rate4xx), pct(k.rate5xx), ms(k.latencyMs.p95), when(k.lastUsedAt), k.quota ? pct(k.quota.ratio) + ' of ' + k.quota.limit + '/' + k.quota.period : '', td(flags, flags ? 'warning' : ''), td(clients, 'msg')];
     }));
   }
 
@@ -119,7 +121,7 @@ export const DASHBOARD_JS = `'use strict';
     var r = await api('GET', '/v1/analytics/endpoints');
     if (r.note) return note('endpoints', r.note);
     table('endpoints', ['route', 'requests (7 d)', '4xx', '5xx', 'p50 ms', 'p95 ms', 'p99 ms'], r.body.data.map(function (e) {
-      return [e.route, e.requests, pct(e.rate4xx), pct(e.rate5xx), e.latencyMs.p50, e.latencyMs.p95, e.latencyMs.p99];
+      return [e.route, e.requests, pct(e.rate4xx), pct(e.rate5xx), ms(e.latencyMs.p50), ms(e.latencyMs.p95), ms(e.latencyMs.p99)];
     }));
   }
 
@@ -142,6 +144,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>NovaSkin hub dashboard</title>
+<link rel="icon" href="data:,">
 <style>${DASHBOARD_CSS}</style>
 </head>
 <body>
@@ -154,8 +157,8 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
   <section><h2>Open alerts</h2><div id="alerts"></div></section>
   <section><h2>Partner credentials</h2><div id="credentials"></div></section>
-  <section><h2>API keys, last 7 days</h2><div id="keys"></div></section>
-  <section><h2>Endpoints, last 7 days</h2><div id="endpoints"></div></section>
+  <section class="wide"><h2>API keys, last 7 days</h2><div id="keys"></div></section>
+  <section class="wide"><h2>Endpoints, last 7 days</h2><div id="endpoints"></div></section>
 </main>
 <script src="/dashboard/app.js"></script>
 </body>
@@ -171,7 +174,7 @@ export const DASHBOARD_CSP = [
   "script-src 'self'",
   `style-src ${sha256(DASHBOARD_CSS)}`,
   "connect-src 'self'",
-  "img-src 'self'",
+  "img-src 'self' data:",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
