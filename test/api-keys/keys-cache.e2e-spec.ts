@@ -1,7 +1,7 @@
 import '../support/test-env';
 import { Controller, Get, Module } from '@nestjs/common';
 import { RequireScope } from '@hub/core';
-import { ApiKeysService, KeyCacheService, QuotaLeaseService, UsageRecorderService } from '@hub/api-keys';
+import { ApiKeysService, HIST_EVERY_WRITES, KeyCacheService, QuotaLeaseService, UsageRecorderService } from '@hub/api-keys';
 import { DataSource } from 'typeorm';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -125,6 +125,31 @@ describe('API key cache: records held by the guard', () => {
     await usage.flush();
     const [row] = await api.app.get(DataSource).query(`SELECT sum(requests)::int AS requests, sum(errors_5xx)::int AS e5 FROM api_key_usage_hourly WHERE key_id = $1`, [keyIdOf(key)]);
     assert.deepEqual(row, { requests: 3, e5: 1 });
+  });
+
+  it('latency histograms go out with every HIST_EVERY_WRITES-th timed write and with flush(), each request counted once', async (t) => {
+    const { id, usage, db, holder } = await usageFixture();
+    const read = async () =>
+      (await db.query(`SELECT requests::int, (SELECT COALESCE(sum(b), 0)::int FROM unnest(latency_hist) b) AS in_hist FROM api_key_usage_hourly WHERE key_id = $1`, [id]))[0];
+    // The test drives the timer's writes itself, from the start of a cycle.
+    const timed = usage as unknown as { tick(): Promise<void>; ticks: number; timer: NodeJS.Timeout };
+    clearInterval(timed.timer);
+    t.after(() => usage.onModuleInit());
+    await usage.flush();
+    timed.ticks = 0;
+    const tick = () => timed.tick();
+    usage.record(id, 200, 3, Date.now(), holder);
+    usage.record(id, 200, 40, Date.now(), holder);
+    await tick();
+    assert.deepEqual(await read(), { requests: 2, in_hist: 0 }, 'counts go out at once; the histogram waits');
+    usage.record(id, 200, 5, Date.now(), holder);
+    for (let i = 2; i < HIST_EVERY_WRITES; i++) await tick();
+    assert.deepEqual(await read(), { requests: 3, in_hist: 0 });
+    await tick();
+    assert.deepEqual(await read(), { requests: 3, in_hist: 3 }, `the ${HIST_EVERY_WRITES}th write takes the histogram`);
+    usage.record(id, 200, 7, Date.now(), holder);
+    await usage.flush();
+    assert.deepEqual(await read(), { requests: 4, in_hist: 4 }, 'flush() writes everything');
   });
 
   it('a busy key keeps its usage cell across writes: zeroed in place, each request written once, an hour gone by written and dropped', async () => {

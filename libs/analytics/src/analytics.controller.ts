@@ -8,7 +8,7 @@ import { KeysAnalyticsQuery, UsageAnalyticsQuery } from './dto/analytics-query.d
 import { EndpointAnalyticsListDto, KeyAnalyticsListDto, UsageAnalyticsDto } from './dto/analytics-response.dto';
 
 const BAD_QUERY = 'problem+json `validation-failed` naming the field: a malformed date, `from` not before `to`, a window over the maximum, a bad `granularity`, `keyId` or `cursor`, an unknown parameter';
-const FRESHNESS = ' Usage lands within about a second (API_KEY_USAGE_FLUSH_MS); `lastUsedAt` within API_KEY_LAST_USED_FLUSH_MS.';
+const FRESHNESS = ' Counts land within about a second (API_KEY_USAGE_FLUSH_MS), latency percentiles within about 10 s; `lastUsedAt` within API_KEY_LAST_USED_FLUSH_MS.';
 
 @ApiTags('analytics')
 @ApiKeyResponses()
