@@ -350,7 +350,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       }
       this.rememberHeader(req, parsed);
     }
-    (parsed as RememberedKey).entry = entry;
+    if ((parsed as RememberedKey).entry !== entry) (parsed as RememberedKey).entry = entry;
     if (entry.revokedAtMs !== null && entry.revokedAtMs <= now) {
       this.fail('revoked', entry.keyId, ip, req, now, false);
       throw new ProblemException(401, 'revoked-api-key', 'This API key has been revoked', { headers: WWW_AUTHENTICATE });

@@ -229,7 +229,8 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
       c = newUsageCell(keyId, hour, now);
       this.usage.set(keyId, c);
     }
-    if (holder) holder.usage = c;
+    // Stored only when it changed: a store of a pointer costs a write barrier, on every request otherwise.
+    if (holder && holder.usage !== c) holder.usage = c;
     tally(c, status, latencyMs);
     c.lastUsed = now;
     if (route === undefined) return;
