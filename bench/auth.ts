@@ -98,28 +98,35 @@ interface Scenario {
   /** Header sets each connection cycles through, each prebuilt once (the storms' many bad keys). */
   headerSets?: Record<string, string>[];
   /**
-   * Headers built for every request, from a counter shared by all connections: the 5,000 keys
-   * then spread over time. Prebuilt sets would be walked in step by every connection, 50 requests
-   * on one key at once, and trip its burst limit.
+   * Header sets per connection (connection n of a run gets perConnection(n)), each prebuilt once.
+   * The 5,000 keys are dealt out so each connection cycles through its own slice: one shared list
+   * would be walked in step by every connection, 50 requests on one key at once, tripping its
+   * burst limit; building each request from a shared counter instead (setupRequest) costs the load
+   * generator about 15 us a request, and left api A short of saturation.
    */
-  headersFor?: () => Record<string, string>;
+  perConnection?: (connection: number) => Record<string, string>[];
   runs: AutocannonResult[];
   /** api A's CPU microseconds per request in each round (NaN where /proc is unavailable). */
   cpuRuns?: number[];
 }
 
 /**
- * Every scenario but the 5,000-key one sends prebuilt request bytes. setupRequest costs the load
- * generator about 15 us a request, which on two cores left api A short of saturation: its
+ * Every scenario sends prebuilt request bytes. Building a request per send (setupRequest) costs the
+ * load generator about 15 us a request, which on two cores left api A short of saturation: its
  * throughput then measured the load generator, and its CPU per request was inflated by idle
  * event-loop turns.
  */
 function opts(sc: Scenario, duration: number) {
-  const headersFor = sc.headersFor;
   let requests: Record<string, unknown>[] | undefined;
-  if (headersFor) requests = [{ method: 'GET', setupRequest: (req: Record<string, unknown>) => ({ ...req, headers: headersFor() }) }];
-  else if (sc.headerSets) requests = sc.headerSets.map((headers) => ({ method: 'GET', headers }));
-  return { url: sc.url, connections: CONNECTIONS, duration, headers: sc.headers ?? {}, requests };
+  let setupClient: ((client: { setRequests(r: Record<string, unknown>[]): void }) => void) | undefined;
+  if (sc.headerSets) requests = sc.headerSets.map((headers) => ({ method: 'GET', headers }));
+  const perConnection = sc.perConnection;
+  if (perConnection) {
+    // autocannon calls setupClient once for each of its connections, in order.
+    let connection = 0;
+    setupClient = (client) => client.setRequests(perConnection(connection++).map((headers) => ({ method: 'GET', headers })));
+  }
+  return { url: sc.url, connections: CONNECTIONS, duration, headers: sc.headers ?? {}, requests, setupClient };
 }
 
 const median = (xs: number[]) => {
@@ -235,7 +242,8 @@ async function main() {
     const [single] = await insertKeys(db, 1, 'internal', { burstPerSecond: 1_000_000 });
     const [admin] = await insertKeys(db, 1, 'internal', { burstPerSecond: 1_000_000 }, ['keys:read', 'keys:write', 'catalog:read']);
     const limited = await insertKeys(db, LIMITED_KEYS, 'gold', null);
-    let i = 0;
+    // Connection n of a run takes every CONNECTIONS-th key from n: each key is used by one connection.
+    const slice = (keys: string[], n: number) => keys.filter((_, k) => k % CONNECTIONS === n % CONNECTIONS);
     const badChecksum = Array.from({ length: 1000 }, () => {
       const k = generateKey('live').key;
       return k.slice(0, -6) + (k.slice(-6) === 'zzzzzz' ? 'yyyyyy' : 'zzzzzz');
@@ -245,7 +253,7 @@ async function main() {
     const scenarios: Scenario[] = [
       { name: 'bare (public route)', url: `${A}/__bench/bare`, headers: {}, runs: [] },
       { name: 'authenticated (cache hit, no limits)', url: `${A}/__bench/authed`, headers: { authorization: `Bearer ${single}` }, runs: [] },
-      { name: `authenticated + limits + usage (${limited.length} gold keys)`, url: `${A}/__bench/authed`, headersFor: () => ({ authorization: `Bearer ${limited[i++ % limited.length]}` }), runs: [] },
+      { name: `authenticated + limits + usage (${limited.length} gold keys)`, url: `${A}/__bench/authed`, perConnection: (n) => slice(limited, n).map((k) => ({ authorization: `Bearer ${k}` })), runs: [] },
       { name: 'bad-checksum storm (1,000 keys)', url: `${A}/__bench/authed`, headerSets: badChecksum.map((k) => ({ authorization: `Bearer ${k}` })), runs: [] },
       { name: 'unknown-keyId storm (1,000 ids, valid checksums)', url: `${A}/__bench/authed`, headerSets: unknown.map((k) => ({ authorization: `Bearer ${k}` })), runs: [] },
       // Diagnostic: the bare route receiving the same Authorization header bytes (ignored there), to
