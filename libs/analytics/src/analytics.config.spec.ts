@@ -32,4 +32,14 @@ describe('AnalyticsConfig', () => {
     assert.deepEqual(problems({ KEY_ANOMALY_FACTOR: '1' }), ['KEY_ANOMALY_FACTOR']);
     assert.deepEqual(problems({ KEY_ERROR_RATE_MIN_REQUESTS: '2.5' }), ['KEY_ERROR_RATE_MIN_REQUESTS']);
   });
+
+  it('keeps usage at least as long as the analytics read back', () => {
+    assert.equal(loadConfig(AnalyticsConfig, {}).USAGE_RETENTION_DAYS, 400);
+    assert.deepEqual(problems({ USAGE_RETENTION_DAYS: '91' }), ['USAGE_RETENTION_DAYS'], 'shorter than the 92-day analytics window');
+    assert.deepEqual(problems({ USAGE_RETENTION_DAYS: '92' }), []);
+    assert.deepEqual(problems({ USAGE_RETENTION_DAYS: '30', ANALYTICS_MAX_WINDOW_DAYS: '30' }), []);
+    assert.deepEqual(problems({ USAGE_RETENTION_DAYS: '30', ANALYTICS_MAX_WINDOW_DAYS: '30', KEY_SILENT_BASELINE_DAYS: '30' }), ['USAGE_RETENTION_DAYS'], 'silence (1 day) plus a 30-day baseline');
+    assert.deepEqual(problems({ USAGE_RETENTION_DAYS: '7', ANALYTICS_MAX_WINDOW_DAYS: '7' }), ['USAGE_RETENTION_DAYS'], 'the anomaly baseline reads 8 days');
+    assert.deepEqual(problems({ USAGE_RETENTION_DAYS: 'forever' }), ['USAGE_RETENTION_DAYS']);
+  });
 });

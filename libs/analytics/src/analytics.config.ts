@@ -13,6 +13,29 @@ function IsAtMost(other: keyof AnalyticsConfig, options?: ValidationOptions): Pr
 }
 
 /**
+ * The fewest days of hourly usage the analytics read: the longest window the endpoints accept, the
+ * silent-key look-back (silence plus its baseline) and the anomaly baseline (7 days and 2 hours).
+ */
+export function usageDaysRead(cfg: Pick<AnalyticsConfig, 'ANALYTICS_MAX_WINDOW_DAYS' | 'KEY_SILENT_HOURS' | 'KEY_SILENT_BASELINE_DAYS'>): number {
+  return Math.max(cfg.ANALYTICS_MAX_WINDOW_DAYS, Math.ceil(cfg.KEY_SILENT_HOURS / 24) + cfg.KEY_SILENT_BASELINE_DAYS, 8);
+}
+
+/** Retention may not be shorter than what the analytics read (it would turn a key silent or anomalous by itself). */
+function CoversUsageRead(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'coversUsageRead',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: {
+        message: (args) => `must be at least ${usageDaysRead(args.object as AnalyticsConfig)}: ANALYTICS_MAX_WINDOW_DAYS, KEY_SILENT_HOURS + KEY_SILENT_BASELINE_DAYS and the 8-day anomaly baseline read that far back`,
+        ...options,
+      },
+      validator: { validate: (v: unknown, args) => typeof v === 'number' && v >= usageDaysRead(args?.object as AnalyticsConfig) },
+    });
+}
+
+/**
  * The definitions behind the key flags of GET /v1/analytics/keys and the key alerts (docs/analytics.md
  * states each condition). Validated at boot like every other config: a bad value stops the process
  * naming the variable.
@@ -88,4 +111,13 @@ export class AnalyticsConfig {
   @Min(1)
   @Max(3660)
   ANALYTICS_MAX_WINDOW_DAYS = 92;
+
+  /**
+   * Hourly usage rows (per key and per route) older than this are deleted by the worker's hourly
+   * `purge-usage` job. 400 days keeps a full year of daily usage (`granularity=day` accepts 366 days).
+   */
+  @IsInt()
+  @Max(3660)
+  @CoversUsageRead()
+  USAGE_RETENTION_DAYS = 400;
 }

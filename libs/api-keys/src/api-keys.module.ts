@@ -12,14 +12,15 @@ import { InstanceRegistryService } from './limits/instance-registry.service';
 import { QuotaLeaseService } from './limits/quota-lease.service';
 import { QuotaUsageService } from './limits/quota-usage.service';
 import { UsageRecorderService } from './usage/usage-recorder.service';
+import { UsageRetentionService } from './usage/usage-retention.service';
 
 /**
  * Key lifecycle without the HTTP side: what the CLI needs (a revocation from the CLI is still
  * announced to every api instance).
  */
 @Module({
-  providers: [provideConfig(ApiKeysConfig), KeyCacheService, ApiKeysService, QuotaUsageService, ...KEY_COMMANDS],
-  exports: [ApiKeysConfig, KeyCacheService, ApiKeysService, QuotaUsageService],
+  providers: [provideConfig(ApiKeysConfig), KeyCacheService, ApiKeysService, QuotaUsageService, UsageRetentionService, ...KEY_COMMANDS],
+  exports: [ApiKeysConfig, KeyCacheService, ApiKeysService, QuotaUsageService, UsageRetentionService],
 })
 export class ApiKeysCoreModule {}
 

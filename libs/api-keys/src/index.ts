@@ -10,6 +10,7 @@ export * from './limits/quota-lease.service';
 export * from './limits/quota-usage.service';
 export * from './limits/instance-registry.service';
 export * from './usage/usage-recorder.service';
+export * from './usage/usage-retention.service';
 export * from './usage/latency-histogram';
 export { parseTimestamp, timeWindow, toDate, usageWindow } from './timestamp';
 export type { TimeWindow } from './timestamp';
