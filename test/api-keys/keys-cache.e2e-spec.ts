@@ -1,7 +1,7 @@
 import '../support/test-env';
 import { Controller, Get, Module } from '@nestjs/common';
 import { RequireScope } from '@hub/core';
-import { ApiKeysService, HIST_EVERY_WRITES, KeyCacheService, QuotaLeaseService, UsageRecorderService } from '@hub/api-keys';
+import { ApiKeysService, HIST_EVERY_WRITES, KeyCacheService, latencyBucket, QuotaLeaseService, UsageRecorderService } from '@hub/api-keys';
 import { DataSource } from 'typeorm';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -202,13 +202,19 @@ describe('API key cache: records held by the guard', () => {
     try {
       await usage.flush();
       assert.equal(failed, 1);
-      usage.record(id, 200, 2, Date.now(), holder);
+      // A slower request: its histogram span starts buckets later than the failed write's.
+      usage.record(id, 200, 50, Date.now(), holder);
       await usage.flush();
     } finally {
       db.query = query;
     }
     const [row] = await db.query(`SELECT sum(requests)::int AS requests FROM api_key_usage_hourly WHERE key_id = $1`, [id]);
     assert.equal(row.requests, 3, 'the two of the failed write and the one after, each once');
+    const [{ latency_hist: hist }] = await db.query(`SELECT latency_hist FROM api_key_usage_hourly WHERE key_id = $1`, [id]);
+    const expected = new Array(latencyBucket(50) + 1).fill(0);
+    expected[latencyBucket(2)] = 2;
+    expected[latencyBucket(50)] = 1;
+    assert.deepEqual(hist.map(Number), expected, 'the two histograms merged bucket by bucket');
     const cell = holder!.usage!;
     for (let i = 0; i < 60 && !cell.dead; i++) await usage.flush();
     assert.equal(cell.dead, true, 'a cell idle for 60 writes leaves the map');

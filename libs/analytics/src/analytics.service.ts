@@ -10,13 +10,13 @@ import { KeyHealthService } from './key-health/key-health.service';
 /** Client pairs listed per key (each key-hour records at most 10). */
 const MAX_CLIENTS_LISTED = 20;
 
-/** Sums of one group of hourly rows, as Postgres returns them (bigint and numeric as text). */
+/** Sums of one group of hourly rows, as Postgres returns them (bigint and numeric as text) or as numbers. */
 interface Sums {
-  requests: string;
-  e4: string;
-  e5: string;
-  lat_sum: string | null;
-  lat_max: string | null;
+  requests: string | number;
+  e4: string | number;
+  e5: string | number;
+  lat_sum: string | number | null;
+  lat_max: string | number | null;
 }
 
 type Traffic = Pick<KeyAnalyticsDto, 'requests' | 'errors4xx' | 'errors5xx' | 'rate4xx' | 'rate5xx' | 'latencyMs'>;
@@ -122,20 +122,19 @@ export class AnalyticsService {
   async usage(w: TimeWindow, keyId: string | null, granularity: 'hour' | 'day'): Promise<UsageBucketDto[]> {
     if (keyId !== null) await this.assertKey(keyId);
     const params = [w.from, w.to, granularity, keyId];
-    const where = `hour >= $1 AND hour < $2 AND ($4::text IS NULL OR key_id = $4)`;
-    const bucket = `date_trunc($3, hour AT TIME ZONE 'UTC')`;
-    const [sums, hists] = await Promise.all([
-      this.ds.query(`SELECT to_char(${bucket}, 'YYYY-MM-DD"T"HH24:00:00.000"Z"') AS id, ${SUMS} FROM api_key_usage_hourly WHERE ${where} GROUP BY 1`, params),
-      this.histograms('api_key_usage_hourly', `to_char(${bucket}, 'YYYY-MM-DD"T"HH24:00:00.000"Z"')`, where, params),
+    const [buckets, hists] = await Promise.all([
+      this.keys.usageBuckets(w, keyId, granularity),
+      this.histograms(
+        'api_key_usage_hourly',
+        `to_char(date_trunc($3, hour AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00.000"Z"')`,
+        'hour >= $1 AND hour < $2 AND ($4::text IS NULL OR key_id = $4)',
+        params,
+      ),
     ]);
-    const sumsByStart = new Map((sums as (Sums & { id: string })[]).map((s) => [s.id, s]));
-    const step = granularity === 'hour' ? 3_600_000 : 86_400_000;
-    const out: UsageBucketDto[] = [];
-    for (let t = w.from.getTime() - (w.from.getTime() % step); t < w.to.getTime(); t += step) {
-      const start = new Date(t).toISOString();
-      out.push({ start, ...traffic(sumsByStart.get(start), hists.get(start)) });
-    }
-    return out;
+    return buckets.map((b) => ({
+      start: b.start,
+      ...traffic({ requests: b.requests, e4: b.errors4xx, e5: b.errors5xx, lat_sum: b.latencySumMs, lat_max: b.latencyMaxMs }, hists.get(b.start)),
+    }));
   }
 
   /** Per route over the window, busiest first. */

@@ -7,7 +7,7 @@ import { AUDIT, DEFAULT_ROTATION_OVERLAP_SECONDS, LimitOverrides } from './const
 import { KeyCacheService } from './key-cache.service';
 import { generateKey, KEY_ID_PATTERN, KeyEnvironment } from './key-format';
 import { assertWithinGrant, KeyGrant } from './key-grant';
-import { parseTimestamp } from './timestamp';
+import { parseTimestamp, TimeWindow } from './timestamp';
 import { PepperRing } from './pepper';
 
 export interface CreateKeyInput {
@@ -42,6 +42,17 @@ export interface CreatedKey {
   /** The full key: returned once, never stored. */
   key: string;
   record: ApiKeyRecord;
+}
+
+/** The summed hourly usage rows of one UTC hour or day (zeros and nulls when it has none). */
+export interface UsageBucketSums {
+  /** The bucket's start, ISO 8601 UTC. */
+  start: string;
+  requests: number;
+  errors4xx: number;
+  errors5xx: number;
+  latencySumMs: number | null;
+  latencyMaxMs: number | null;
 }
 
 export interface UsagePoint {
@@ -351,30 +362,45 @@ export class ApiKeysService {
 
   async usage(keyId: string, from: Date, to: Date, granularity: 'hour' | 'day'): Promise<UsagePoint[]> {
     await this.row(keyId);
-    const rows: Record<string, unknown>[] = await this.ds.query(
-      `WITH buckets AS (
-         SELECT generate_series(date_trunc($4, $2::timestamptz AT TIME ZONE 'UTC'), $3::timestamptz AT TIME ZONE 'UTC', ('1 ' || $4)::interval) AS b
-       )
-       SELECT (b AT TIME ZONE 'UTC') AS start,
-              COALESCE(SUM(u.requests), 0) AS requests, COALESCE(SUM(u.errors_4xx), 0) AS e4, COALESCE(SUM(u.errors_5xx), 0) AS e5,
-              SUM(u.latency_ms_sum) AS lat_sum, MAX(u.latency_ms_max) AS lat_max
-         FROM buckets
-         LEFT JOIN api_key_usage_hourly u
-           ON u.key_id = $1 AND date_trunc($4, u.hour AT TIME ZONE 'UTC') = b AND u.hour >= $2 AND u.hour < $3
-        WHERE (b AT TIME ZONE 'UTC') < $3
-        GROUP BY b ORDER BY b`,
-      [keyId, from, to, granularity],
+    return (await this.usageBuckets({ from, to }, keyId, granularity)).map((b) => ({
+      start: b.start,
+      requests: b.requests,
+      errors4xx: b.errors4xx,
+      errors5xx: b.errors5xx,
+      avgLatencyMs: b.requests && b.latencySumMs !== null ? Math.round((b.latencySumMs / b.requests) * 100) / 100 : null,
+      maxLatencyMs: b.latencyMaxMs === null ? null : Math.round(b.latencyMaxMs * 100) / 100,
+    }));
+  }
+
+  /**
+   * Every UTC hour or day whose start is in [from, to), empty ones included, with the sums of the
+   * hourly usage rows it holds: of one key, or of every key (null). The one reading of the usage
+   * series, behind GET /v1/keys/:keyId/usage and GET /v1/analytics/usage.
+   */
+  async usageBuckets(w: TimeWindow, keyId: string | null, granularity: 'hour' | 'day'): Promise<UsageBucketSums[]> {
+    const rows: { start: string; requests: string; e4: string; e5: string; lat_sum: number | null; lat_max: number | null }[] = await this.ds.query(
+      `SELECT to_char(date_trunc($3, hour AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00.000"Z"') AS start,
+              sum(requests) AS requests, sum(errors_4xx) AS e4, sum(errors_5xx) AS e5, sum(latency_ms_sum) AS lat_sum, max(latency_ms_max) AS lat_max
+         FROM api_key_usage_hourly
+        WHERE hour >= $1 AND hour < $2 AND ($4::text IS NULL OR key_id = $4)
+        GROUP BY 1`,
+      [w.from, w.to, granularity, keyId],
     );
-    return rows.map((r) => {
-      const requests = Number(r.requests);
-      return {
-        start: new Date(r.start as string).toISOString(),
-        requests,
-        errors4xx: Number(r.e4),
-        errors5xx: Number(r.e5),
-        avgLatencyMs: requests && r.lat_sum !== null ? Math.round((Number(r.lat_sum) / requests) * 100) / 100 : null,
-        maxLatencyMs: r.lat_max === null ? null : Math.round(Number(r.lat_max) * 100) / 100,
-      };
-    });
+    const byStart = new Map(rows.map((r) => [r.start, r]));
+    const step = granularity === 'hour' ? 3_600_000 : 86_400_000;
+    const out: UsageBucketSums[] = [];
+    for (let t = w.from.getTime() - (w.from.getTime() % step); t < w.to.getTime(); t += step) {
+      const start = new Date(t).toISOString();
+      const r = byStart.get(start);
+      out.push({
+        start,
+        requests: Number(r?.requests ?? 0),
+        errors4xx: Number(r?.e4 ?? 0),
+        errors5xx: Number(r?.e5 ?? 0),
+        latencySumMs: r?.lat_sum ?? null,
+        latencyMaxMs: r?.lat_max ?? null,
+      });
+    }
+    return out;
   }
 }

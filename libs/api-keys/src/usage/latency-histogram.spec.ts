@@ -46,5 +46,6 @@ describe('latency histogram', () => {
   it('adds histograms of different lengths', () => {
     assert.deepEqual(addHistograms([1, 2], [3, 4, 5]), [4, 6, 5]);
     assert.deepEqual(addHistograms([1, 2, 3], ['1']), [2, 2, 3]);
+    assert.deepEqual(addHistograms([1, 2, 3, 0], [5, 6], 2), [1, 2, 8, 6]);
   });
 });

@@ -52,9 +52,12 @@ export function latencyPercentile(hist: ArrayLike<number>, q: number, maxMs: num
   return null;
 }
 
-/** Element-wise sum of histograms of any lengths (rows store them without trailing zeros). */
-export function addHistograms(into: number[], more: ArrayLike<number | string>): number[] {
-  for (let i = 0; i < more.length; i++) into[i] = (into[i] ?? 0) + Number(more[i]);
+/**
+ * Element-wise sum of histograms of any lengths (rows store them without trailing zeros); with
+ * `offset`, `more[0]` adds to bucket `offset` of `into`.
+ */
+export function addHistograms(into: number[], more: ArrayLike<number | string>, offset = 0): number[] {
+  for (let i = 0; i < more.length; i++) into[offset + i] = (into[offset + i] ?? 0) + Number(more[i]);
   return into;
 }
 

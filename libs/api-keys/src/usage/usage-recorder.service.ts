@@ -161,6 +161,26 @@ const CLIENTS_UNION = `(SELECT COALESCE(jsonb_agg(c ORDER BY o), '[]'::jsonb) FR
              UNION ALL SELECT c, 1000 + o FROM jsonb_array_elements(EXCLUDED.clients) WITH ORDINALITY AS new(c, o)
            ) pairs GROUP BY c ORDER BY min(o) LIMIT ${MAX_CLIENTS}) kept)`;
 
+/** A key's requests, 4xx and 5xx since the last totals write, and its last use (epoch ms). */
+interface KeyTotals {
+  r: number;
+  e4: number;
+  e5: number;
+  last: number;
+}
+
+/** Adds `t` to the key's pending totals (the map keeps `t` itself when the key has none yet). */
+function addTotals(totals: Map<string, KeyTotals>, keyId: string, t: KeyTotals): void {
+  const cur = totals.get(keyId);
+  if (!cur) totals.set(keyId, t);
+  else {
+    cur.r += t.r;
+    cur.e4 += t.e4;
+    cur.e5 += t.e5;
+    cur.last = Math.max(cur.last, t.last);
+  }
+}
+
 const clientText = (v: string | undefined) => (v === undefined ? null : v.length > MAX_CLIENT_TEXT ? v.slice(0, MAX_CLIENT_TEXT) : v);
 
 /**
@@ -178,7 +198,7 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   private unwrittenRoutes: UsageRow[] = [];
   private failures = new Map<string, FailureCell>();
   /** Per-key totals waiting for the (less frequent) write to api_keys. */
-  private totals = new Map<string, { r: number; e4: number; e5: number; last: number }>();
+  private totals = new Map<string, KeyTotals>();
   private lastTotalsWrite = Date.now();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -406,9 +426,9 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   /** Adds `r`'s histogram span into `into`'s (both rows of the same cell, folded before a write). */
   private static addSpan(into: UsageRow, r: UsageRow): void {
     const lo = Math.min(into.ho, r.ho);
-    const hist: number[] = [];
-    addHistograms(hist, [...new Array<number>(into.ho - lo).fill(0), ...into.hb]);
-    addHistograms(hist, [...new Array<number>(r.ho - lo).fill(0), ...r.hb]);
+    const hist = new Array<number>(Math.max(into.ho + into.hb.length, r.ho + r.hb.length) - lo).fill(0);
+    addHistograms(hist, into.hb, into.ho - lo);
+    addHistograms(hist, r.hb, r.ho - lo);
     into.ho = lo;
     into.hb = hist;
   }
@@ -431,16 +451,7 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
          clients = CASE WHEN EXCLUDED.clients = '[]'::jsonb THEN u.clients ELSE ${CLIENTS_UNION} END`,
       [JSON.stringify(rows)],
     );
-    for (const r of rows) {
-      const t = this.totals.get(r.k);
-      if (!t) this.totals.set(r.k, { r: r.r, e4: r.e4, e5: r.e5, last: r.lu });
-      else {
-        t.r += r.r;
-        t.e4 += r.e4;
-        t.e5 += r.e5;
-        t.last = Math.max(t.last, r.lu);
-      }
-    }
+    for (const r of rows) addTotals(this.totals, r.k, { r: r.r, e4: r.e4, e5: r.e5, last: r.lu });
   }
 
   /** The per-route rollup behind GET /v1/analytics/endpoints: one statement, like writeUsage. */
@@ -476,16 +487,7 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
       );
     } catch (err) {
       this.logger.error({ err }, 'could not write API key totals; will retry');
-      for (const [k, t] of totals) {
-        const cur = this.totals.get(k);
-        if (!cur) this.totals.set(k, t);
-        else {
-          cur.r += t.r;
-          cur.e4 += t.e4;
-          cur.e5 += t.e5;
-          cur.last = Math.max(cur.last, t.last);
-        }
-      }
+      for (const [k, t] of totals) addTotals(this.totals, k, t);
     }
   }
 }

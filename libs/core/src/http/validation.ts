@@ -1,7 +1,7 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError, validationFailed } from './problem';
 
-export function collect(errors: ValidationError[], prefix = ''): FieldError[] {
+function collect(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
     // A missing required field fails every constraint on it ("must be a string", "must be shorter
