@@ -7,15 +7,15 @@ import { AnalyticsConfig } from './analytics.config';
 import { KeyAlertsEvaluator } from './alerts/key-alerts.evaluator';
 import { ANALYTICS_QUEUE } from './constants';
 import { KeyHealthService } from './key-health/key-health.service';
-import { UsagePurgeProcessor } from './retention/usage-purge.processor';
-import { UsagePurgeSchedules } from './retention/usage-purge.schedules';
+import { RetentionProcessor } from './retention/retention.processor';
+import { RetentionSchedules } from './retention/retention.schedules';
 
 /**
  * Worker side: the key alerts (zombie, silent, anomaly, quota-near, error rate), reconciled by the
- * alerts job, and the hourly purge of usage past USAGE_RETENTION_DAYS.
+ * alerts job, and the hourly purges of usage and audit events past their retention.
  */
 @Module({
   imports: [AlertsModule, ApiKeysCoreModule, BullModule.registerQueue({ name: ANALYTICS_QUEUE })],
-  providers: [provideConfig(AnalyticsConfig), KeyHealthService, KeyAlertsEvaluator, UsagePurgeProcessor, UsagePurgeSchedules],
+  providers: [provideConfig(AnalyticsConfig), KeyHealthService, KeyAlertsEvaluator, RetentionProcessor, RetentionSchedules],
 })
 export class AnalyticsWorkerModule {}

@@ -42,4 +42,14 @@ describe('AnalyticsConfig', () => {
     assert.deepEqual(problems({ USAGE_RETENTION_DAYS: '7', ANALYTICS_MAX_WINDOW_DAYS: '7' }), ['USAGE_RETENTION_DAYS'], 'the anomaly baseline reads 8 days');
     assert.deepEqual(problems({ USAGE_RETENTION_DAYS: 'forever' }), ['USAGE_RETENTION_DAYS']);
   });
+
+  it('keeps audit events two years, authentication failures 90 days, never longer than the rest', () => {
+    const cfg = loadConfig(AnalyticsConfig, {});
+    assert.equal(cfg.AUDIT_RETENTION_DAYS, 730);
+    assert.equal(cfg.AUDIT_AUTH_FAILURE_RETENTION_DAYS, 90);
+    assert.deepEqual(problems({ AUDIT_RETENTION_DAYS: '29', AUDIT_AUTH_FAILURE_RETENTION_DAYS: '7' }), ['AUDIT_RETENTION_DAYS']);
+    assert.deepEqual(problems({ AUDIT_RETENTION_DAYS: '60' }), ['AUDIT_AUTH_FAILURE_RETENTION_DAYS'], 'failures kept longer than the trail they belong to');
+    assert.deepEqual(problems({ AUDIT_RETENTION_DAYS: '60', AUDIT_AUTH_FAILURE_RETENTION_DAYS: '60' }), []);
+    assert.deepEqual(problems({ AUDIT_AUTH_FAILURE_RETENTION_DAYS: '0' }), ['AUDIT_AUTH_FAILURE_RETENTION_DAYS']);
+  });
 });

@@ -120,4 +120,25 @@ export class AnalyticsConfig {
   @Max(3660)
   @CoversUsageRead()
   USAGE_RETENTION_DAYS = 400;
+
+  /**
+   * Audit events (key, product, order and vault changes; vault access) older than this are deleted
+   * by the worker's hourly `purge-audit` job. Two years: a forensic trail has to outlive the
+   * incident it explains, and these rows are few (one per change).
+   */
+  @IsInt()
+  @Min(30)
+  @Max(3660)
+  AUDIT_RETENTION_DAYS = 730;
+
+  /**
+   * Authentication failures (`key.auth-failed`, one row per keyId, address, reason and minute) go
+   * sooner: they are the trail's bulk under a brute-force attempt, and their use is recent
+   * investigation.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(3660)
+  @IsAtMost('AUDIT_RETENTION_DAYS')
+  AUDIT_AUTH_FAILURE_RETENTION_DAYS = 90;
 }

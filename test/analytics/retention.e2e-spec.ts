@@ -2,9 +2,9 @@ import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
-import { CoreConfig, loadConfig, redisOptionsFromUrl } from '@hub/core';
+import { AuditService, CoreConfig, loadConfig, redisOptionsFromUrl } from '@hub/core';
 import { UsageRetentionService } from '@hub/api-keys';
-import { ANALYTICS_QUEUE, PURGE_USAGE_JOB } from '@hub/analytics';
+import { ANALYTICS_QUEUE, PURGE_AUDIT_JOB, PURGE_USAGE_JOB } from '@hub/analytics';
 import { Queue, QueueEvents } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { startWorker } from '../support/hub-harness';
@@ -13,23 +13,25 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const DAY = 86_400_000;
 
-describe('usage retention: hourly usage past USAGE_RETENTION_DAYS is purged by the worker', () => {
+describe('retention: usage and audit events past their retention are purged by the worker', () => {
   let db: TestDatabase;
   let worker: INestApplicationContext;
   let ds: DataSource;
   let queue: Queue;
-  let events: QueueEvents;
+  let queueEvents: QueueEvents;
 
   before(async () => {
     db = await createTestDatabase('usageretention');
     process.env.USAGE_RETENTION_DAYS = '100';
+    process.env.AUDIT_RETENTION_DAYS = '400';
+    process.env.AUDIT_AUTH_FAILURE_RETENTION_DAYS = '30';
     worker = await startWorker();
     ds = worker.get(DataSource);
     const cfg = loadConfig(CoreConfig);
     const connection = redisOptionsFromUrl(cfg.REDIS_URL);
     queue = new Queue(ANALYTICS_QUEUE, { connection, prefix: `${cfg.REDIS_PREFIX}:bull` });
-    events = new QueueEvents(ANALYTICS_QUEUE, { connection, prefix: `${cfg.REDIS_PREFIX}:bull` });
-    await events.waitUntilReady();
+    queueEvents = new QueueEvents(ANALYTICS_QUEUE, { connection, prefix: `${cfg.REDIS_PREFIX}:bull` });
+    await queueEvents.waitUntilReady();
     // The scheduler's first run starts at boot; let it finish so the rows below meet only our job.
     await waitUntil(async () => {
       const c = await queue.getJobCounts('waiting', 'active', 'prioritized');
@@ -38,7 +40,9 @@ describe('usage retention: hourly usage past USAGE_RETENTION_DAYS is purged by t
   });
   after(async () => {
     delete process.env.USAGE_RETENTION_DAYS;
-    await events?.close();
+    delete process.env.AUDIT_RETENTION_DAYS;
+    delete process.env.AUDIT_AUTH_FAILURE_RETENTION_DAYS;
+    await queueEvents?.close();
     await queue?.close();
     await worker?.close();
     await db?.drop();
@@ -66,7 +70,7 @@ describe('usage retention: hourly usage past USAGE_RETENTION_DAYS is purged by t
       ['GET /v1/orders/:id', hoursAgo(0)],
     ]);
     const job = await queue.add(PURGE_USAGE_JOB, {});
-    const result = (await job.waitUntilFinished(events, 10_000)) as { keyHours: number; routeHours: number };
+    const result = (await job.waitUntilFinished(queueEvents, 10_000)) as { keyHours: number; routeHours: number };
     assert.deepEqual(result, { keyHours: 2, routeHours: 1 });
     const keys: { key_id: string; days: number }[] = await ds.query(
       `SELECT key_id, floor(extract(epoch FROM now() - hour) / 86400)::int AS days FROM api_key_usage_hourly ORDER BY hour`,
@@ -84,6 +88,38 @@ describe('usage retention: hourly usage past USAGE_RETENTION_DAYS is purged by t
     const purged = await worker.get(UsageRetentionService).purgeOlderThan(100, 2);
     assert.deepEqual(purged, { keyHours: 7, routeHours: 3 });
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM api_key_usage_hourly WHERE hour < now() - interval '100 days'`);
+    assert.equal(n, 0);
+  });
+
+  it('the hourly purge-audit job deletes auth failures past their 30 days and other events past 400, and keeps the rest', async () => {
+    const trail: [string, number, string][] = [
+      ['key.auth-failed', 31, 'failure-old'],
+      ['key.auth-failed', 29, 'failure-recent'],
+      ['key.created', 31, 'created-recent'],
+      ['key.revoked', 399, 'revoked-kept'],
+      ['key.revoked', 401, 'revoked-old'],
+      ['vault.credential.rotated', 800, 'vault-old'],
+      ['product.created', 0, 'product-now'],
+    ];
+    await ds.query(
+      `INSERT INTO audit_events (action, subject_id, occurred_at, last_at)
+       SELECT a, s, now() - make_interval(days => d), now() - make_interval(days => d) FROM unnest($1::text[], $2::int[], $3::text[]) AS t(a, d, s)`,
+      [trail.map((e) => e[0]), trail.map((e) => e[1]), trail.map((e) => e[2])],
+    );
+    const job = await queue.add(PURGE_AUDIT_JOB, {});
+    const result = await job.waitUntilFinished(queueEvents, 10_000);
+    assert.deepEqual(result, { authFailures: 1, events: 2 });
+    const left: { subject_id: string }[] = await ds.query(`SELECT subject_id FROM audit_events WHERE subject_id = ANY($1) ORDER BY occurred_at`, [trail.map((e) => e[2])]);
+    assert.deepEqual(left.map((r) => r.subject_id).sort(), ['created-recent', 'failure-recent', 'product-now', 'revoked-kept']);
+    const schedulers = await queue.getJobSchedulers();
+    assert.ok(schedulers.some((s) => s.key === PURGE_AUDIT_JOB), 'declared as a repeating job');
+  });
+
+  it('purges audit events in batches until nothing expired is left', async () => {
+    await ds.query(`INSERT INTO audit_events (action, subject_id, occurred_at) SELECT 'key.auth-failed', 'batch-' || i, now() - interval '60 days' FROM generate_series(1, 7) AS i`);
+    const purged = await worker.get(AuditService).purgeBefore(new Date(Date.now() - 30 * DAY), { actions: ['key.auth-failed'] }, 2);
+    assert.equal(purged, 7);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM audit_events WHERE subject_id LIKE 'batch-%'`);
     assert.equal(n, 0);
   });
 });
