@@ -49,7 +49,8 @@ function env(port: number): Record<string, string> {
     PORT: String(port),
     DATABASE_URL: dbUrl,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    REDIS_PREFIX: `bench${run}`,
+    // Under the runner's stem (tools/redis-stem.js), which deletes the run's keys when it ends.
+    REDIS_PREFIX: `${process.env.TEST_REDIS_STEM ?? ''}bench${run}`,
     HUB_MASTER_KEYS: process.env.HUB_MASTER_KEYS ?? 'v1:YmVuY2gtbWFzdGVyLWtleS0wMDAwMDAwMDAwMDAwMDA=',
     API_KEY_PEPPER: PEPPER,
     LOG_LEVEL: 'warn',

@@ -6,6 +6,7 @@ const { spawnSync } = require('node:child_process');
 const { readdirSync } = require('node:fs');
 const path = require('node:path');
 const { ensureBuilt } = require('./ensure-built');
+const { dropRedisKeys, newRedisStem } = require('./redis-stem');
 
 const root = path.resolve(__dirname, '..');
 ensureBuilt();
@@ -14,12 +15,14 @@ const names = process.argv[2]
   ? [process.argv[2]]
   : readdirSync(path.join(root, 'bench')).filter((f) => f.endsWith('.ts') && !f.includes('.spec.') && !f.startsWith('_')).map((f) => f.replace(/\.ts$/, ''));
 let failed = 0;
+const stem = newRedisStem('bench');
 for (const name of names) {
   console.log(`\n=== bench:${name}`);
   const r = spawnSync(process.execPath, ['--enable-source-maps', '--disable-warning=ExperimentalWarning', path.join(outDir, 'bench', `${name}.js`), ...process.argv.slice(3)], {
     stdio: 'inherit',
     cwd: root,
+    env: { ...process.env, TEST_REDIS_STEM: stem },
   });
   if (r.status !== 0) failed++;
 }
-process.exit(failed ? 1 : 0);
+dropRedisKeys(stem).finally(() => process.exit(failed ? 1 : 0));

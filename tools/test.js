@@ -5,6 +5,7 @@
 const { execFileSync, spawnSync } = require('node:child_process');
 const { readdirSync, statSync } = require('node:fs');
 const path = require('node:path');
+const { dropRedisKeys, newRedisStem } = require('./redis-stem');
 
 const root = path.resolve(__dirname, '..');
 const outDir = path.resolve(root, process.env.OUT_DIR || 'dist');
@@ -30,10 +31,14 @@ if (!files.length) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY || '2';
+// Every test file's Redis prefix starts with this run's stem (test/support/test-env.ts), so the
+// keys the run leaves behind can be deleted when it ends.
+const stem = newRedisStem('test');
 const r = spawnSync(process.execPath, [
   '--enable-source-maps', '--disable-warning=ExperimentalWarning',
   '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, '--test-timeout=180000',
   ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []),
   ...files,
-], { stdio: 'inherit', cwd: root, env: { ...process.env, NODE_ENV: 'test' } });
-process.exit(r.status ?? 1);
+], { stdio: 'inherit', cwd: root, env: { ...process.env, NODE_ENV: 'test', TEST_REDIS_STEM: stem } });
+
+dropRedisKeys(stem).finally(() => process.exit(r.status ?? 1));

@@ -6,13 +6,19 @@ import { randomBytes } from 'node:crypto';
  */
 export const TEST_RUN_ID = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
 
+/**
+ * `npm test` passes one stem for the whole run (tools/test.js), and deletes the Redis keys under it
+ * when the run ends: the Redis a developer's hub uses does not fill with each run's queues.
+ */
+const REDIS_STEM = process.env.TEST_REDIS_STEM ?? 't';
+
 const defaults: Record<string, string> = {
   NODE_ENV: 'test',
   HUB_SKIP_ENV_FILE: '1',
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   LOG_REQUESTS: 'false',
   REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-  REDIS_PREFIX: `t${TEST_RUN_ID}`,
+  REDIS_PREFIX: `${REDIS_STEM}${TEST_RUN_ID}`,
   HUB_MASTER_KEYS: 'v1:dGVzdC1tYXN0ZXIta2V5LTAwMDAwMDAwMDAwMDAwMDA=',
   API_KEY_PEPPER: 'v1:test-pepper-not-a-secret-000000',
   HEARTBEAT_EVERY_MS: '500',
