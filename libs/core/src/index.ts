@@ -18,6 +18,7 @@ export * from './redis/redis-eviction';
 export * from './queue/queue-names';
 export * from './queue/redis-connection';
 export * from './database/data-source';
+export * from './database/delete-in-batches';
 export * from './auth/scopes';
 export * from './auth/auth-context';
 export * from './auth/scope.decorator';

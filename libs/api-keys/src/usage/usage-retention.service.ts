@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { deleteInBatches } from '@hub/core';
 import { DataSource } from 'typeorm';
 
 /** Rows removed by one purge, per table. */
@@ -31,13 +32,7 @@ export class UsageRetentionService {
   }
 
   /** `table` is one of this file's two names, never input. */
-  private async purge(table: 'api_key_usage_hourly' | 'api_route_usage_hourly', before: Date, batch: number): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const res = await this.ds.query(`DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE hour < $1 LIMIT $2)`, [before, batch]);
-      const n = Array.isArray(res) && typeof res[1] === 'number' ? res[1] : 0;
-      total += n;
-      if (n < batch) return total;
-    }
+  private purge(table: 'api_key_usage_hourly' | 'api_route_usage_hourly', before: Date, batch: number): Promise<number> {
+    return deleteInBatches(this.ds, `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE hour < $1 LIMIT $2)`, [before, batch], batch);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { deleteInBatches } from '../database/delete-in-batches';
 
 export interface AuditEventInput {
   action: string;
@@ -64,7 +65,7 @@ export class AuditService {
    * long next to the inserts): only the given `actions`, or every action but `exceptActions`.
    * Both filters are served by the existing indexes on (action, occurred_at) and (occurred_at).
    */
-  async purgeBefore(before: Date, filter: { actions?: readonly string[]; exceptActions?: readonly string[] } = {}, batch = 5000): Promise<number> {
+  purgeBefore(before: Date, filter: { actions?: readonly string[]; exceptActions?: readonly string[] } = {}, batch = 5000): Promise<number> {
     const params: unknown[] = [before, batch];
     let which = '';
     if (filter.actions) {
@@ -75,16 +76,7 @@ export class AuditService {
       params.push(filter.exceptActions);
       which += ` AND action <> ALL($${params.length}::text[])`;
     }
-    let total = 0;
-    for (;;) {
-      const res = await this.ds.query(
-        `DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE occurred_at < $1${which} LIMIT $2)`,
-        params,
-      );
-      const n = Array.isArray(res) && typeof res[1] === 'number' ? res[1] : 0;
-      total += n;
-      if (n < batch) return total;
-    }
+    return deleteInBatches(this.ds, `DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE occurred_at < $1${which} LIMIT $2)`, params, batch);
   }
 
   async list(q: AuditQuery): Promise<{ data: AuditEvent[]; nextCursor: string | null }> {

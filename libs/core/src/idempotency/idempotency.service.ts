@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { deleteInBatches } from '../database/delete-in-batches';
 import { ProblemException } from '../http/problem';
 
 export interface IdempotentRequest {
@@ -53,18 +54,14 @@ export class IdempotencyService {
   }
 
   /** Forgets keys older than `hours`; returns how many were deleted. Batched to keep locks short. */
-  async purgeOlderThan(hours: number, batch = 5000): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const res = await this.ds.query(
-        `DELETE FROM idempotency_records WHERE ctid IN (
-           SELECT ctid FROM idempotency_records WHERE created_at < now() - make_interval(hours => $1) LIMIT $2)`,
-        [hours, batch],
-      );
-      const n = Array.isArray(res) && typeof res[1] === 'number' ? res[1] : 0;
-      total += n;
-      if (n < batch) return total;
-    }
+  purgeOlderThan(hours: number, batch = 5000): Promise<number> {
+    return deleteInBatches(
+      this.ds,
+      `DELETE FROM idempotency_records WHERE ctid IN (
+         SELECT ctid FROM idempotency_records WHERE created_at < now() - make_interval(hours => $1) LIMIT $2)`,
+      [hours, batch],
+      batch,
+    );
   }
 
   async execute<T>(req: IdempotentRequest, work: (manager: EntityManager) => Promise<{ status: number; body: T }>): Promise<IdempotentResult<T>> {
