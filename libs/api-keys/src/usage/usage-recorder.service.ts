@@ -336,6 +336,7 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   private async write(full: boolean): Promise<void> {
     // Rows of a write that failed go out again with this one.
     const rows = this.unwritten;
+    const keyRetries = rows.length > 0;
     this.unwritten = [];
     UsageRecorderService.drain(this.usage, rows, full, (c, withHist) => {
       const row = takeRow(c, c.lastUsed, withHist);
@@ -347,13 +348,14 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
       return row;
     });
     const routeRows = this.unwrittenRoutes;
+    const routeRetries = routeRows.length > 0;
     this.unwrittenRoutes = [];
     // Routes are few: their histograms go out with every write.
     UsageRecorderService.drain(this.routes, routeRows, true, (c, withHist) => takeRow(c, 0, withHist));
     const failures = this.failures;
     this.failures = new Map();
-    await this.writeRows(rows, (m) => this.writeUsage(m), this.unwritten, 'API key usage');
-    await this.writeRows(routeRows, (m) => this.writeRouteUsage(m), this.unwrittenRoutes, 'per-route usage');
+    await this.writeRows(rows, keyRetries, (m) => this.writeUsage(m), this.unwritten, 'API key usage');
+    await this.writeRows(routeRows, routeRetries, (m) => this.writeRouteUsage(m), this.unwrittenRoutes, 'per-route usage');
     await this.writeTotals(Date.now());
     for (const f of failures.values()) {
       try {
@@ -387,10 +389,15 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     }
   }
 
-  /** Merges and writes rows; if the write fails they go into `retry`, to go out with the next one. */
-  private async writeRows(rows: UsageRow[], write: (merged: UsageRow[]) => Promise<void>, retry: UsageRow[], what: string): Promise<void> {
+  /**
+   * Writes rows; if the write fails they go into `retry`, to go out with the next one. Only rows
+   * carried over from a failed write can share a (key or route, hour) with a drained one (a map
+   * holds one cell per pair), so only then are they merged: otherwise that is a map and a string
+   * per row every second, 5,000 of them with 5,000 busy keys, for nothing.
+   */
+  private async writeRows(rows: UsageRow[], hasRetries: boolean, write: (rows: UsageRow[]) => Promise<void>, retry: UsageRow[], what: string): Promise<void> {
     if (!rows.length) return;
-    const merged = UsageRecorderService.byRow(rows);
+    const merged = hasRetries ? UsageRecorderService.byRow(rows) : rows;
     try {
       await write(merged);
     } catch (err) {
