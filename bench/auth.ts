@@ -213,6 +213,31 @@ function cpuMicros(pid: number | undefined): number | null {
  * scheduler does not move them onto one core mid-run: the per-round spread narrows. Linux with
  * taskset only; BENCH_PIN=0 turns it off. Returns what was done, for the report.
  */
+/**
+ * CPU time (microseconds) used so far by the machine's Postgres and Redis server processes: what a
+ * scenario costs the shared services (usage writes, quota leases), which run on the same two cores
+ * as api A and the load generator. Processes that exited between two readings take their time with
+ * them (Postgres backends of a pool live as long as the pool).
+ */
+function servicesCpuMicros(): number | null {
+  try {
+    let ns = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+        if (comm !== 'postgres' && comm !== 'redis-server') continue;
+        for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return ns / 1000;
+  } catch {
+    return null;
+  }
+}
+
 function pin(apiPid: number | undefined): string {
   const cpus = availableParallelism();
   if (process.env.BENCH_PIN === '0' || cpus < 2 || apiPid === undefined) return 'not pinned';
@@ -275,6 +300,8 @@ async function main() {
     // Wall time and this process's (autocannon's) CPU per scenario: whether api A was the bottleneck.
     const wallDuring = scenarios.map(() => 0);
     const clientCpuDuring = scenarios.map(() => 0);
+    // Postgres and Redis CPU per scenario: work the api hands to the shared services.
+    const servicesCpuDuring = scenarios.map(() => 0);
     for (let round = 0; round < ROUNDS; round++) {
       // Every other round runs the scenarios in reverse order, so a drift in machine speed during
       // a round weighs on each scenario and on its bare pair alike (bare and authenticated are
@@ -284,6 +311,7 @@ async function main() {
       for (const [n, sc] of order) {
         const before = await lookups(A);
         const cpu0 = cpuMicros(a.child.pid);
+        const services0 = servicesCpuMicros();
         const t0 = performance.now();
         const client0 = process.cpuUsage();
         const result = await autocannon(opts(sc, DURATION));
@@ -291,6 +319,8 @@ async function main() {
         wallDuring[n] += (performance.now() - t0) * 1000;
         clientCpuDuring[n] += client.user + client.system;
         const cpu1 = cpuMicros(a.child.pid);
+        const services1 = servicesCpuMicros();
+        if (services0 !== null && services1 !== null) servicesCpuDuring[n] += services1 - services0;
         sc.runs.push(result);
         lookupsDuring[n] += (await lookups(A)) - before;
         const total = (result as unknown as { requests: { total: number } }).requests.total;
@@ -366,6 +396,8 @@ async function main() {
     console.log(`R2 by api CPU, paired per round = ${fmt(cpuRatio(1))}; R3 by api CPU = ${fmt(cpuRatio(2))}; bad-checksum storm by api CPU = ${fmt(cpuRatio(3))}`);
     const busy = (n: number) => `${((100 * cpuDuring[n]) / wallDuring[n]).toFixed(0)}% / ${((100 * clientCpuDuring[n]) / wallDuring[n]).toFixed(0)}%`;
     console.log(`api A busy / load generator busy, bare ${busy(0)}, authenticated ${busy(1)}, limits + usage ${busy(2)}, bad-checksum storm ${busy(3)}`);
+    const services = (n: number) => `${(servicesCpuDuring[n] / requestsDuring[n]).toFixed(1)} us/req (${((100 * servicesCpuDuring[n]) / wallDuring[n]).toFixed(0)}% of a core)`;
+    console.log(`Postgres + Redis CPU, bare ${services(0)}, authenticated ${services(1)}, limits + usage ${services(2)}, unknown-keyId storm ${services(4)}`);
     if (cpuDuring[0] / wallDuring[0] < 0.95) {
       console.log(
         'NOTE: api A was not saturated during the bare rounds (the load generator, alone on the other core, costs about as much per request as the api): ' +

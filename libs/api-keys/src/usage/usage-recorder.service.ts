@@ -57,7 +57,7 @@ interface FailureCell {
   count: number;
 }
 
-/** One (key or route, hour) row of a usage write, as sent to Postgres (json_to_recordset; hour in epoch ms). */
+/** One (key or route, hour) row of a usage write (hour in epoch ms); usageColumns turns rows into the statement's parameters. */
 interface UsageRow {
   k: string;
   h: number;
@@ -148,8 +148,57 @@ function takeRow(c: UsageCounters, lastUsed: number, withHist: boolean): UsageRo
 }
 const NO_BUCKETS: number[] = [];
 
-/** A row's histogram from its span: `ho` zeros, then the buckets sent. */
-const HIST = `array_fill(0::bigint, ARRAY[ho]) || hb`;
+/** A row's histogram from its span: `ho` zeros, then the buckets sent (colon-separated text, see usageColumns). */
+const HIST = `array_fill(0::bigint, ARRAY[t.ho]) || string_to_array(t.hb, ':')::bigint[]`;
+
+/** The columns of a usage write, as unnest() takes them (parameters $1..$9, in this order). */
+const USAGE_COLUMNS = `unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[], $8::int[], $9::text[])
+           WITH ORDINALITY AS t(k, h, r, e4, e5, ls, lm, ho, hb, n)`;
+
+/** One element of a Postgres array literal, quoted (route names hold spaces; keyIds need nothing escaped). */
+function arrayText(v: string): string {
+  return v.includes('"') || v.includes('\\') ? '"' + v.replace(/["\\]/g, '\\$&') + '"' : '"' + v + '"';
+}
+
+/**
+ * A usage write's rows as Postgres array literals, one per column: keys, hours (since the epoch),
+ * counts, latency sum and max in whole microseconds, and the histogram span as `b:b:b` text. Built
+ * with join() over numbers, this costs the api about a fifth of JSON.stringify over the same rows
+ * objects (no field names, no 17-digit floats) and sends Postgres a third of the bytes: with 5,000
+ * busy keys it runs every second. Client pairs, rare, travel apart as JSON (`clientsJson`).
+ */
+function usageColumns(rows: UsageRow[]): string[] {
+  const n = rows.length;
+  const k = new Array<string>(n);
+  const h = new Array<number>(n);
+  const r = new Array<number>(n);
+  const e4 = new Array<number>(n);
+  const e5 = new Array<number>(n);
+  const ls = new Array<number>(n);
+  const lm = new Array<number>(n);
+  const ho = new Array<number>(n);
+  const hb = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i];
+    k[i] = arrayText(row.k);
+    h[i] = row.h / 3_600_000;
+    r[i] = row.r;
+    e4[i] = row.e4;
+    e5[i] = row.e5;
+    ls[i] = Math.round(row.ls * 1000);
+    lm[i] = Math.round(row.lm * 1000);
+    ho[i] = row.ho;
+    hb[i] = '"' + row.hb.join(':') + '"';
+  }
+  return [k, h, r, e4, e5, ls, lm, ho, hb].map((c) => '{' + c.join(',') + '}');
+}
+
+/** The client pairs of the rows that carry some, by the row's position (WITH ORDINALITY counts from 1). */
+function clientsJson(rows: UsageRow[]): string {
+  const out: { n: number; cl: [string | null, string | null][] }[] = [];
+  for (let i = 0; i < rows.length; i++) if (rows[i].cl) out.push({ n: i + 1, cl: rows[i].cl! });
+  return JSON.stringify(out);
+}
 
 /** The stored histogram plus the new one, element by element (either may be the shorter). */
 const HIST_SUM = `ARRAY(SELECT COALESCE(a, 0) + COALESCE(b, 0) FROM unnest(u.latency_hist, EXCLUDED.latency_hist) WITH ORDINALITY AS x(a, b, n) ORDER BY n)`;
@@ -441,22 +490,24 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   }
 
   /**
-   * One statement for every (key, hour) row. The rows travel as one JSON document: node-postgres
-   * escapes array parameters element by element in JS, which cost the api more than the write
-   * itself with thousands of keys a second (bench:auth's 5,000-key run, CPU profile).
+   * One statement for every (key, hour) row. The rows travel as one array per column (usageColumns):
+   * node-postgres escapes array parameters element by element in JS, and JSON.stringify over row
+   * objects cost the api more than the write itself with thousands of keys a second (bench:auth's
+   * 5,000-key run, CPU profiles), so the array literals are built here.
    */
   private async writeUsage(rows: UsageRow[]): Promise<void> {
     await this.ds.query(
       `INSERT INTO api_key_usage_hourly AS u (key_id, hour, requests, errors_4xx, errors_5xx, latency_ms_sum, latency_ms_max, latency_hist, clients)
-       SELECT k, to_timestamp(h / 1000.0), r, e4, e5, ls, lm, ${HIST}, COALESCE(cl, '[]'::jsonb)
-         FROM json_to_recordset($1::json) AS t(k text, h bigint, r bigint, e4 bigint, e5 bigint, ls float8, lm float8, ho int, hb bigint[], cl jsonb)
+       SELECT t.k, to_timestamp(t.h * 3600), t.r, t.e4, t.e5, t.ls / 1000, t.lm / 1000, ${HIST}, COALESCE(c.cl, '[]'::jsonb)
+         FROM ${USAGE_COLUMNS}
+         LEFT JOIN json_to_recordset($10::json) AS c(n bigint, cl jsonb) ON c.n = t.n
        ON CONFLICT (key_id, hour) DO UPDATE SET
          requests = u.requests + EXCLUDED.requests, errors_4xx = u.errors_4xx + EXCLUDED.errors_4xx,
          errors_5xx = u.errors_5xx + EXCLUDED.errors_5xx, latency_ms_sum = u.latency_ms_sum + EXCLUDED.latency_ms_sum,
          latency_ms_max = GREATEST(u.latency_ms_max, EXCLUDED.latency_ms_max),
          latency_hist = CASE WHEN cardinality(EXCLUDED.latency_hist) = 0 THEN u.latency_hist ELSE ${HIST_SUM} END,
          clients = CASE WHEN EXCLUDED.clients = '[]'::jsonb THEN u.clients ELSE ${CLIENTS_UNION} END`,
-      [JSON.stringify(rows)],
+      [...usageColumns(rows), clientsJson(rows)],
     );
     for (const r of rows) addTotals(this.totals, r.k, { r: r.r, e4: r.e4, e5: r.e5, last: r.lu });
   }
@@ -465,14 +516,14 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   private async writeRouteUsage(rows: UsageRow[]): Promise<void> {
     await this.ds.query(
       `INSERT INTO api_route_usage_hourly AS u (route, hour, requests, errors_4xx, errors_5xx, latency_ms_sum, latency_ms_max, latency_hist)
-       SELECT k, to_timestamp(h / 1000.0), r, e4, e5, ls, lm, ${HIST}
-         FROM json_to_recordset($1::json) AS t(k text, h bigint, r bigint, e4 bigint, e5 bigint, ls float8, lm float8, ho int, hb bigint[])
+       SELECT t.k, to_timestamp(t.h * 3600), t.r, t.e4, t.e5, t.ls / 1000, t.lm / 1000, ${HIST}
+         FROM ${USAGE_COLUMNS}
        ON CONFLICT (route, hour) DO UPDATE SET
          requests = u.requests + EXCLUDED.requests, errors_4xx = u.errors_4xx + EXCLUDED.errors_4xx,
          errors_5xx = u.errors_5xx + EXCLUDED.errors_5xx, latency_ms_sum = u.latency_ms_sum + EXCLUDED.latency_ms_sum,
          latency_ms_max = GREATEST(u.latency_ms_max, EXCLUDED.latency_ms_max),
          latency_hist = ${HIST_SUM}`,
-      [JSON.stringify(rows)],
+      usageColumns(rows),
     );
   }
 
