@@ -214,28 +214,38 @@ function cpuMicros(pid: number | undefined): number | null {
  * taskset only; BENCH_PIN=0 turns it off. Returns what was done, for the report.
  */
 /**
- * CPU time (microseconds) used so far by the machine's Postgres and Redis server processes: what a
- * scenario costs the shared services (usage writes, quota leases), which run on the same two cores
- * as api A and the load generator. Processes that exited between two readings take their time with
- * them (Postgres backends of a pool live as long as the pool).
+ * CPU time (microseconds) of the machine's Postgres and Redis server processes, per process: what
+ * a scenario costs the shared services (usage writes, quota leases), which run on the same two
+ * cores as api A and the load generator. servicesCpuDelta sums what each process present at both
+ * readings used in between, plus all of a process that started in between; one that exited is left
+ * out (subtracting its earlier total would count a pool's closed connections against a scenario).
  */
-function servicesCpuMicros(): number | null {
+function servicesCpu(): Map<string, number> | null {
+  const by = new Map<string, number>();
   try {
-    let ns = 0;
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       try {
         const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
         if (comm !== 'postgres' && comm !== 'redis-server') continue;
+        let ns = 0;
         for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        by.set(pid, ns / 1000);
       } catch {
         // exited meanwhile
       }
     }
-    return ns / 1000;
+    return by;
   } catch {
     return null;
   }
+}
+
+function servicesCpuDelta(before: Map<string, number> | null, after: Map<string, number> | null): number | null {
+  if (!before || !after) return null;
+  let us = 0;
+  for (const [pid, t] of after) us += t - (before.get(pid) ?? 0);
+  return us;
 }
 
 function pin(apiPid: number | undefined): string {
@@ -311,7 +321,7 @@ async function main() {
       for (const [n, sc] of order) {
         const before = await lookups(A);
         const cpu0 = cpuMicros(a.child.pid);
-        const services0 = servicesCpuMicros();
+        const services0 = servicesCpu();
         const t0 = performance.now();
         const client0 = process.cpuUsage();
         const result = await autocannon(opts(sc, DURATION));
@@ -319,8 +329,8 @@ async function main() {
         wallDuring[n] += (performance.now() - t0) * 1000;
         clientCpuDuring[n] += client.user + client.system;
         const cpu1 = cpuMicros(a.child.pid);
-        const services1 = servicesCpuMicros();
-        if (services0 !== null && services1 !== null) servicesCpuDuring[n] += services1 - services0;
+        const services = servicesCpuDelta(services0, servicesCpu());
+        if (services !== null) servicesCpuDuring[n] += services;
         sc.runs.push(result);
         lookupsDuring[n] += (await lookups(A)) - before;
         const total = (result as unknown as { requests: { total: number } }).requests.total;

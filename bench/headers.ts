@@ -1,0 +1,103 @@
+/**
+ * npm run bench:headers
+ *
+ * What HTTP itself charges for the bytes an authenticated request carries, with no hub code at all:
+ * a plain node:http server (bench/_headers-server.main.ts) answering the same small JSON, measured
+ * with and without the `Authorization` header a key request sends and the two RateLimit headers
+ * CONTRACT puts on every authenticated response. bench:auth's R2 compares a key-checked route with
+ * a public one; the ratio printed here is the best R2 could be on this machine if checking a key
+ * (and everything Fastify and Nest add per header) cost nothing.
+ *
+ * Same layout as bench:auth: the server pinned to the last CPU, autocannon in this process on the
+ * first; its CPU per request read from /proc/<pid>/task/<tid>/schedstat; scenarios interleaved over
+ * BENCH_ROUNDS rounds of BENCH_DURATION seconds, ratios paired per round, medians printed.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { freePort, spawnEntry } from '../test/support/processes';
+
+const autocannon = createRequire(__filename)('autocannon') as (opts: Record<string, unknown>) => Promise<{ requests: { average: number; total: number }; non2xx: number; errors: number }>;
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** The length of a real key's header: `Bearer ` and 71 characters (CONTRACT's format); never checked here. */
+const AUTHORIZATION = `Bearer nsk_live_${'A'.repeat(12)}_${'b'.repeat(38)}`;
+
+function cpuMicros(pid: number): number | null {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1000;
+  } catch {
+    return null;
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function main() {
+  const port = await freePort();
+  const server = spawnEntry('bench/_headers-server.main.js', { ...process.env, PORT: String(port) });
+  try {
+    await server.waitFor(/headers server listening/, 30_000);
+    const pid = server.child.pid!;
+    const cpus = availableParallelism();
+    let pinning = 'not pinned';
+    if (process.env.BENCH_PIN !== '0' && cpus >= 2) {
+      const a = spawnSync('taskset', ['-a', '-p', '-c', String(cpus - 1), String(pid)], { stdio: 'ignore' });
+      const b = spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+      if (a.status === 0 && b.status === 0) pinning = `server pinned to CPU ${cpus - 1}, autocannon to CPU 0`;
+    }
+    const base = `http://127.0.0.1:${port}`;
+    const scenarios = [
+      { name: 'bare (3 response headers)', url: `${base}/`, headers: {} },
+      { name: '+ Authorization header in (ignored)', url: `${base}/`, headers: { authorization: AUTHORIZATION } },
+      { name: '+ RateLimit-Policy and RateLimit out', url: `${base}/ratelimit`, headers: {} },
+      { name: '+ both (an authenticated response\'s bytes)', url: `${base}/ratelimit`, headers: { authorization: AUTHORIZATION } },
+    ].map((s) => ({ ...s, rps: [] as number[], cpu: [] as number[] }));
+    for (const s of scenarios) await autocannon({ url: s.url, headers: s.headers, connections: CONNECTIONS, duration: 2 });
+    let failed = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 ? [...scenarios].reverse() : scenarios;
+      for (const s of order) {
+        const c0 = cpuMicros(pid);
+        const r = await autocannon({ url: s.url, headers: s.headers, connections: CONNECTIONS, duration: DURATION });
+        const c1 = cpuMicros(pid);
+        failed += r.non2xx + r.errors;
+        s.rps.push(r.requests.average);
+        s.cpu.push(c0 !== null && c1 !== null && r.requests.total ? (c1 - c0) / r.requests.total : NaN);
+      }
+    }
+    const bare = scenarios[0];
+    console.log(`\nHTTP header cost, plain node:http: ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION}s; ${pinning}\n`);
+    console.log(`${'scenario'.padEnd(44)}  ${'req/s'.padStart(8)}  ${'x bare'.padStart(6)}  ${'us/req'.padStart(7)}  ${'+us/req'.padStart(7)}  ${'bare/this by CPU'.padStart(16)}`);
+    for (const s of scenarios) {
+      const byRps = median(s.rps.map((x, k) => x / bare.rps[k]));
+      const extra = median(s.cpu.map((x, k) => x - bare.cpu[k]));
+      const byCpu = median(s.cpu.map((x, k) => bare.cpu[k] / x));
+      console.log(`${s.name.padEnd(44)}  ${median(s.rps).toFixed(0).padStart(8)}  ${byRps.toFixed(3).padStart(6)}  ${median(s.cpu).toFixed(1).padStart(7)}  ${extra.toFixed(2).padStart(7)}  ${byCpu.toFixed(3).padStart(16)}`);
+    }
+    const both = scenarios[3];
+    const rounds = both.rps.map((x, k) => x / bare.rps[k]);
+    console.log(
+      `\nceiling for an authenticated/bare ratio from the bytes alone (plain node:http, no check at all): ${median(rounds).toFixed(3)} by req/s ` +
+        `(rounds in order: ${rounds.map((x) => x.toFixed(2)).join(' ')}), ${median(both.cpu.map((x, k) => bare.cpu[k] / x)).toFixed(3)} by server CPU`,
+    );
+    console.log('(x bare and bare/this are medians of per-round ratios; +us/req is the median per-round difference from bare)');
+    if (failed) throw new Error(`${failed} requests failed`);
+  } finally {
+    await server.kill();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
