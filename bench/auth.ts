@@ -9,9 +9,7 @@ import { createApiApp } from '../apps/api/src/create-api-app';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
-import { freePort, spawnEntry, Spawned } from '../test/support/processes';
+import { freePort, pinApart, processCpuMicros, spawnEntry, Spawned } from '../test/support/processes';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
@@ -192,28 +190,6 @@ async function guardCost(plainKey: string, limitedKeys: string[]): Promise<{ pla
 }
 
 /**
- * CPU time a process has used, in microseconds, all threads (V8's GC helpers and libuv's pool
- * included): the sum of /proc/<pid>/task/<tid>/schedstat, which counts in nanoseconds (utime and
- * stime in /proc/<pid>/stat count in 10 ms ticks, 0.5% of a 2 s round). Linux only; null elsewhere.
- * A thread that exited between two readings takes its time with it: the api's threads live as long
- * as it does.
- */
-function cpuMicros(pid: number | undefined): number | null {
-  try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    return ns / 1000;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Pins api A to the last CPU and this process (autocannon) to the first, all threads, so the
- * scheduler does not move them onto one core mid-run: the per-round spread narrows. Linux with
- * taskset only; BENCH_PIN=0 turns it off. Returns what was done, for the report.
- */
-/**
  * CPU time (microseconds) of the machine's Postgres and Redis server processes, per process: what
  * a scenario costs the shared services (usage writes, quota leases), which run on the same two
  * cores as api A and the load generator. servicesCpuDelta sums what each process present at both
@@ -225,15 +201,15 @@ function servicesCpu(): Map<string, number> | null {
   try {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
+      let comm: string;
       try {
-        const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-        if (comm !== 'postgres' && comm !== 'redis-server') continue;
-        let ns = 0;
-        for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-        by.set(pid, ns / 1000);
+        comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
       } catch {
-        // exited meanwhile
+        continue; // exited meanwhile
       }
+      if (comm !== 'postgres' && comm !== 'redis-server') continue;
+      const us = processCpuMicros(Number(pid));
+      if (us !== null) by.set(pid, us);
     }
     return by;
   } catch {
@@ -246,14 +222,6 @@ function servicesCpuDelta(before: Map<string, number> | null, after: Map<string,
   let us = 0;
   for (const [pid, t] of after) us += t - (before.get(pid) ?? 0);
   return us;
-}
-
-function pin(apiPid: number | undefined): string {
-  const cpus = availableParallelism();
-  if (process.env.BENCH_PIN === '0' || cpus < 2 || apiPid === undefined) return 'not pinned';
-  const a = spawnSync('taskset', ['-a', '-p', '-c', String(cpus - 1), String(apiPid)], { stdio: 'ignore' });
-  const b = spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
-  return a.status === 0 && b.status === 0 ? `api A pinned to CPU ${cpus - 1}, autocannon to CPU 0` : 'not pinned (taskset unavailable)';
 }
 
 function pct(sorted: number[], p: number): number {
@@ -273,7 +241,7 @@ async function main() {
     procs.push(a, b);
     await Promise.all([a.waitFor(/bench api listening/, 60_000), b.waitFor(/bench api listening/, 60_000)]);
     const A = `http://127.0.0.1:${pa}`;
-    const pinning = pin(a.child.pid);
+    const pinning = pinApart(a.child.pid, 'api A');
     const B = `http://127.0.0.1:${pb}`;
 
     const [single] = await insertKeys(db, 1, 'internal', { burstPerSecond: 1_000_000 });
@@ -320,7 +288,7 @@ async function main() {
       if (round % 2) order.reverse();
       for (const [n, sc] of order) {
         const before = await lookups(A);
-        const cpu0 = cpuMicros(a.child.pid);
+        const cpu0 = processCpuMicros(a.child.pid);
         const services0 = servicesCpu();
         const t0 = performance.now();
         const client0 = process.cpuUsage();
@@ -328,7 +296,7 @@ async function main() {
         const client = process.cpuUsage(client0);
         wallDuring[n] += (performance.now() - t0) * 1000;
         clientCpuDuring[n] += client.user + client.system;
-        const cpu1 = cpuMicros(a.child.pid);
+        const cpu1 = processCpuMicros(a.child.pid);
         const services = servicesCpuDelta(services0, servicesCpu());
         if (services !== null) servicesCpuDuring[n] += services;
         sc.runs.push(result);

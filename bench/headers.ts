@@ -12,11 +12,8 @@
  * first; its CPU per request read from /proc/<pid>/task/<tid>/schedstat; scenarios interleaved over
  * BENCH_ROUNDS rounds of BENCH_DURATION seconds, ratios paired per round, medians printed.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
-import { freePort, spawnEntry } from '../test/support/processes';
+import { freePort, pinApart, processCpuMicros, spawnEntry } from '../test/support/processes';
 
 const autocannon = createRequire(__filename)('autocannon') as (opts: Record<string, unknown>) => Promise<{ requests: { average: number; total: number }; non2xx: number; errors: number }>;
 
@@ -25,16 +22,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** The length of a real key's header: `Bearer ` and 71 characters (CONTRACT's format); never checked here. */
 const AUTHORIZATION = `Bearer nsk_live_${'A'.repeat(12)}_${'b'.repeat(38)}`;
-
-function cpuMicros(pid: number): number | null {
-  try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    return ns / 1000;
-  } catch {
-    return null;
-  }
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -48,13 +35,7 @@ async function main() {
   try {
     await server.waitFor(/headers server listening/, 30_000);
     const pid = server.child.pid!;
-    const cpus = availableParallelism();
-    let pinning = 'not pinned';
-    if (process.env.BENCH_PIN !== '0' && cpus >= 2) {
-      const a = spawnSync('taskset', ['-a', '-p', '-c', String(cpus - 1), String(pid)], { stdio: 'ignore' });
-      const b = spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
-      if (a.status === 0 && b.status === 0) pinning = `server pinned to CPU ${cpus - 1}, autocannon to CPU 0`;
-    }
+    const pinning = pinApart(pid, 'server');
     const base = `http://127.0.0.1:${port}`;
     const scenarios = [
       { name: 'bare (3 response headers)', url: `${base}/`, headers: {} },
@@ -67,9 +48,9 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 ? [...scenarios].reverse() : scenarios;
       for (const s of order) {
-        const c0 = cpuMicros(pid);
+        const c0 = processCpuMicros(pid);
         const r = await autocannon({ url: s.url, headers: s.headers, connections: CONNECTIONS, duration: DURATION });
-        const c1 = cpuMicros(pid);
+        const c1 = processCpuMicros(pid);
         failed += r.non2xx + r.errors;
         s.rps.push(r.requests.average);
         s.cpu.push(c0 !== null && c1 !== null && r.requests.total ? (c1 - c0) / r.requests.total : NaN);

@@ -1,4 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -78,4 +80,34 @@ export async function waitUntil<T>(fn: () => Promise<T | undefined | false> | T 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * CPU time a process has used, in microseconds, all threads (V8's GC helpers and libuv's pool
+ * included): the sum of /proc/<pid>/task/<tid>/schedstat, which counts in nanoseconds (utime and
+ * stime in /proc/<pid>/stat count in 10 ms ticks, 0.5% of a 2 s benchmark round). Linux only; null
+ * elsewhere. A thread that exited between two readings takes its time with it.
+ */
+export function processCpuMicros(pid: number | undefined): number | null {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1000;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * For benchmarks: pins the measured server to the last CPU and this process (the load generator)
+ * to the first, all threads, so the scheduler does not move them onto one core mid-run and the
+ * per-round spread narrows. Linux with taskset only; BENCH_PIN=0 turns it off. Returns what was
+ * done, for the report.
+ */
+export function pinApart(serverPid: number | undefined, server: string): string {
+  const cpus = availableParallelism();
+  if (process.env.BENCH_PIN === '0' || cpus < 2 || serverPid === undefined) return 'not pinned';
+  const a = spawnSync('taskset', ['-a', '-p', '-c', String(cpus - 1), String(serverPid)], { stdio: 'ignore' });
+  const b = spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  return a.status === 0 && b.status === 0 ? `${server} pinned to CPU ${cpus - 1}, autocannon to CPU 0` : 'not pinned (taskset unavailable)';
 }
