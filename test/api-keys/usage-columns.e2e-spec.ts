@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import { clientsJson, HIST, USAGE_COLUMNS, usageColumns, UsageRow } from '../../libs/api-keys/src/usage/usage-columns';
-
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { ADMIN_URL } from '../support/test-database';
 
 /**
  * The usage write's rows travel as hand-built Postgres array literals (usageColumns). Postgres

@@ -1,7 +1,8 @@
 import { dropDatabase, ensureDatabase, runMigrations } from '@hub/core';
 import { randomBytes } from 'node:crypto';
 
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The cluster's maintenance database, where test databases are created from (and queries that need no tables can run). */
+export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   url: string;

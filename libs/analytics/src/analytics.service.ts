@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiKeysService, latencyPercentile, QuotaLeaseService, QuotaUsageService } from '@hub/api-keys';
+import { ApiKeysService, latencyPercentile, QuotaLeaseService, QuotaUsageService, USAGE_BUCKET_ROWS, USAGE_BUCKET_START } from '@hub/api-keys';
 import { ProblemException, validationFailed } from '@hub/core';
 import { DataSource } from 'typeorm';
 import type { TimeWindow } from '@hub/api-keys';
@@ -124,12 +124,7 @@ export class AnalyticsService {
     const params = [w.from, w.to, granularity, keyId];
     const [buckets, hists] = await Promise.all([
       this.keys.usageBuckets(w, keyId, granularity),
-      this.histograms(
-        'api_key_usage_hourly',
-        `to_char(date_trunc($3, hour AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00.000"Z"')`,
-        'hour >= $1 AND hour < $2 AND ($4::text IS NULL OR key_id = $4)',
-        params,
-      ),
+      this.histograms('api_key_usage_hourly', USAGE_BUCKET_START, USAGE_BUCKET_ROWS, params),
     ]);
     return buckets.map((b) => ({
       start: b.start,

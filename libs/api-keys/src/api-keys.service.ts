@@ -55,6 +55,15 @@ export interface UsageBucketSums {
   latencyMaxMs: number | null;
 }
 
+/**
+ * How usage rows fall into buckets, for any query over api_key_usage_hourly that groups as
+ * usageBuckets does (analytics reads the latency histograms of the same buckets): the bucket's
+ * start as the ISO 8601 text usageBuckets returns, from `$3` ('hour' or 'day'); and the rows of the
+ * window [`$1`, `$2`) of key `$4` (every key when null).
+ */
+export const USAGE_BUCKET_START = `to_char(date_trunc($3, hour AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00.000"Z"')`;
+export const USAGE_BUCKET_ROWS = `hour >= $1 AND hour < $2 AND ($4::text IS NULL OR key_id = $4)`;
+
 export interface UsagePoint {
   start: string;
   requests: number;
@@ -379,10 +388,10 @@ export class ApiKeysService {
    */
   async usageBuckets(w: TimeWindow, keyId: string | null, granularity: 'hour' | 'day'): Promise<UsageBucketSums[]> {
     const rows: { start: string; requests: string; e4: string; e5: string; lat_sum: number | null; lat_max: number | null }[] = await this.ds.query(
-      `SELECT to_char(date_trunc($3, hour AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00.000"Z"') AS start,
+      `SELECT ${USAGE_BUCKET_START} AS start,
               sum(requests) AS requests, sum(errors_4xx) AS e4, sum(errors_5xx) AS e5, sum(latency_ms_sum) AS lat_sum, max(latency_ms_max) AS lat_max
          FROM api_key_usage_hourly
-        WHERE hour >= $1 AND hour < $2 AND ($4::text IS NULL OR key_id = $4)
+        WHERE ${USAGE_BUCKET_ROWS}
         GROUP BY 1`,
       [w.from, w.to, granularity, keyId],
     );
