@@ -111,6 +111,19 @@ describe('api over HTTP (Fastify, real Postgres and Redis)', () => {
     assert.equal(minted.headers.get('cache-control'), 'no-store');
   });
 
+  it('sends nosniff and no-store on errors too, and keeps a cache-control a route sets itself', async () => {
+    for (const res of [await fetch(`${api.url}/no/such/route`), await fetch(`${api.url}/__test/boom`), await fetch(`${api.url}/v1/products`)]) {
+      assert.ok(res.status >= 400, String(res.status));
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      assert.match(res.headers.get('x-request-id') ?? '', /^req_[0-9a-f]{32}$/);
+    }
+    const dashboard = await fetch(`${api.url}/dashboard/app.js`);
+    assert.equal(dashboard.status, 200);
+    assert.equal(dashboard.headers.get('cache-control'), 'no-cache');
+    assert.equal(dashboard.headers.get('x-content-type-options'), 'nosniff');
+  });
+
   it('never leaks a stack trace, SQL or path when a handler throws', async () => {
     const res = await fetch(`${api.url}/__test/boom`);
     const text = await res.clone().text();

@@ -83,17 +83,15 @@ export function configureHttpPipeline(app: NestFastifyApplication, cfg: CoreConf
   fastify.addHook('onRequest', (req, reply, done) => {
     req.clientIp = resolveClientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
     reply.header('x-request-id', req.id);
+    // Defaults set here rather than in an onSend hook (one hook run less per request): a handler
+    // that sets its own cache-control overwrites this one, and Fastify keeps headers on errors.
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
     // An encoded NUL in the path or query would reach Postgres (which refuses it) as a 500.
     if (req.url.includes('%00')) {
       return sendProblem(reply, String(req.id), new ProblemException(400, 'bad-request', 'The URL must not contain NUL (%00) characters'), req);
     }
     done();
-  });
-  fastify.addHook('onSend', (req, reply, payload, done) => {
-    reply.header('x-content-type-options', 'nosniff');
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    reply.removeHeader('x-powered-by');
-    done(null, payload);
   });
   registerJsonParser(fastify, cfg.BODY_LIMIT_BYTES);
   // 404s and errors raised before Nest's pipeline (body parsing) reach ProblemDetailsFilter
