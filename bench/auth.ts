@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { freePort, pinApart, processCpuMicros, spawnEntry, Spawned } from '../test/support/processes';
+import { median, medianInterval, verdictAgainst } from '../test/support/stats';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
@@ -80,6 +81,13 @@ async function lookups(base: string): Promise<number> {
   return Number(/^hub_api_key_db_lookups_total (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
+/** A paired ratio to bare: its median over rounds, each round's value, and a 90% interval for the median. */
+interface Ratio {
+  median: number;
+  rounds: number[];
+  interval: [number, number];
+}
+
 interface Row {
   name: string;
   rps: number;
@@ -128,11 +136,6 @@ function opts(sc: Scenario, duration: number) {
   return { url: sc.url, connections: CONNECTIONS, duration, headers: sc.headers ?? {}, requests, setupClient };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function summarize(sc: Scenario): Row {
   const codes = new Map<string, number>();
@@ -336,9 +339,10 @@ async function main() {
 
     const ratio = (n: number) => {
       const rs = scenarios[n].runs.map((r, k) => r.requests.average / scenarios[0].runs[k].requests.average);
-      return { median: median(rs), rounds: rs };
+      return { median: median(rs), rounds: rs, interval: medianInterval(rs) };
     };
-    const fmt = (r: { median: number; rounds: number[] }) => `${r.median.toFixed(3)} (rounds in order: ${r.rounds.map((x) => x.toFixed(2)).join(' ')})`;
+    const fmt = (r: Ratio) => `${r.median.toFixed(3)} [90% ${r.interval[0].toFixed(3)}-${r.interval[1].toFixed(3)}] (rounds in order: ${r.rounds.map((x) => x.toFixed(2)).join(' ')})`;
+    const judge = (r: Ratio, target: number) => verdictAgainst(target, r.median, r.interval);
     const guardKeys = await insertKeys(db, 2000, 'gold', { burstPerSecond: 1_000_000 });
     const cost = await guardCost(single, guardKeys);
     const w = Math.max(...rows.map((r) => r.name.length));
@@ -347,14 +351,11 @@ async function main() {
     for (const [n, r] of rows.entries()) {
       console.log(`${r.name.padEnd(w)}  ${r.rps.toFixed(0).padStart(9)}  ${ratio(n).median.toFixed(2).padStart(6)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${cpuPerRequest[n].toFixed(1).padStart(10)}  ${r.codes}`);
     }
-    const R2 = ratio(1).median;
-    const R3 = ratio(2).median;
-    const storm = ratio(3).median;
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     console.log(`\nreq/s are medians over rounds; "x bare" is the median of per-round ratios to that round's bare run`);
-    console.log(`R2 = authenticated / bare = ${fmt(ratio(1))} (target >= 0.95: ${verdict(R2 >= 0.95)}); p50 ${rows[1].p50} vs ${rows[0].p50} ms, p99 ${rows[1].p99} vs ${rows[0].p99} ms`);
-    console.log(`R3 = authenticated+limits+usage / bare = ${fmt(ratio(2))} (target >= 0.80: ${verdict(R3 >= 0.8)}); p50 ${rows[2].p50} ms, p99 ${rows[2].p99} ms`);
-    console.log(`bad-checksum storm = ${fmt(ratio(3))} x bare (target >= 1.0: ${verdict(storm >= 1)}), database lookups during it: ${badLookups} (target 0: ${verdict(badLookups === 0)})`);
+    console.log(`R2 = authenticated / bare = ${fmt(ratio(1))} (target >= 0.95: ${judge(ratio(1), 0.95)}); p50 ${rows[1].p50} vs ${rows[0].p50} ms, p99 ${rows[1].p99} vs ${rows[0].p99} ms`);
+    console.log(`R3 = authenticated+limits+usage / bare = ${fmt(ratio(2))} (target >= 0.80: ${judge(ratio(2), 0.8)}); p50 ${rows[2].p50} ms, p99 ${rows[2].p99} ms`);
+    console.log(`bad-checksum storm = ${fmt(ratio(3))} x bare (target >= 1.0: ${judge(ratio(3), 1)}), database lookups during it: ${badLookups} (target 0: ${verdict(badLookups === 0)})`);
     console.log(`unknown-keyId storm = ${fmt(ratio(4))} x bare, database lookups during it: ${unknownLookups} over ${ROUNDS * DURATION}s (negative cache; 1,000 distinct ids)`);
     console.log(`R2 against a bare run carrying the same header bytes = ${(ratio(1).median / ratio(5).median).toFixed(3)} (bare+header is ${fmt(ratio(5))} x bare: what carrying a key costs before any check)`);
     console.log(
@@ -369,9 +370,11 @@ async function main() {
     // round), median over rounds: a drift in machine speed between rounds cancels out.
     const cpuRatio = (n: number) => {
       const rs = scenarios[n].cpuRuns!.map((c, k) => scenarios[0].cpuRuns![k] / c);
-      return { median: median(rs), rounds: rs };
+      return { median: median(rs), rounds: rs, interval: medianInterval(rs) };
     };
-    console.log(`R2 by api CPU, paired per round = ${fmt(cpuRatio(1))}; R3 by api CPU = ${fmt(cpuRatio(2))}; bad-checksum storm by api CPU = ${fmt(cpuRatio(3))}`);
+    console.log(`R2 by api CPU, paired per round = ${fmt(cpuRatio(1))} (${judge(cpuRatio(1), 0.95)})`);
+    console.log(`R3 by api CPU = ${fmt(cpuRatio(2))} (${judge(cpuRatio(2), 0.8)})`);
+    console.log(`bad-checksum storm by api CPU = ${fmt(cpuRatio(3))} (${judge(cpuRatio(3), 1)})`);
     const busy = (n: number) => `${((100 * cpuDuring[n]) / wallDuring[n]).toFixed(0)}% / ${((100 * clientCpuDuring[n]) / wallDuring[n]).toFixed(0)}%`;
     console.log(`api A busy / load generator busy, bare ${busy(0)}, authenticated ${busy(1)}, limits + usage ${busy(2)}, bad-checksum storm ${busy(3)}`);
     const services = (n: number) => `${(servicesCpuDuring[n] / requestsDuring[n]).toFixed(1)} us/req (${((100 * servicesCpuDuring[n]) / wallDuring[n]).toFixed(0)}% of a core)`;

@@ -14,6 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import { freePort, pinApart, processCpuMicros, spawnEntry } from '../test/support/processes';
+import { median } from '../test/support/stats';
 
 const autocannon = createRequire(__filename)('autocannon') as (opts: Record<string, unknown>) => Promise<{ requests: { average: number; total: number }; non2xx: number; errors: number }>;
 
@@ -22,12 +23,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** The length of a real key's header: `Bearer ` and 71 characters (CONTRACT's format); never checked here. */
 const AUTHORIZATION = `Bearer nsk_live_${'A'.repeat(12)}_${'b'.repeat(38)}`;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function main() {
   const port = await freePort();
