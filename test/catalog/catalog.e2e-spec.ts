@@ -232,6 +232,23 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     assert.deepEqual(prices.get('NS-PAGE-A'), { sku: 'NS-PAGE-A', price: '899.00', currency: 'INR' });
   });
 
+  it('audits product created, updated and deleted with the acting key, the request id and the client address', async () => {
+    const sku = 'NS-E2E-AUDIT';
+    const created = await post('/v1/products', product(sku, { channels: ['storefront'] }));
+    assert.equal(created.status, 201);
+    const patched = await fetch(`${api.url}/v1/products/${sku}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ name: 'Audited' }) });
+    assert.equal(patched.status, 200);
+    const deleted = await fetch(`${api.url}/v1/products/${sku}`, { method: 'DELETE', headers: { authorization: admin.authorization } });
+    assert.equal(deleted.status, 204);
+    const keyId = admin.authorization.slice('Bearer nsk_live_'.length, 'Bearer nsk_live_'.length + 12);
+    const rows = await ds.query(`SELECT action, actor_key_id, request_id, ip FROM audit_events WHERE subject_type = 'product' AND subject_id = $1 ORDER BY id`, [sku]);
+    assert.deepEqual(rows, [
+      { action: 'product.created', actor_key_id: keyId, request_id: created.headers.get('x-request-id'), ip: '127.0.0.1' },
+      { action: 'product.updated', actor_key_id: keyId, request_id: patched.headers.get('x-request-id'), ip: '127.0.0.1' },
+      { action: 'product.deleted', actor_key_id: keyId, request_id: deleted.headers.get('x-request-id'), ip: '127.0.0.1' },
+    ]);
+  });
+
   it('keeps stock in the inventory lib, in the same transaction as the product', async () => {
     const inv = await get('/v1/inventory/NS-PAGE-A');
     assert.equal(inv.status, 200);

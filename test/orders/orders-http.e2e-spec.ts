@@ -75,6 +75,13 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
     assert.deepEqual(await stockOf(ds, 'HT-SERUM'), { onHand: 20, reserved: 0 });
     const list: any = await (await get('/v1/orders?status=cancelled', reader)).json();
     assert.deepEqual(list.data.map((x: any) => x.id), [o.id]);
+
+    // One order.created (the replay wrote nothing), then order.cancelled: each with the request that did it.
+    const audit = await ds.query(`SELECT action, request_id, ip FROM audit_events WHERE subject_type = 'order' AND subject_id = $1 ORDER BY id`, [o.id]);
+    assert.deepEqual(audit, [
+      { action: 'order.created', request_id: res.headers.get('x-request-id'), ip: '127.0.0.1' },
+      { action: 'order.cancelled', request_id: cancelled.headers.get('x-request-id'), ip: '127.0.0.1' },
+    ]);
   });
 
   it('answers bad input with a 4xx naming the field and reserves nothing', async () => {

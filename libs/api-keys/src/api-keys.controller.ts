@@ -1,16 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '@hub/core';
+import { originOf, RequireScope } from '@hub/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeyResponses } from './api-key-responses.decorator';
 import { toDate, usageWindow } from './timestamp';
-import { Actor, ApiKeysService, PatchKeyInput } from './api-keys.service';
+import { ApiKeysService, PatchKeyInput } from './api-keys.service';
 import { ApiKeyRecordDto, CreatedKeyDto, KeyListDto, KeyUsageDto, RotatedKeyDto } from './dto/key-response.dto';
 import { CreateKeyDto, ListKeysQueryDto, PatchKeyDto, RevokeKeyDto, RotateKeyDto, UsageQueryDto } from './dto/key.dto';
-
-function actorOf(req: FastifyRequest): Actor {
-  return { keyId: req.auth?.keyId ?? null, requestId: String(req.id), ip: req.clientIp };
-}
 
 /** OpenAPI text of the rule enforced by assertWithinGrant (key-grant.ts). */
 const GRANT_RULE =
@@ -36,7 +32,7 @@ export class ApiKeysController {
   async create(@Body() dto: CreateKeyDto, @Req() req: FastifyRequest) {
     const { key, record } = await this.keys.create(
       { ...dto, limits: dto.limits, expiresAt: toDate('expiresAt', dto.expiresAt) ?? null },
-      actorOf(req),
+      originOf(req),
     );
     return { key, ...record };
   }
@@ -74,7 +70,7 @@ export class ApiKeysController {
       if (dto[f] !== undefined) (input as Record<string, unknown>)[f] = dto[f];
     }
     if (dto.expiresAt !== undefined) input.expiresAt = toDate('expiresAt', dto.expiresAt);
-    return this.keys.patch(keyId, input, actorOf(req));
+    return this.keys.patch(keyId, input, originOf(req));
   }
 
   @Post(':keyId/rotate')
@@ -88,7 +84,7 @@ export class ApiKeysController {
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
   @ApiConflictResponse({ description: 'problem+json `key-revoked`, `key-expired`, `key-already-rotated`' })
   async rotate(@Param('keyId') keyId: string, @Body() dto: RotateKeyDto, @Req() req: FastifyRequest) {
-    const { key, record, previous } = await this.keys.rotate(keyId, dto?.overlapSeconds, actorOf(req));
+    const { key, record, previous } = await this.keys.rotate(keyId, dto?.overlapSeconds, originOf(req));
     return { key, ...record, previous };
   }
 
@@ -99,7 +95,7 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyRecordDto })
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
   revoke(@Param('keyId') keyId: string, @Body() dto: RevokeKeyDto, @Req() req: FastifyRequest) {
-    return this.keys.revoke(keyId, dto.reason, actorOf(req));
+    return this.keys.revoke(keyId, dto.reason, originOf(req));
   }
 
   @Get(':keyId/usage')

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { AuthContext, CurrentKey, RequireScope, validationFailed } from '@hub/core';
+import { AuthContext, CurrentKey, CurrentOrigin, RequestOrigin, RequireScope, validationFailed } from '@hub/core';
 import { CatalogService } from './catalog.service';
 import { SKU_PATTERN } from './constants';
 import {
@@ -38,8 +38,8 @@ export class CatalogController {
       'eager transform per channel. Follow progress at `GET /v1/products/:sku/channels`. 409 `duplicate-sku` if the SKU exists.',
   })
   @ApiCreatedResponse({ type: ProductView })
-  create(@Body() body: CreateProductDto, @CurrentKey() key?: AuthContext): Promise<ProductView> {
-    return this.catalog.create(body, key);
+  create(@Body() body: CreateProductDto, @CurrentKey() key: AuthContext | undefined, @CurrentOrigin() origin: RequestOrigin): Promise<ProductView> {
+    return this.catalog.create(body, key, origin);
   }
 
   @Get()
@@ -67,8 +67,8 @@ export class CatalogController {
     description: 'Any field but `sku` and `stock` (stock: `PUT /v1/inventory/:sku`). Republishes to every channel; channels removed from `channels` are delisted.',
   })
   @ApiOkResponse({ type: ProductView })
-  update(@Param('sku') sku: string, @Body() body: UpdateProductDto, @CurrentKey() key?: AuthContext): Promise<ProductView> {
-    return this.catalog.update(checkSku(sku), body, key);
+  update(@Param('sku') sku: string, @Body() body: UpdateProductDto, @CurrentKey() key: AuthContext | undefined, @CurrentOrigin() origin: RequestOrigin): Promise<ProductView> {
+    return this.catalog.update(checkSku(sku), body, key, origin);
   }
 
   @Delete(':sku')
@@ -77,8 +77,8 @@ export class CatalogController {
   @ApiParam(SKU_PARAM)
   @ApiOperation({ summary: 'Delete a product', description: 'Hidden at once; delisted from every channel by background jobs.' })
   @ApiNoContentResponse()
-  async remove(@Param('sku') sku: string, @CurrentKey() key?: AuthContext): Promise<void> {
-    await this.catalog.remove(checkSku(sku), key);
+  async remove(@Param('sku') sku: string, @CurrentKey() key: AuthContext | undefined, @CurrentOrigin() origin: RequestOrigin): Promise<void> {
+    await this.catalog.remove(checkSku(sku), key, origin);
   }
 
   @Get(':sku/channels')

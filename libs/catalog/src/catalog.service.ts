@@ -9,6 +9,7 @@ import {
   CHANNELS,
   notFound,
   ProblemException,
+  RequestOrigin,
   validationFailed,
 } from '@hub/core';
 import { ChannelRegistry, StorefrontAdapter } from '@hub/channels';
@@ -81,7 +82,7 @@ export class CatalogService {
     private readonly cfg: CatalogConfig,
   ) {}
 
-  async create(input: CreateProductDto, auth?: AuthContext): Promise<ProductView> {
+  async create(input: CreateProductDto, auth?: AuthContext, origin?: RequestOrigin): Promise<ProductView> {
     const channels = this.channelsFor(input.channels, auth);
     const price = normalisePrice(input.price);
     const actor = auth?.keyId ?? null;
@@ -108,7 +109,7 @@ export class CatalogService {
         // A deleted SKU keeps its inventory row (and its history): the new product's stock replaces it.
         if (existing) await this.restock(m, input.sku, input.stock, actor);
         await this.markWanted(m, r.sku, channels, [], r.version);
-        await this.audit.record({ action: 'product.created', actorKeyId: actor, subjectType: 'product', subjectId: r.sku, details: { channels, version: r.version } }, m);
+        await this.audit.record({ action: 'product.created', actorKeyId: actor, requestId: origin?.requestId, ip: origin?.ip, subjectType: 'product', subjectId: r.sku, details: { channels, version: r.version } }, m);
         return r;
       })
       .catch((err) => {
@@ -120,7 +121,7 @@ export class CatalogService {
     return toView(row);
   }
 
-  async update(sku: string, input: UpdateProductDto, auth?: AuthContext): Promise<ProductView> {
+  async update(sku: string, input: UpdateProductDto, auth?: AuthContext, origin?: RequestOrigin): Promise<ProductView> {
     const actor = auth?.keyId ?? null;
     let removed: Channel[] = [];
     let kept: Channel[] = [];
@@ -150,7 +151,7 @@ export class CatalogService {
         ],
       );
       await this.markWanted(m, sku, kept, removed, r.version);
-      await this.audit.record({ action: 'product.updated', actorKeyId: actor, subjectType: 'product', subjectId: sku, details: { fields: Object.keys(input), version: r.version } }, m);
+      await this.audit.record({ action: 'product.updated', actorKeyId: actor, requestId: origin?.requestId, ip: origin?.ip, subjectType: 'product', subjectId: sku, details: { fields: Object.keys(input), version: r.version } }, m);
       return r;
     });
     await this.enqueue(sku, row.version, kept, removed);
@@ -158,7 +159,7 @@ export class CatalogService {
   }
 
   /** Hides the product at once and delists it from every channel (jobs). */
-  async remove(sku: string, auth?: AuthContext): Promise<void> {
+  async remove(sku: string, auth?: AuthContext, origin?: RequestOrigin): Promise<void> {
     const actor = auth?.keyId ?? null;
     const row = await this.ds.transaction(async (m) => {
       const [current]: ProductRow[] = await m.query(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE sku = $1 AND deleted_at IS NULL FOR UPDATE`, [sku]);
@@ -168,7 +169,7 @@ export class CatalogService {
       const [r]: ProductRow[] = await updateReturning(m, `UPDATE products SET deleted_at = now(), version = version + 1, updated_at = now() WHERE sku = $1 RETURNING ${PRODUCT_COLUMNS}`, [sku]);
       const listed: { channel: Channel }[] = await m.query(`SELECT channel FROM product_channels WHERE sku = $1`, [sku]);
       await this.markWanted(m, sku, [], listed.map((l) => l.channel), r.version);
-      await this.audit.record({ action: 'product.deleted', actorKeyId: actor, subjectType: 'product', subjectId: sku, details: { version: r.version } }, m);
+      await this.audit.record({ action: 'product.deleted', actorKeyId: actor, requestId: origin?.requestId, ip: origin?.ip, subjectType: 'product', subjectId: sku, details: { version: r.version } }, m);
       return { ...r, channels: listed.map((l) => l.channel) };
     });
     await this.enqueue(sku, row.version, [], row.channels);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthContext, CurrentKey, ProblemException, RequireScope } from '@hub/core';
+import { AuthContext, CurrentKey, CurrentOrigin, ProblemException, RequestOrigin, RequireScope } from '@hub/core';
 import type { FastifyReply } from 'fastify';
 import { CancelOrderDto, CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
@@ -33,8 +33,9 @@ export class OrdersController {
     @Headers('idempotency-key') key: string | undefined,
     @Body() dto: CreateOrderDto,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentOrigin() origin: RequestOrigin,
   ): Promise<OrderView> {
-    const result = await this.orders.create(auth, key, dto);
+    const result = await this.orders.create(auth, key, dto, origin);
     reply.status(result.status);
     if (result.replayed) reply.header('idempotent-replayed', 'true');
     return result.body;
@@ -65,8 +66,9 @@ export class OrdersController {
     @Param('id', uuid) id: string,
     @Body() dto: CancelOrderDto,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentOrigin() origin: RequestOrigin,
   ): Promise<OrderView> {
     reply.status(200);
-    return this.orders.cancel(auth, id, dto?.reason);
+    return this.orders.cancel(auth, id, dto?.reason, origin);
   }
 }

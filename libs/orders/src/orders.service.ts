@@ -12,6 +12,7 @@ import {
   notFound,
   PartnerUnavailableError,
   ProblemException,
+  RequestOrigin,
   RateLimitedError,
   validationFailed,
 } from '@hub/core';
@@ -77,7 +78,7 @@ export class OrdersService {
    * unpaid, which costs nothing and expires on Razorpay's side. So a reservation never exists
    * without its order, and an order never without its Razorpay order.
    */
-  async create(auth: AuthContext | undefined, idempotencyKey: string | undefined, dto: CreateOrderDto): Promise<IdempotentResult<OrderView>> {
+  async create(auth: AuthContext | undefined, idempotencyKey: string | undefined, dto: CreateOrderDto, origin?: RequestOrigin): Promise<IdempotentResult<OrderView>> {
     IdempotencyService.requireKey(idempotencyKey);
     assertChannelAllowed(auth, dto.channel);
     const actor = auth?.keyId ?? 'anonymous';
@@ -133,7 +134,7 @@ export class OrdersService {
           orderId, i + 1, lineId, item.sku, item.quantity, priced.prices.get(item.sku)!.price,
         ]);
       }
-      await this.audit.record({ action: 'order.created', actorKeyId: auth?.keyId, subjectType: 'order', subjectId: orderId, details: { channel: dto.channel, lines: lines.length } }, m);
+      await this.audit.record({ action: 'order.created', actorKeyId: auth?.keyId, requestId: origin?.requestId, ip: origin?.ip, subjectType: 'order', subjectId: orderId, details: { channel: dto.channel, lines: lines.length } }, m);
       // The view reads only the order's own rows. Stock goes last: a hot SKU's row then stays locked
       // from the reservation to COMMIT only, not through the statements above (a refusal still
       // rolls all of them back).
@@ -180,7 +181,7 @@ export class OrdersService {
   }
 
   /** Releases the held stock of an unpaid order. Cancelling a cancelled order is a no-op (200). */
-  async cancel(auth: AuthContext | undefined, id: string, reason: string | undefined): Promise<OrderView> {
+  async cancel(auth: AuthContext | undefined, id: string, reason: string | undefined, origin?: RequestOrigin): Promise<OrderView> {
     return this.ds.transaction(async (m) => {
       const order = await lockOrder(m, id);
       if (!order || !canTouchChannel(auth, order.channel)) throw notFound(`Order ${id}`);
@@ -193,7 +194,7 @@ export class OrdersService {
       }
       await this.stock.releaseReservations(m, id, 'cancelled', auth?.keyId);
       await this.lifecycle.setStatus(m, order, t.to, reason ?? 'cancelled by API');
-      await this.audit.record({ action: 'order.cancelled', actorKeyId: auth?.keyId, subjectType: 'order', subjectId: id, details: { reason: reason ?? null } }, m);
+      await this.audit.record({ action: 'order.cancelled', actorKeyId: auth?.keyId, requestId: origin?.requestId, ip: origin?.ip, subjectType: 'order', subjectId: id, details: { reason: reason ?? null } }, m);
       return readOrderView(m, id);
     });
   }

@@ -1,10 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { AuthContext, CurrentKey, notFound, Partner, PARTNERS, ProblemException, RequireScope, validationFailed } from '@hub/core';
-import type { FastifyRequest } from 'fastify';
+import { CurrentOrigin, notFound, Partner, PARTNERS, ProblemException, RequestOrigin, RequireScope, validationFailed } from '@hub/core';
 import { CredentialListDto, CredentialOutcomeDto, PutCredentialDto, VerifyCredentialDto } from './dto/credential.dto';
 import { isPartner, validatePartnerFields } from './partners/partner-fields';
-import { Actor, VaultService } from './vault.service';
+import { VaultService } from './vault.service';
 
 const partnerParam = { name: 'partner', enum: PARTNERS as unknown as string[] };
 
@@ -17,8 +16,8 @@ export class VaultController {
   @RequireScope('vault:read')
   @ApiOperation({ summary: 'Partner credentials: every version with status, fingerprint and health (never a secret)' })
   @ApiOkResponse({ type: CredentialListDto })
-  async list(@CurrentKey() key: AuthContext | undefined, @Req() req: FastifyRequest): Promise<CredentialListDto> {
-    return { data: await this.vault.list(actorOf(key, req)) };
+  async list(@CurrentOrigin() origin: RequestOrigin): Promise<CredentialListDto> {
+    return { data: await this.vault.list(origin) };
   }
 
   @Put(':partner')
@@ -38,7 +37,7 @@ export class VaultController {
   })
   @ApiCreatedResponse({ type: CredentialOutcomeDto })
   @ApiUnprocessableEntityResponse({ description: 'The partner refused the credential (or could not be reached); it stays pending.' })
-  async put(@Param('partner') partner: string, @Body() body: PutCredentialDto, @CurrentKey() key: AuthContext | undefined, @Req() req: FastifyRequest): Promise<CredentialOutcomeDto> {
+  async put(@Param('partner') partner: string, @Body() body: PutCredentialDto, @CurrentOrigin() origin: RequestOrigin): Promise<CredentialOutcomeDto> {
     const p = this.partner(partner);
     const checked = validatePartnerFields(p, body.fields);
     if (!checked.fields) throw validationFailed(checked.errors);
@@ -47,7 +46,7 @@ export class VaultController {
       expiresAt = new Date(body.expiresAt);
       if (expiresAt.getTime() <= Date.now()) throw validationFailed([{ field: 'expiresAt', message: 'must be in the future' }]);
     }
-    const outcome = await this.vault.write(p, { fields: checked.fields, expiresAt, rotateEveryDays: body.rotateEveryDays ?? null }, actorOf(key, req));
+    const outcome = await this.vault.write(p, { fields: checked.fields, expiresAt, rotateEveryDays: body.rotateEveryDays ?? null }, origin);
     if (!outcome.verification.ok) {
       const v = outcome.verification;
       throw new ProblemException(422, 'credential-verification-failed', `${p} did not accept credential v${outcome.credential.version}: ${v.error}`, {
@@ -71,9 +70,9 @@ export class VaultController {
       'version that passes becomes current.',
   })
   @ApiOkResponse({ type: CredentialOutcomeDto })
-  async verify(@Param('partner') partner: string, @Body() body: VerifyCredentialDto, @CurrentKey() key: AuthContext | undefined, @Req() req: FastifyRequest): Promise<CredentialOutcomeDto> {
+  async verify(@Param('partner') partner: string, @Body() body: VerifyCredentialDto, @CurrentOrigin() origin: RequestOrigin): Promise<CredentialOutcomeDto> {
     const p = this.partner(partner);
-    const outcome = await this.vault.verify(p, body?.version, actorOf(key, req));
+    const outcome = await this.vault.verify(p, body?.version, origin);
     if (!outcome) throw notFound(body?.version ? `${p} credential version ${body.version}` : `A current ${p} credential`);
     return outcome;
   }
@@ -84,7 +83,3 @@ export class VaultController {
   }
 }
 
-function actorOf(key: AuthContext | undefined, req: FastifyRequest): Actor {
-  // clientIp is the caller after TRUSTED_PROXIES (core's onRequest hook); req.ip would be the proxy.
-  return { keyId: key?.keyId ?? null, requestId: String(req.id ?? ''), ip: req.clientIp || null };
-}

@@ -23,6 +23,21 @@ declare module 'fastify' {
 /** The verified caller of this request (undefined on public routes). */
 export const CurrentKey = createParamDecorator((_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>().auth);
 
+/** Who did something, in which request and from where: what an audit event records of its actor. */
+export interface RequestOrigin {
+  keyId: string | null;
+  requestId: string;
+  /** The client after TRUSTED_PROXIES (core's onRequest hook); `req.ip` would be the proxy. */
+  ip: string | null;
+}
+
+export function originOf(req: FastifyRequest): RequestOrigin {
+  return { keyId: req.auth?.keyId ?? null, requestId: String(req.id ?? ''), ip: req.clientIp || null };
+}
+
+/** The RequestOrigin of this request, for services that write the audit trail. */
+export const CurrentOrigin = createParamDecorator((_: unknown, ctx: ExecutionContext) => originOf(ctx.switchToHttp().getRequest<FastifyRequest>()));
+
 export function canTouchChannel(auth: AuthContext | undefined, channel: Channel): boolean {
   return !auth?.channels || auth.channels.includes(channel);
 }
