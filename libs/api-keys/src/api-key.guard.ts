@@ -160,8 +160,17 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
   private installFastPath(): void {
     const fastify = this.adapterHost?.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
     if (!fastify || typeof fastify.addHook !== 'function') return;
-    const routes = new Map<string, GuardedRoute>();
-    for (const [route, access] of buildRouteAccessMap(this.discovery, this.scanner, this.reflector)) routes.set(route, guarded(access, this.usage.routeHolder(route)));
+    // By route template, then method: two lookups on strings whose hashes V8 keeps (Fastify's route
+    // template, Node's method table) rather than hashing a new `${method} ${url}` on every request
+    // (about 80 ns, on every route).
+    const routes = new Map<string, Map<string, GuardedRoute>>();
+    for (const [route, access] of buildRouteAccessMap(this.discovery, this.scanner, this.reflector)) {
+      const space = route.indexOf(' ');
+      const url = route.slice(space + 1);
+      let byMethod = routes.get(url);
+      if (!byMethod) routes.set(url, (byMethod = new Map()));
+      byMethod.set(route.slice(0, space), guarded(access, this.usage.routeHolder(route)));
+    }
     // Declared up front so every request object has the same shape: properties added to some
     // requests only would make Fastify's and Nest's own property accesses polymorphic.
     fastify.decorateRequest('auth', undefined);
@@ -169,7 +178,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     fastify.decorateRequest(ENTRY, undefined);
     fastify.decorateRequest(ROUTE, undefined);
     fastify.addHook('onRequest', (req, reply, done) => {
-      const route = routes.get(req.method + ' ' + req.routeOptions.url);
+      const route = routes.get(req.routeOptions.url as string)?.get(req.method);
       // Routes the map does not know (HEAD, a route declaring no scope) are left to the guard.
       if (!route || route.public || !route.scopes) return done();
       (req as WithParsed)[ROUTE] = route.endpoint;
