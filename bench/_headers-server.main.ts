@@ -11,7 +11,8 @@ createServer((req, res) => {
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(body.length),
-    'x-request-id': `req_${(n++).toString(36).padStart(12, '0')}`,
+    // As long as the hub's (`req_` and 32 hex characters).
+    'x-request-id': `req_${(n++).toString(16).padStart(32, '0')}`,
   };
   // What ApiKeyGuard adds to an admitted request of the bench's one-key scenario: the policy string
   // (computed once per key record), and a `RateLimit` value with the remaining count.

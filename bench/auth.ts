@@ -132,7 +132,6 @@ function opts(sc: Scenario, duration: number) {
   return { url: sc.url, connections: CONNECTIONS, duration, headers: sc.headers ?? {}, setupClient };
 }
 
-
 function summarize(sc: Scenario): Row {
   const codes = new Map<string, number>();
   for (const r of sc.runs) for (const [c, st] of Object.entries(r.statusCodeStats ?? {})) codes.set(c, (codes.get(c) ?? 0) + st.count);
@@ -261,7 +260,7 @@ async function main() {
       // The storms' 1,000 keys are dealt out like the 5,000 above, 20 to a connection. Given the whole
       // list, autocannon keeps a copy of all 1,000 prebuilt requests per connection; cycling through
       // those 50 copies made the load generator the bottleneck (api A 77-78% busy against 95% on
-      // bare), so the storm's ratio measured autocannon. Dealt out, api A is 94-96% busy.
+      // bare), so the storm's ratio measured autocannon. Dealt out, api A is 91-96% busy.
       { name: 'bad-checksum storm (1,000 keys)', url: `${A}/__bench/authed`, perConnection: (n) => slice(badChecksum, n).map((k) => ({ authorization: `Bearer ${k}` })), runs: [] },
       { name: 'unknown-keyId storm (1,000 ids, valid checksums)', url: `${A}/__bench/authed`, perConnection: (n) => slice(unknown, n).map((k) => ({ authorization: `Bearer ${k}` })), runs: [] },
       // Diagnostic: the bare route receiving the same Authorization header bytes (ignored there), to
@@ -337,10 +336,9 @@ async function main() {
     }
     times.sort((x, y) => x - y);
 
-    const ratio = (n: number) => {
-      const rs = scenarios[n].runs.map((r, k) => r.requests.average / scenarios[0].runs[k].requests.average);
-      return { median: median(rs), rounds: rs, interval: medianInterval(rs) };
-    };
+    const paired = (rs: number[]): Ratio => ({ median: median(rs), rounds: rs, interval: medianInterval(rs) });
+    // Each scenario's ratios to bare, computed once (an interval is 2,000 resamples).
+    const byRps = scenarios.map((sc) => paired(sc.runs.map((r, k) => r.requests.average / scenarios[0].runs[k].requests.average)));
     const fmt = (r: Ratio) => `${r.median.toFixed(3)} [90% ${r.interval[0].toFixed(3)}-${r.interval[1].toFixed(3)}] (rounds in order: ${r.rounds.map((x) => x.toFixed(2)).join(' ')})`;
     const judge = (r: Ratio, target: number) => verdictAgainst(target, r.median, r.interval);
     const guardKeys = await insertKeys(db, 2000, 'gold', { burstPerSecond: 1_000_000 });
@@ -349,18 +347,18 @@ async function main() {
     console.log(`\nAPI key auth benchmark: ${CONNECTIONS} connections, ${WARMUP}s warm-up, then ${ROUNDS} interleaved rounds of ${DURATION}s per scenario (medians); api A (measured) + api B, autocannon in this process; ${pinning}\n`);
     console.log(`${'scenario'.padEnd(w)}  ${'req/s'.padStart(9)}  ${'x bare'.padStart(6)}  ${'p50 ms'.padStart(6)}  ${'p99 ms'.padStart(6)}  ${'api us/req'.padStart(10)}  status codes`);
     for (const [n, r] of rows.entries()) {
-      console.log(`${r.name.padEnd(w)}  ${r.rps.toFixed(0).padStart(9)}  ${ratio(n).median.toFixed(2).padStart(6)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${cpuPerRequest[n].toFixed(1).padStart(10)}  ${r.codes}`);
+      console.log(`${r.name.padEnd(w)}  ${r.rps.toFixed(0).padStart(9)}  ${byRps[n].median.toFixed(2).padStart(6)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${cpuPerRequest[n].toFixed(1).padStart(10)}  ${r.codes}`);
     }
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     console.log(`\nreq/s are medians over rounds; "x bare" is the median of per-round ratios to that round's bare run`);
-    console.log(`R2 = authenticated / bare = ${fmt(ratio(1))} (target >= 0.95: ${judge(ratio(1), 0.95)}); p50 ${rows[1].p50} vs ${rows[0].p50} ms, p99 ${rows[1].p99} vs ${rows[0].p99} ms`);
-    console.log(`R3 = authenticated+limits+usage / bare = ${fmt(ratio(2))} (target >= 0.80: ${judge(ratio(2), 0.8)}); p50 ${rows[2].p50} ms, p99 ${rows[2].p99} ms`);
-    console.log(`bad-checksum storm = ${fmt(ratio(3))} x bare (target >= 1.0: ${judge(ratio(3), 1)}), database lookups during it: ${badLookups} (target 0: ${verdict(badLookups === 0)})`);
-    console.log(`unknown-keyId storm = ${fmt(ratio(4))} x bare, database lookups during it: ${unknownLookups} over ${ROUNDS * DURATION}s (negative cache; 1,000 distinct ids)`);
-    console.log(`R2 against a bare run carrying the same header bytes = ${(ratio(1).median / ratio(5).median).toFixed(3)} (bare+header is ${fmt(ratio(5))} x bare: what carrying a key costs before any check)`);
+    console.log(`R2 = authenticated / bare = ${fmt(byRps[1])} (target >= 0.95: ${judge(byRps[1], 0.95)}); p50 ${rows[1].p50} vs ${rows[0].p50} ms, p99 ${rows[1].p99} vs ${rows[0].p99} ms`);
+    console.log(`R3 = authenticated+limits+usage / bare = ${fmt(byRps[2])} (target >= 0.80: ${judge(byRps[2], 0.8)}); p50 ${rows[2].p50} ms, p99 ${rows[2].p99} ms`);
+    console.log(`bad-checksum storm = ${fmt(byRps[3])} x bare (target >= 1.0: ${judge(byRps[3], 1)}), database lookups during it: ${badLookups} (target 0: ${verdict(badLookups === 0)})`);
+    console.log(`unknown-keyId storm = ${fmt(byRps[4])} x bare, database lookups during it: ${unknownLookups} over ${ROUNDS * DURATION}s (negative cache; 1,000 distinct ids)`);
+    console.log(`R2 against a bare run carrying the same header bytes = ${(byRps[1].median / byRps[5].median).toFixed(3)} (bare+header is ${fmt(byRps[5])} x bare: what carrying a key costs before any check)`);
     console.log(
-      `R2 against a bare run with the same bytes in and out (key header, RateLimit headers) = ${(ratio(1).median / ratio(6).median).toFixed(3)} ` +
-        `(that run is ${fmt(ratio(6))} x bare, ${cpuPerRequest[6].toFixed(1)} us/req: the ceiling for R2 if checking the key cost nothing)`,
+      `R2 against a bare run with the same bytes in and out (key header, RateLimit headers) = ${(byRps[1].median / byRps[6].median).toFixed(3)} ` +
+        `(that run is ${fmt(byRps[6])} x bare, ${cpuPerRequest[6].toFixed(1)} us/req: the ceiling for R2 if checking the key cost nothing)`,
     );
     console.log(
       `api CPU per request (all rounds): bare ${cpuPerRequest[0].toFixed(1)} us, authenticated ${cpuPerRequest[1].toFixed(1)} us (bare/authenticated = ${(cpuPerRequest[0] / cpuPerRequest[1]).toFixed(3)}), ` +
@@ -368,13 +366,10 @@ async function main() {
     );
     // The same ratios paired round by round (bare's CPU per request over the scenario's, same
     // round), median over rounds: a drift in machine speed between rounds cancels out.
-    const cpuRatio = (n: number) => {
-      const rs = scenarios[n].cpuRuns!.map((c, k) => scenarios[0].cpuRuns![k] / c);
-      return { median: median(rs), rounds: rs, interval: medianInterval(rs) };
-    };
-    console.log(`R2 by api CPU, paired per round = ${fmt(cpuRatio(1))} (${judge(cpuRatio(1), 0.95)})`);
-    console.log(`R3 by api CPU = ${fmt(cpuRatio(2))} (${judge(cpuRatio(2), 0.8)})`);
-    console.log(`bad-checksum storm by api CPU = ${fmt(cpuRatio(3))} (${judge(cpuRatio(3), 1)})`);
+    const byCpu = scenarios.map((sc) => paired(sc.cpuRuns!.map((c, k) => scenarios[0].cpuRuns![k] / c)));
+    console.log(`R2 by api CPU, paired per round = ${fmt(byCpu[1])} (${judge(byCpu[1], 0.95)})`);
+    console.log(`R3 by api CPU = ${fmt(byCpu[2])} (${judge(byCpu[2], 0.8)})`);
+    console.log(`bad-checksum storm by api CPU = ${fmt(byCpu[3])} (${judge(byCpu[3], 1)})`);
     const busy = (n: number) => `${((100 * cpuDuring[n]) / wallDuring[n]).toFixed(0)}% / ${((100 * clientCpuDuring[n]) / wallDuring[n]).toFixed(0)}%`;
     console.log(`api A busy / load generator busy, bare ${busy(0)}, authenticated ${busy(1)}, limits + usage ${busy(2)}, bad-checksum storm ${busy(3)}`);
     const services = (n: number) => `${(servicesCpuDuring[n] / requestsDuring[n]).toFixed(1)} us/req (${((100 * servicesCpuDuring[n]) / wallDuring[n]).toFixed(0)}% of a core)`;
