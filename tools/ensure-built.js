@@ -1,7 +1,7 @@
 'use strict';
 // Builds when any source file is newer than the last build (or there is no build yet).
 const { execFileSync } = require('node:child_process');
-const { existsSync, readdirSync, statSync, writeFileSync } = require('node:fs');
+const { existsSync, readdirSync, statSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -23,8 +23,8 @@ function ensureBuilt() {
   const src = Math.max(...['apps', 'libs', 'tools', 'bench', 'test'].map((d) => (existsSync(path.join(root, d)) ? newestSource(path.join(root, d)) : 0)));
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= src) return;
   process.stderr.write('building (sources changed since the last build)...\n');
+  // tools/build.js writes the stamp.
   execFileSync(process.execPath, [path.join(root, 'tools/build.js')], { stdio: 'inherit', cwd: root });
-  writeFileSync(stamp, new Date().toISOString());
 }
 
 module.exports = { ensureBuilt };
