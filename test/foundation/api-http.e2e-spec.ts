@@ -136,8 +136,14 @@ describe('api over HTTP (Fastify, real Postgres and Redis)', () => {
     assert.equal(doc.info.title, 'NovaSkin commerce hub');
     const ui = await fetch(`${api.url}/docs`);
     assert.equal(ui.status, 200);
+    // Labelled by template, read once per request (http-pipeline's routeUrl), never by raw URL.
+    assert.equal((await fetch(`${api.url}/v1/products/NS-LABEL-PROBE`)).status, 401);
+    assert.equal((await fetch(`${api.url}/no-such-route/NS-LABEL-PROBE`)).status, 404);
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
     assert.match(metrics, /hub_http_request_duration_seconds_bucket\{[^}]*route="\/health\/live"/);
+    assert.match(metrics, /hub_http_request_duration_seconds_count\{method="GET",route="\/v1\/products\/:sku",status="401"\} [1-9]/);
+    assert.match(metrics, /hub_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} [1-9]/);
+    assert.doesNotMatch(metrics, /NS-LABEL-PROBE/);
     assert.match(metrics, /hub_process_cpu_seconds_total/);
   });
 });

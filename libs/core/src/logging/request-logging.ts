@@ -22,7 +22,7 @@ export function installRequestLogging(app: NestFastifyApplication, cfg: CoreConf
         requestId: req.id,
         method: req.method,
         url: scrubText(req.url),
-        route: req.routeOptions?.url,
+        route: req.routeUrl,
         status,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         ip: req.clientIp,

@@ -7,7 +7,7 @@ export function installHttpMetrics(app: NestFastifyApplication): void {
   const metrics = app.get(MetricsService);
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   fastify.addHook('onResponse', (req, reply, done) => {
-    metrics.httpDuration.observe(req.method, req.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    metrics.httpDuration.observe(req.method, req.routeUrl ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 }
