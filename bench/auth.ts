@@ -376,6 +376,9 @@ async function main() {
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     console.log(`\nreq/s are medians over rounds; "x bare" is the median of per-round ratios to that round's bare run`);
     if (ran(1)) console.log(`R2 = authenticated / bare = ${fmt(byRps[1])} (target >= 0.95: ${judge(byRps[1], 0.95)}); p50 ${rows[1].p50} vs ${rows[0].p50} ms, p99 ${rows[1].p99} vs ${rows[0].p99} ms`);
+    if (ran(1) && byRps[1].interval[0] < 0.95 && byRps[1].interval[1] >= 0.95) {
+      console.log(`  (R2's interval spans 0.95: for a verdict beyond this VM's noise, BENCH_ONLY=authed,bytes BENCH_ROUNDS=240 BENCH_DURATION=0.5 npm run bench:auth, about 15 minutes)`);
+    }
     if (ran(2)) console.log(`R3 = authenticated+limits+usage / bare = ${fmt(byRps[2])} (target >= 0.80: ${judge(byRps[2], 0.8)}); p50 ${rows[2].p50} ms, p99 ${rows[2].p99} ms`);
     if (ran(3)) console.log(`bad-checksum storm = ${fmt(byRps[3])} x bare (target >= 1.0: ${judge(byRps[3], 1)}), database lookups during it: ${badLookups} (target 0: ${verdict(badLookups === 0)})`);
     if (ran(4)) console.log(`unknown-keyId storm = ${fmt(byRps[4])} x bare, database lookups during it: ${unknownLookups} over ${ROUNDS * DURATION}s (negative cache; 1,000 distinct ids)`);
