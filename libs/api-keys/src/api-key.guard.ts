@@ -178,8 +178,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     fastify.decorateRequest(ENTRY, undefined);
     fastify.decorateRequest(ROUTE, undefined);
     fastify.addHook('onRequest', (req, reply, done) => {
-      // The template core's onRequest hook read (it runs first); the getter where that hook is absent.
-      const route = routes.get((req.routeUrl ?? req.routeOptions.url) as string)?.get(req.method);
+      // The template core's onRequest hook read (it runs first, and undefined on a 404).
+      const route = routes.get(req.routeUrl as string)?.get(req.method);
       // Routes the map does not know (HEAD, a route declaring no scope) are left to the guard.
       if (!route || route.public || !route.scopes) return done();
       (req as WithParsed)[ROUTE] = route.endpoint;

@@ -1,7 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { originOf, RequireScope } from '@hub/core';
-import type { FastifyRequest } from 'fastify';
+import { CurrentOrigin, RequestOrigin, RequireScope } from '@hub/core';
 import { ApiKeyResponses } from './api-key-responses.decorator';
 import { toDate, usageWindow } from './timestamp';
 import { ApiKeysService, PatchKeyInput } from './api-keys.service';
@@ -29,10 +28,10 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Create an API key', description: 'Returns the full key once, in `key`. Only its HMAC is stored.' + GRANT_RULE })
   @ApiCreatedResponse({ type: CreatedKeyDto })
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
-  async create(@Body() dto: CreateKeyDto, @Req() req: FastifyRequest) {
+  async create(@Body() dto: CreateKeyDto, @CurrentOrigin() origin: RequestOrigin) {
     const { key, record } = await this.keys.create(
       { ...dto, limits: dto.limits, expiresAt: toDate('expiresAt', dto.expiresAt) ?? null },
-      originOf(req),
+      origin,
     );
     return { key, ...record };
   }
@@ -64,13 +63,13 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyRecordDto })
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
   @ApiConflictResponse({ description: 'problem+json `key-revoked`, `key-expired`, `key-already-rotated` (expiresAt of such a key; names `field`)' })
-  patch(@Param('keyId') keyId: string, @Body() dto: PatchKeyDto, @Req() req: FastifyRequest) {
+  patch(@Param('keyId') keyId: string, @Body() dto: PatchKeyDto, @CurrentOrigin() origin: RequestOrigin) {
     const input: PatchKeyInput = {};
     for (const f of ['name', 'scopes', 'tier', 'limits', 'channels', 'allowedCidrs', 'metadata', 'application'] as const) {
       if (dto[f] !== undefined) (input as Record<string, unknown>)[f] = dto[f];
     }
     if (dto.expiresAt !== undefined) input.expiresAt = toDate('expiresAt', dto.expiresAt);
-    return this.keys.patch(keyId, input, originOf(req));
+    return this.keys.patch(keyId, input, origin);
   }
 
   @Post(':keyId/rotate')
@@ -83,8 +82,8 @@ export class ApiKeysController {
   @ApiCreatedResponse({ type: RotatedKeyDto })
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
   @ApiConflictResponse({ description: 'problem+json `key-revoked`, `key-expired`, `key-already-rotated`' })
-  async rotate(@Param('keyId') keyId: string, @Body() dto: RotateKeyDto, @Req() req: FastifyRequest) {
-    const { key, record, previous } = await this.keys.rotate(keyId, dto?.overlapSeconds, originOf(req));
+  async rotate(@Param('keyId') keyId: string, @Body() dto: RotateKeyDto, @CurrentOrigin() origin: RequestOrigin) {
+    const { key, record, previous } = await this.keys.rotate(keyId, dto?.overlapSeconds, origin);
     return { key, ...record, previous };
   }
 
@@ -94,8 +93,8 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Revoke an API key', description: 'Refused on every api instance within a second. Revoking twice keeps the first reason.' + GRANT_RULE })
   @ApiOkResponse({ type: ApiKeyRecordDto })
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
-  revoke(@Param('keyId') keyId: string, @Body() dto: RevokeKeyDto, @Req() req: FastifyRequest) {
-    return this.keys.revoke(keyId, dto.reason, originOf(req));
+  revoke(@Param('keyId') keyId: string, @Body() dto: RevokeKeyDto, @CurrentOrigin() origin: RequestOrigin) {
+    return this.keys.revoke(keyId, dto.reason, origin);
   }
 
   @Get(':keyId/usage')

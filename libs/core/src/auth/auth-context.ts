@@ -31,7 +31,7 @@ export interface RequestOrigin {
   ip: string | null;
 }
 
-export function originOf(req: FastifyRequest): RequestOrigin {
+function originOf(req: FastifyRequest): RequestOrigin {
   return { keyId: req.auth?.keyId ?? null, requestId: String(req.id ?? ''), ip: req.clientIp || null };
 }
 

@@ -121,7 +121,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const { body } = toProblem(exception, String(req.id), req);
     if (body.status >= 500) {
-      this.logger.error({ err: exception, requestId: req.id, route: req.routeUrl ?? req.routeOptions?.url }, 'unhandled error');
+      this.logger.error({ err: exception, requestId: req.id, route: req.routeUrl }, 'unhandled error');
     }
     if (reply.sent) return;
     sendProblem(reply, String(req.id), exception, req);
