@@ -359,8 +359,8 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     const rows = this.unwritten;
     const keyRetries = rows.length > 0;
     this.unwritten = [];
-    UsageRecorderService.drain(this.usage, this.hists, rows, full, (c, withHist) => {
-      const row = takeRow(c, c.lastUsed, withHist, this.hists.data);
+    UsageRecorderService.drain(this.usage, this.hists, rows, full, (c, withHist, hists) => {
+      const row = takeRow(c, c.lastUsed, withHist, hists);
       if (c.clients.length > c.clientsSent * 2) {
         row.cl = [];
         for (let i = c.clientsSent * 2; i < c.clients.length; i += 2) row.cl.push([clientText(c.clients[i]), clientText(c.clients[i + 1])]);
@@ -372,7 +372,7 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
     const routeRetries = routeRows.length > 0;
     this.unwrittenRoutes = [];
     // Routes are few: their histograms go out with every write.
-    UsageRecorderService.drain(this.routes, this.hists, routeRows, true, (c, withHist) => takeRow(c, 0, withHist, this.hists.data));
+    UsageRecorderService.drain(this.routes, this.hists, routeRows, true, (c, withHist, hists) => takeRow(c, 0, withHist, hists));
     const failures = this.failures;
     this.failures = new Map();
     await this.writeRows(rows, keyRetries, (m) => this.writeUsage(m), this.unwritten, 'API key usage');
@@ -394,15 +394,21 @@ export class UsageRecorderService implements OnModuleInit, OnApplicationShutdown
   /**
    * Moves the counts of every cell that has some into `rows`, with its histogram when `full` or
    * when the cell is leaving. Cells of an hour gone by and cells idle for IDLE_WRITES_BEFORE_DROP
-   * writes leave the map, marked dead for whoever still holds them.
+   * writes leave the map, marked dead for whoever still holds them, and give their histogram slot back.
    */
-  private static drain<C extends UsageCounters>(cells: Map<string, C>, hists: HistogramSlab, rows: UsageRow[], full: boolean, take: (c: C, withHist: boolean) => UsageRow): void {
+  private static drain<C extends UsageCounters>(
+    cells: Map<string, C>,
+    hists: HistogramSlab,
+    rows: UsageRow[],
+    full: boolean,
+    take: (c: C, withHist: boolean, hists: Uint32Array) => UsageRow,
+  ): void {
     for (const [id, c] of cells) {
       const active = c.requests > 0;
       if (!active) c.idleWrites++;
       const leaving = id !== c.id || c.idleWrites >= IDLE_WRITES_BEFORE_DROP;
       const withHist = (full || leaving) && c.histN > 0;
-      if (active || withHist) rows.push(take(c, withHist));
+      if (active || withHist) rows.push(take(c, withHist, hists.data));
       if (leaving) {
         c.dead = true;
         cells.delete(id);
