@@ -34,9 +34,16 @@ class BenchController {
 @Module({ controllers: [BenchController] })
 class BenchModule {}
 
+/**
+ * Values of the same sizes as the benchmark key's. Constant, as the guard's are for that key: its
+ * burst bucket never drains at this rate, so admit() reuses the `RateLimit` string it built last time
+ * (building one per request here, with a Date.now(), cost this route about 0.2 us the guard does not pay).
+ */
+const POLICY = '"burst";q=1000000;w=1';
+const RATE_LIMIT = '"burst";r=499999;t=1';
 const rateLimitHeaders: onRequestHookHandler = (_req, reply, done) => {
-  reply.header('ratelimit-policy', '"burst";q=1000000;w=1');
-  reply.header('ratelimit', `"burst";r=${999_990 + (Date.now() % 10)};t=1`);
+  reply.header('ratelimit-policy', POLICY);
+  reply.header('ratelimit', RATE_LIMIT);
   done();
 };
 
