@@ -90,6 +90,37 @@ describe('api over HTTP (Fastify, real Postgres and Redis)', () => {
     assert.equal(ok.status, 201);
   });
 
+  it('refuses lone UTF-16 surrogates (naming the field) with 400, keeping well-formed pairs', async () => {
+    const echo = (body: string) => fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const body = await problem(await echo('{"reason":"x\\ud800y"}'), 400, 'validation-failed');
+    assert.deepEqual(body.errors.map((e: any) => e.field), ['reason']);
+    const low = await problem(await echo('{"meta":{"\\uDC00":"v"}}'), 400, 'validation-failed');
+    assert.deepEqual(low.errors.map((e: any) => e.field), ['meta.\udc00']);
+    // A surrogate pair is an ordinary character (here U+1F600).
+    const ok = await echo('{"note":"\\ud83d\\ude00"}');
+    assert.equal(ok.status, 201);
+    assert.deepEqual(await ok.json(), { received: { note: '\u{1F600}' } });
+  });
+
+  it('refuses JSON nested deeper than 32 levels with 400, not a stack overflow 500', async () => {
+    const nest = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+    await problem(await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: nest(5000) }), 400, 'malformed-json');
+    await problem(await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `[${nest(32)}]` }), 400, 'malformed-json');
+    const ok = await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: nest(32) });
+    assert.equal(ok.status, 201);
+    // Many brackets side by side are not depth.
+    const wide = await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: Array.from({ length: 500 }, () => ({ q: [1] })) }) });
+    assert.equal(wide.status, 201);
+  });
+
+  it('answers a malformed percent-encoding and an over-long path parameter with problem+json and a request id', async () => {
+    const bad = await problem(await fetch(`${api.url}/v1/keys/%ZZ`), 400, 'bad-request');
+    assert.match(bad.detail, /URL/);
+    const long = await fetch(`${api.url}/v1/keys/${'k'.repeat(200)}`);
+    await problem(long, 414, 'uri-too-long');
+    assert.equal(long.headers.get('x-content-type-options'), 'nosniff');
+  });
+
   it('answers a body over the limit with 413', async () => {
     const big = JSON.stringify({ x: 'a'.repeat(70 * 1024) });
     await problem(await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big }), 413, 'payload-too-large');

@@ -1,23 +1,63 @@
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CoreConfig } from '../config/core.config';
 import { parseCidrList, resolveClientIp } from '../net/cidr';
 import { requestIdFor } from './request-id';
 import { sendProblem } from './problem-details.filter';
 import { ProblemException, validationFailed } from './problem';
 
-/** Dotted path of the first string (or key) holding a NUL character, or null. */
-function findNul(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+/**
+ * Dotted path of the first string (or key) the database would refuse (`bad` says which), or null.
+ * Only reached when a byte scan found a candidate, so ordinary bodies never pay for the walk.
+ */
+function findString(value: unknown, path: string, bad: (s: string) => boolean): string | null {
+  if (typeof value === 'string') return bad(value) ? path : null;
   if (value === null || typeof value !== 'object') return null;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const p = path ? `${path}.${k}` : k;
-    if (k.includes('\u0000')) return p;
-    const hit = findNul(v, p);
+    if (bad(k)) return p;
+    const hit = findString(v, p, bad);
     if (hit !== null) return hit;
   }
   return null;
 }
+
+const hasNul = (s: string) => s.includes('\u0000');
+/** A lone UTF-16 surrogate (from a `\ud800`-style escape): Postgres refuses it in text and jsonb. */
+const notWellFormed = (s: string) => !s.isWellFormed();
+
+/**
+ * Objects and arrays nested deeper than this are refused: validation and serialisation recurse
+ * over the body, and a few thousand levels (a 20 KB body) overflow the stack as a 500. Real
+ * bodies here are a handful of levels deep.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether `value` nests objects or arrays deeper than `max` (iterative: the body may be deep). */
+function deeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v as Record<string, unknown>)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Whether the body has more than `max` opening brackets: a cheap bound, so only such bodies are walked. */
+function manyBrackets(raw: Buffer, max: number): boolean {
+  let n = 0;
+  for (const ch of [0x7b, 0x5b]) {
+    let at = raw.indexOf(ch);
+    while (at !== -1) {
+      if (++n > max) return true;
+      at = raw.indexOf(ch, at + 1);
+    }
+  }
+  return false;
+}
+
 import sjson from 'secure-json-parse';
 
 /**
@@ -38,11 +78,19 @@ export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number):
     } catch (err) {
       return done(new ProblemException(400, 'malformed-json', `The body is not valid JSON: ${(err as Error).message}`), undefined);
     }
-    // Postgres refuses NUL in text; catch it here as a 400 rather than as a 500 from the database.
-    // The byte scan is cheap and only a hit pays for the walk that names the field.
+    if (manyBrackets(raw, MAX_JSON_DEPTH) && deeperThan(parsed, MAX_JSON_DEPTH)) {
+      return done(new ProblemException(400, 'malformed-json', `The body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`), undefined);
+    }
+    // Postgres refuses NUL and lone surrogates in text; catch them here as a 400 rather than as a
+    // 500 from the database. Both can only come from a \u escape (invalid UTF-8 bytes decode to
+    // U+FFFD), so the byte scans are cheap and only a hit pays for the walk that names the field.
     if (raw.includes('\\u0000')) {
-      const field = findNul(parsed, '');
+      const field = findString(parsed, '', hasNul);
       if (field !== null) return done(validationFailed([{ field: field || '(body)', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
+    }
+    if (raw.includes('\\ud') || raw.includes('\\uD')) {
+      const field = findString(parsed, '', notWellFormed);
+      if (field !== null) return done(validationFailed([{ field: field || '(body)', message: 'must not contain a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape)' }]), undefined);
     }
     done(null, parsed);
   };
@@ -75,6 +123,20 @@ export function createFastifyAdapter(cfg: CoreConfig): FastifyAdapter {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     logger: false,
+    // A malformed percent-encoding or an over-long path parameter is refused by Fastify's router
+    // before any hook runs; without this it answers in Fastify's own JSON, with no request id.
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      reply.header('x-request-id', req.id);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('cache-control', 'no-store');
+      const problem =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new ProblemException(414, 'uri-too-long', 'A path segment of this URL is longer than any identifier the hub issues')
+          : err.code === 'FST_ERR_BAD_URL'
+            ? new ProblemException(400, 'bad-request', 'The URL is not valid: a percent-encoded sequence in its path is malformed')
+            : new ProblemException(400, 'bad-request', 'The request could not be routed');
+      sendProblem(reply, String(req.id), problem, req);
+    },
   });
 }
 

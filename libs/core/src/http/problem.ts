@@ -23,6 +23,7 @@ const TITLES: Record<string, string> = {
   'malformed-json': 'The request body is not valid JSON',
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'Unsupported content type',
+  'uri-too-long': 'The URL is too long',
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
   conflict: 'Conflict',
