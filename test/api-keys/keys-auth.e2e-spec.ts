@@ -136,6 +136,22 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     await problem(await get('/__keys_probe/catalog', bearer(wrong)), 401, 'invalid-api-key');
   });
 
+  it('refuses a revoked key even when the database clock runs ahead of this host (revoked_at in the future)', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    const keyId = key.slice(9, 21);
+    // revoked_at is the database's now(); a database ahead of this host by a minute looks like this.
+    const { Client } = await import('pg');
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query(`UPDATE api_keys SET revoked_at = now() + interval '1 minute', revoked_reason = 'skew' WHERE key_id = $1`, [keyId]);
+    } finally {
+      await c.end();
+    }
+    api.app.get(KeyCacheService, { strict: false }).evict(keyId);
+    await problem(await get('/__keys_probe/catalog', bearer(key)), 401, 'revoked-api-key');
+  });
+
   it('limits bursts: 20 requests at once on a 5/s key admit about 5, the rest get 429 rate-limited with Retry-After', async () => {
     const key = await createTestKey(api.app, { scopes: ['catalog:read'], limits: { burstPerSecond: 5 } });
     const res = await Promise.all(Array.from({ length: 20 }, () => get('/__keys_probe/catalog', bearer(key))));

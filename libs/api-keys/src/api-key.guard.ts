@@ -361,7 +361,9 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       this.rememberHeader(req, parsed);
     }
     if ((parsed as RememberedKey).entry !== entry) (parsed as RememberedKey).entry = entry;
-    if (entry.revokedAtMs !== null && entry.revokedAtMs <= now) {
+    // Revocation is never scheduled: revoked_at is the database's now(), which an api host whose
+    // clock lags the database would otherwise see as still to come.
+    if (entry.revokedAtMs !== null) {
       this.fail('revoked', entry.keyId, ip, req, now, false);
       throw new ProblemException(401, 'revoked-api-key', 'This API key has been revoked', { headers: WWW_AUTHENTICATE });
     }
