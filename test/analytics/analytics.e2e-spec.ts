@@ -201,6 +201,19 @@ describe('GET /v1/analytics/*: per-key, per-period and per-route figures from re
     assert.deepEqual(await flags(zombie), [false, false]);
   });
 
+  it('keeps a key silent however long its silence lasts: the steady days are counted back from its last request', async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'], name: 'quiet for days' });
+    await ds.query(`UPDATE api_keys SET created_at = now() - interval '20 days', last_used_at = now() - interval '5 days' WHERE key_id = $1`, [keyIdOf(key)]);
+    // Requests on 6 of the 7 days before it went quiet five days ago: counted back from now - 24 h,
+    // only 3 of those days are left in the window, and the flag would have cleared on its own.
+    await ds.query(
+      `INSERT INTO api_key_usage_hourly (key_id, hour, requests) SELECT $1, date_trunc('hour', now() - interval '5 days 1 hour' - d * interval '1 day'), 5 FROM generate_series(0, 5) d`,
+      [keyIdOf(key)],
+    );
+    const r = await keyRow(keyIdOf(key));
+    assert.deepEqual([r.zombie, r.silent], [false, true]);
+  });
+
   it('GET /v1/analytics/usage: every UTC hour or day of the window, for one key or all of them, summed exactly with percentiles', async () => {
     const x = await createTestKey(api.app, { scopes: ['catalog:read'], name: 'x' });
     const y = await createTestKey(api.app, { scopes: ['catalog:read'], name: 'y' });

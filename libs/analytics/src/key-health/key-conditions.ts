@@ -13,9 +13,9 @@ export interface KeyFacts {
   /** api_keys.last_used_at (written every API_KEY_LAST_USED_FLUSH_MS); null: never used. */
   lastUsedAt: number | null;
   /**
-   * Of the KEY_SILENT_BASELINE_DAYS 24-hour periods before the silence window (period i holds the
-   * usage hours starting in (S - (i+1) days, S - i days], S = now - KEY_SILENT_HOURS), how many
-   * saw at least one request.
+   * Of the KEY_SILENT_BASELINE_DAYS 24-hour periods up to the key's last request (period i holds the
+   * usage hours starting in (L - (i+1) days, L - i days], L = lastUsedAt), how many saw at least one
+   * request. Anchored at L, so a silence stays a silence however long it lasts.
    */
   baselineActiveDays: number;
   /** Requests in the current UTC hour so far, and in the previous (complete) UTC hour. */

@@ -33,22 +33,33 @@ export class KeyHealthService {
     const current = now - (now % HOUR);
     const previous = current - HOUR;
     const baselineFrom = previous - BASELINE_HOURS * HOUR;
-    const silenceStart = now - this.cfg.KEY_SILENT_HOURS * HOUR;
-    const silenceBaselineFrom = silenceStart - this.cfg.KEY_SILENT_BASELINE_DAYS * 24 * HOUR;
+    // The silence baseline is anchored at each key's last request, not at now: anchored at now, the
+    // days of steady traffic slid out of the window while the key stayed quiet, and after about
+    // four silent days the flag (and its alert) cleared though nothing had changed.
+    const baselineDays = this.cfg.KEY_SILENT_BASELINE_DAYS;
     const rows: Record<string, string>[] = await this.ds.query(
-      `SELECT key_id,
-              count(DISTINCT floor(extract(epoch FROM ($2::timestamptz - hour)) / 86400))
-                FILTER (WHERE hour > $3 AND hour < $2 AND requests > 0) AS baseline_days,
-              COALESCE(sum(requests) FILTER (WHERE hour = $4), 0) AS current_hour,
-              COALESCE(sum(requests) FILTER (WHERE hour = $5), 0) AS previous_hour,
-              COALESCE(sum(requests) FILTER (WHERE hour >= $6 AND hour < $5), 0) AS baseline,
-              COALESCE(sum(requests) FILTER (WHERE hour >= $5), 0) AS recent,
-              COALESCE(sum(errors_4xx) FILTER (WHERE hour >= $5), 0) AS recent_4xx,
-              COALESCE(sum(errors_5xx) FILTER (WHERE hour >= $5), 0) AS recent_5xx
-         FROM api_key_usage_hourly
-        WHERE key_id = ANY($1) AND hour > LEAST($3::timestamptz, $6::timestamptz - interval '1 hour')
-        GROUP BY key_id`,
-      [keys.map((k) => k.keyId), new Date(silenceStart), new Date(silenceBaselineFrom), new Date(current), new Date(previous), new Date(baselineFrom)],
+      `WITH k AS (SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS t(key_id, last_used))
+       SELECT u.key_id,
+              count(DISTINCT floor(extract(epoch FROM (k.last_used - u.hour)) / 86400))
+                FILTER (WHERE u.hour > k.last_used - $3 * interval '1 day' AND u.hour <= k.last_used AND u.requests > 0) AS baseline_days,
+              COALESCE(sum(u.requests) FILTER (WHERE u.hour = $4), 0) AS current_hour,
+              COALESCE(sum(u.requests) FILTER (WHERE u.hour = $5), 0) AS previous_hour,
+              COALESCE(sum(u.requests) FILTER (WHERE u.hour >= $6 AND u.hour < $5), 0) AS baseline,
+              COALESCE(sum(u.requests) FILTER (WHERE u.hour >= $5), 0) AS recent,
+              COALESCE(sum(u.errors_4xx) FILTER (WHERE u.hour >= $5), 0) AS recent_4xx,
+              COALESCE(sum(u.errors_5xx) FILTER (WHERE u.hour >= $5), 0) AS recent_5xx
+         FROM api_key_usage_hourly u
+         JOIN k ON k.key_id = u.key_id
+        WHERE u.hour > LEAST(COALESCE(k.last_used - $3 * interval '1 day', 'infinity'), $6::timestamptz - interval '1 hour')
+        GROUP BY u.key_id`,
+      [
+        keys.map((k) => k.keyId),
+        keys.map((k) => (k.lastUsedAt ? new Date(k.lastUsedAt) : null)),
+        baselineDays,
+        new Date(current),
+        new Date(previous),
+        new Date(baselineFrom),
+      ],
     );
     const byKey = new Map(rows.map((r) => [r.key_id, r]));
     for (const k of keys) {
