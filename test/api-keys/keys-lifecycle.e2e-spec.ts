@@ -69,6 +69,10 @@ describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
       [{ ...base, limits: { quota: { limit: 10, period: 'week' } } }, 'limits.quota.period'],
       [{ ...base, name: '' }, 'name'],
       [{ ...base, bogus: 1 }, 'bogus'],
+      // An empty list would have been stored as null, which means every channel / any address.
+      [{ ...base, channels: [] }, 'channels'],
+      [{ ...base, allowedCidrs: [] }, 'allowedCidrs'],
+      [{ ...base, limits: [] }, 'limits'],
     ];
     for (const [body, field] of cases) {
       const res = await call('POST', '/v1/keys', body);
@@ -78,7 +82,7 @@ describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
     }
     const created = await call('POST', '/v1/keys', base);
     const id = created.body.keyId;
-    for (const [body, field] of [[{ tier: 'x' }, 'tier'], [{ allowedCidrs: ['1.2.3.4/40'] }, 'allowedCidrs'], [{ expiresAt: '2000-01-01T00:00:00Z' }, 'expiresAt'], [{ scopes: ['nope'] }, 'scopes']] as const) {
+    for (const [body, field] of [[{ tier: 'x' }, 'tier'], [{ allowedCidrs: ['1.2.3.4/40'] }, 'allowedCidrs'], [{ expiresAt: '2000-01-01T00:00:00Z' }, 'expiresAt'], [{ scopes: ['nope'] }, 'scopes'], [{ channels: [] }, 'channels'], [{ allowedCidrs: [] }, 'allowedCidrs'], [{ limits: [] }, 'limits']] as const) {
       const res = await call('PATCH', `/v1/keys/${id}`, body);
       assert.equal(res.status, 400, res.text);
       assert.ok(fields(res.body).some((f: string) => f.startsWith(field)), res.text);
@@ -202,6 +206,34 @@ describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
     const analyst = await createTestKey(api.app, { scopes: ['analytics:read'] });
     assert.equal((await call('GET', `/v1/keys/${keyId}/usage`, undefined, analyst)).status, 200);
     assert.equal((await call('GET', `/v1/keys/${keyId}`, undefined, analyst)).status, 403);
+  });
+
+  it('starts a usage series at the first whole bucket at or after `from`, so its first point is never a partial bucket read as empty', async () => {
+    const created = await call('POST', '/v1/keys', { name: 'series', environment: 'live', scopes: ['catalog:read'], tier: 'internal' });
+    const keyId = created.body.keyId;
+    const HOUR = 3_600_000;
+    const h = Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR;
+    const { Client } = await import('pg');
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query(`INSERT INTO api_key_usage_hourly (key_id, hour, requests) VALUES ($1, $2, 7), ($1, $3, 2)`, [keyId, new Date(h), new Date(h + HOUR)]);
+    } finally {
+      await c.end();
+    }
+    const series = async (from: number, granularity = 'hour') =>
+      (await call('GET', `/v1/keys/${keyId}/usage?granularity=${granularity}&from=${new Date(from).toISOString()}&to=${new Date(h + 3 * HOUR).toISOString()}`)).body.data;
+    // From the hour's start: that hour, whole.
+    assert.deepEqual((await series(h)).map((p: any) => [p.start, p.requests]), [
+      [new Date(h).toISOString(), 7],
+      [new Date(h + HOUR).toISOString(), 2],
+      [new Date(h + 2 * HOUR).toISOString(), 0],
+    ]);
+    // From half past: the hour it started in is not whole, so the series starts at the next one.
+    const mid = await series(h + HOUR / 2);
+    assert.equal(mid[0].start, new Date(h + HOUR).toISOString());
+    assert.equal(mid[0].requests, 2);
+    assert.equal(mid.length, 2);
   });
 
   it('pages the key list and the audit trail with cursors', async () => {

@@ -398,7 +398,9 @@ export class ApiKeysService {
     const byStart = new Map(rows.map((r) => [r.start, r]));
     const step = granularity === 'hour' ? 3_600_000 : 86_400_000;
     const out: UsageBucketSums[] = [];
-    for (let t = w.from.getTime() - (w.from.getTime() % step); t < w.to.getTime(); t += step) {
+    // The first bucket starting at or after `from`: the rows are read from `from` on, so a bucket
+    // starting before it would hold only part of its rows (none, for an hour) and read as quiet.
+    for (let t = Math.ceil(w.from.getTime() / step) * step; t < w.to.getTime(); t += step) {
       const start = new Date(t).toISOString();
       const r = byStart.get(start);
       out.push({

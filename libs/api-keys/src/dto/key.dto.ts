@@ -93,20 +93,23 @@ export class CreateKeyDto {
 
   @ApiPropertyOptional({ type: LimitsDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => LimitsDto)
   limits?: LimitsDto;
 
-  @ApiPropertyOptional({ enum: CHANNELS, isArray: true, description: 'Bind the key to these channels only' })
+  @ApiPropertyOptional({ enum: CHANNELS, isArray: true, minItems: 1, description: 'Bind the key to these channels only (absent: every channel; an empty list is refused, not read as "every")' })
   @IsOptional()
   @IsArray()
+  @ArrayMinSize(1)
   @ArrayMaxSize(CHANNELS.length)
   @IsIn(CHANNELS, { each: true })
   channels?: Channel[];
 
-  @ApiPropertyOptional({ type: [String], example: ['203.0.113.0/24', '2001:db8::/32'], description: 'Client addresses allowed to use the key (any when absent)' })
+  @ApiPropertyOptional({ type: [String], minItems: 1, example: ['203.0.113.0/24', '2001:db8::/32'], description: 'Client addresses allowed to use the key (any when absent; an empty list is refused, not read as "any")' })
   @IsOptional()
   @IsArray()
+  @ArrayMinSize(1)
   @ArrayMaxSize(100)
   @IsCidr()
   allowedCidrs?: string[];
@@ -151,19 +154,23 @@ export class PatchKeyDto {
 
   @ApiPropertyOptional({ type: LimitsDto, nullable: true, description: "null: back to the tier's limits" })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => LimitsDto)
   limits?: LimitsDto | null;
 
-  @ApiPropertyOptional({ enum: CHANNELS, isArray: true, nullable: true, description: 'null: every channel' })
+  @ApiPropertyOptional({ enum: CHANNELS, isArray: true, nullable: true, minItems: 1, description: 'null: every channel (an empty list is refused, not read as "every")' })
   @IsOptional()
   @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(CHANNELS.length)
   @IsIn(CHANNELS, { each: true })
   channels?: Channel[] | null;
 
-  @ApiPropertyOptional({ type: [String], nullable: true, description: 'null: any address' })
+  @ApiPropertyOptional({ type: [String], nullable: true, minItems: 1, description: 'null: any address (an empty list is refused, not read as "any")' })
   @IsOptional()
   @IsArray()
+  @ArrayMinSize(1)
   @ArrayMaxSize(100)
   @IsCidr()
   allowedCidrs?: string[] | null;
