@@ -51,6 +51,42 @@ describe('A key can never mint or control more than it has (POST/PATCH/rotate/re
     assert.equal((await call('POST', `/v1/keys/${rotated.body.keyId}/revoke`, { reason: 'done' }, delegate)).status, 200);
   });
 
+  it('a key bound to addresses or an end date cannot mint, widen or rotate into a key without them', async () => {
+    const DAY = 86_400_000;
+    const ends = new Date(Date.now() + 7 * DAY);
+    const bound = await createTestKey(api.app, { scopes: ['keys:write', 'keys:read', 'catalog:read'], allowedCidrs: ['127.0.0.0/8', '::1/128'], expiresAt: ends, name: 'bound admin' });
+    const later = new Date(Date.now() + 30 * DAY).toISOString();
+    const soon = new Date(Date.now() + DAY).toISOString();
+    const mk = (extra: Record<string, unknown>) => call('POST', '/v1/keys', { ...base, name: 'minted', scopes: ['catalog:read'], ...extra }, bound);
+    // Created: any address, or a wider network, or no end, or a later one.
+    refused(await mk({ expiresAt: soon }), 403, 'cidrs-not-allowed');
+    refused(await mk({ allowedCidrs: ['127.0.0.0/7'], expiresAt: soon }), 403, 'cidrs-not-allowed');
+    refused(await mk({ allowedCidrs: ['10.0.0.0/8'], expiresAt: soon }), 403, 'cidrs-not-allowed');
+    refused(await mk({ allowedCidrs: ['127.0.0.1'] }), 403, 'expiry-not-allowed');
+    const tooLate = await mk({ allowedCidrs: ['127.0.0.1'], expiresAt: later });
+    refused(tooLate, 403, 'expiry-not-allowed');
+    assert.equal(tooLate.body.field, 'expiresAt');
+    // Within both: allowed.
+    const inside = await mk({ allowedCidrs: ['127.0.0.1', '::1'], expiresAt: soon });
+    assert.equal(inside.status, 201, inside.text);
+    const id = inside.body.keyId;
+    // Widened by a change: refused; renamed or narrowed: allowed.
+    refused(await call('PATCH', `/v1/keys/${id}`, { allowedCidrs: null }, bound), 403, 'cidrs-not-allowed');
+    refused(await call('PATCH', `/v1/keys/${id}`, { expiresAt: null }, bound), 403, 'expiry-not-allowed');
+    refused(await call('PATCH', `/v1/keys/${id}`, { expiresAt: later }, bound), 403, 'expiry-not-allowed');
+    assert.equal((await call('PATCH', `/v1/keys/${id}`, { name: 'renamed', allowedCidrs: ['127.0.0.1'] }, bound)).status, 200);
+    // Rotated into a key that outlives the caller: refused; within: allowed, and the new key keeps the old end.
+    refused(await call('POST', `/v1/keys/${id}/rotate`, { expiresAt: null }, bound), 403, 'expiry-not-allowed');
+    const rot = await call('POST', `/v1/keys/${id}/rotate`, {}, bound);
+    assert.equal(rot.status, 201, rot.text);
+    assert.equal(rot.body.expiresAt, new Date(soon).toISOString());
+    // An unrestricted key minted by the admin can be renamed by the bound key, but not rotated (that mints one like it).
+    const open = await call('POST', '/v1/keys', { ...base, name: 'open', scopes: ['catalog:read'] });
+    assert.equal((await call('PATCH', `/v1/keys/${open.body.keyId}`, { name: 'open 2' }, bound)).status, 200);
+    refused(await call('POST', `/v1/keys/${open.body.keyId}/rotate`, {}, bound), 403, 'cidrs-not-allowed');
+    assert.equal((await call('POST', `/v1/keys/${open.body.keyId}/revoke`, { reason: 'not needed' }, bound)).status, 200);
+  });
+
   it('a channel-bound key cannot rotate, patch or revoke an unbound key, nor unbind one', async () => {
     const bound = await createTestKey(api.app, { scopes: 'all', channels: ['amazon'], name: 'amazon admin' });
     const unbound = await createTestKey(api.app, { scopes: ['catalog:read'], name: 'unbound' });
@@ -143,7 +179,7 @@ describe('A key can never mint or control more than it has (POST/PATCH/rotate/re
     for (const [path, method] of [['/v1/keys', 'post'], ['/v1/keys/{keyId}', 'patch'], ['/v1/keys/{keyId}/rotate', 'post'], ['/v1/keys/{keyId}/revoke', 'post']]) {
       const op = doc.paths[path][method];
       assert.match(op.description, /never mint or control more than it has/);
-      for (const slug of ['insufficient-scope', 'channel-not-allowed', 'tier-not-allowed', 'limits-not-allowed']) assert.ok(op.responses['403'].description.includes(slug), `${method} ${path} ${slug}`);
+      for (const slug of ['insufficient-scope', 'channel-not-allowed', 'tier-not-allowed', 'limits-not-allowed', 'cidrs-not-allowed', 'expiry-not-allowed']) assert.ok(op.responses['403'].description.includes(slug), `${method} ${path} ${slug}`);
     }
     assert.match(doc.paths['/v1/keys/{keyId}'].patch.responses['409'].description, /key-already-rotated/);
   });

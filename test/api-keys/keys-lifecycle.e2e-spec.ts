@@ -236,6 +236,27 @@ describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
     assert.equal(mid.length, 2);
   });
 
+  it('rotates into a new expiresAt when given one (null: never), and keeps the old one otherwise', async () => {
+    const DAY = 86_400_000;
+    const ends = new Date(Math.floor((Date.now() + 3 * DAY) / 1000) * 1000).toISOString();
+    const created = await call('POST', '/v1/keys', { name: 'expiring', environment: 'live', scopes: ['catalog:read'], tier: 'internal', expiresAt: ends });
+    assert.equal(created.body.status, 'expiring');
+    const kept = await call('POST', `/v1/keys/${created.body.keyId}/rotate`, {});
+    assert.equal(kept.body.expiresAt, ends);
+    const next = new Date(Math.floor((Date.now() + 90 * DAY) / 1000) * 1000).toISOString();
+    const moved = await call('POST', `/v1/keys/${kept.body.keyId}/rotate`, { expiresAt: next });
+    assert.equal(moved.status, 201, moved.text);
+    assert.equal(moved.body.expiresAt, next);
+    assert.equal(moved.body.status, 'active');
+    const never = await call('POST', `/v1/keys/${moved.body.keyId}/rotate`, { expiresAt: null });
+    assert.equal(never.body.expiresAt, null);
+    for (const bad of ['2001-01-01T00:00:00Z', '2027-W10', 'tomorrow']) {
+      const res = await call('POST', `/v1/keys/${never.body.keyId}/rotate`, { expiresAt: bad });
+      assert.equal(res.status, 400, `${bad}: ${res.text}`);
+      assert.deepEqual(fields(res.body), ['expiresAt']);
+    }
+  });
+
   it('pages the key list and the audit trail with cursors', async () => {
     const page1 = await call('GET', '/v1/keys?limit=2');
     assert.equal(page1.body.data.length, 2);

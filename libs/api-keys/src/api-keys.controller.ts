@@ -11,10 +11,12 @@ import { CreateKeyDto, ListKeysQueryDto, PatchKeyDto, RevokeKeyDto, RotateKeyDto
 const GRANT_RULE =
   ' A key can never mint or control more than it has: the key created, or the key changed, rotated or revoked (as it is and as it becomes), ' +
   "may hold only scopes and channels the calling key holds, a tier at or below the caller's (free < standard < gold < internal), and `limits` " +
-  "overrides not above the caller's own effective limits (an `internal` caller may set any).";
+  "overrides not above the caller's own effective limits (an `internal` caller may set any). A caller bound to `allowedCidrs` or with an `expiresAt` " +
+  'cannot create, widen to or rotate into a key that works from outside its CIDRs or after its own expiry.';
 const GRANT_FORBIDDEN =
   'problem+json `insufficient-scope` (the target holds a scope the caller lacks; names `requiredScope`), `channel-not-allowed` (outside the caller\'s channels), ' +
-  '`tier-not-allowed` (tier above the caller\'s), `limits-not-allowed` (an override above the caller\'s own limits; names `field`); and the guard\'s `insufficient-scope`, `ip-not-allowed`';
+  '`tier-not-allowed` (tier above the caller\'s), `limits-not-allowed` (an override above the caller\'s own limits; names `field`), ' +
+  '`cidrs-not-allowed` / `expiry-not-allowed` (works from outside the caller\'s CIDRs or after its expiry; names `field`); and the guard\'s `insufficient-scope`, `ip-not-allowed`';
 
 @ApiTags('API keys')
 @ApiKeyResponses()
@@ -77,13 +79,17 @@ export class ApiKeysController {
   @RequireScope('keys:write')
   @ApiOperation({
     summary: 'Rotate an API key',
-    description: 'Creates a new key (returned once) with the same grant; the old one keeps working for `overlapSeconds` (default 24 h), then expires.' + GRANT_RULE,
+    description:
+      'Creates a new key (returned once) with the same grant; the old one keeps working for `overlapSeconds` (default 24 h), then expires. ' +
+      "The new key keeps the old one's `expiresAt` unless the body gives one (`null`: never expires): rotating a key because it is about to expire needs a new `expiresAt`." +
+      GRANT_RULE,
   })
   @ApiCreatedResponse({ type: RotatedKeyDto })
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
   @ApiConflictResponse({ description: 'problem+json `key-revoked`, `key-expired`, `key-already-rotated`' })
   async rotate(@Param('keyId') keyId: string, @Body() dto: RotateKeyDto, @CurrentOrigin() origin: RequestOrigin) {
-    const { key, record, previous } = await this.keys.rotate(keyId, dto?.overlapSeconds, origin);
+    const expiresAt = dto?.expiresAt === undefined ? undefined : toDate('expiresAt', dto.expiresAt);
+    const { key, record, previous } = await this.keys.rotate(keyId, dto?.overlapSeconds, origin, expiresAt);
     return { key, ...record, previous };
   }
 

@@ -6,7 +6,7 @@ import { ApiKeyRecord, ApiKeyRow, toRecord } from './api-key.record';
 import { AUDIT, DEFAULT_ROTATION_OVERLAP_SECONDS, LimitOverrides } from './constants';
 import { KeyCacheService } from './key-cache.service';
 import { generateKey, KEY_ID_PATTERN, KeyEnvironment } from './key-format';
-import { assertWithinGrant, KeyGrant } from './key-grant';
+import { assertWithinGrant, assertWithinReach, KeyGrant, KeyReach } from './key-grant';
 import { parseTimestamp, TimeWindow } from './timestamp';
 import { PepperRing } from './pepper';
 
@@ -137,11 +137,16 @@ export class ApiKeysService {
   }
 
   /** The calling key as stored now (not as cached by the guard), or null for callers outside HTTP. */
-  private async grantor(actor: Actor, m: EntityManager): Promise<KeyGrant | null> {
+  private async grantor(actor: Actor, m: EntityManager): Promise<(KeyGrant & KeyReach) | null> {
     if (!actor.keyId) return null;
-    const rows: Pick<ApiKeyRow, 'scopes' | 'channels' | 'tier' | 'limits'>[] = await m.query(`SELECT scopes, channels, tier, limits FROM api_keys WHERE key_id = $1`, [actor.keyId]);
+    const rows: Pick<ApiKeyRow, 'scopes' | 'channels' | 'tier' | 'limits' | 'allowed_cidrs' | 'expires_at'>[] = await m.query(
+      `SELECT scopes, channels, tier, limits, allowed_cidrs, expires_at FROM api_keys WHERE key_id = $1`,
+      [actor.keyId],
+    );
+    const r = rows[0];
     // A caller that vanished holds nothing.
-    return rows[0] ? { scopes: rows[0].scopes, channels: rows[0].channels, tier: rows[0].tier, limits: rows[0].limits } : { scopes: [], channels: [], tier: 'free', limits: null };
+    if (!r) return { scopes: [], channels: [], tier: 'free', limits: null, cidrs: [], expiresAt: new Date(0) };
+    return { scopes: r.scopes, channels: r.channels, tier: r.tier, limits: r.limits, cidrs: r.allowed_cidrs?.length ? r.allowed_cidrs : null, expiresAt: r.expires_at };
   }
 
   private static grantOf(r: Pick<ApiKeyRow, 'scopes' | 'channels' | 'tier' | 'limits'>): KeyGrant {
@@ -159,6 +164,7 @@ export class ApiKeysService {
       if (caller) {
         const scopes = input.scopes === 'all' ? [...SCOPES] : input.scopes;
         assertWithinGrant(caller, { scopes, channels: input.channels?.length ? input.channels : null, tier: input.tier, limits: input.limits }, 'create');
+        assertWithinReach(caller, { cidrs: input.allowedCidrs?.length ? input.allowedCidrs : null, expiresAt: input.expiresAt ?? null }, 'create');
       }
       const created = await this.insert(m, input, actor, null);
       await this.audit.record({ action: AUDIT.created, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: created.record.keyId, requestId: actor.requestId, ip: actor.ip, details: this.describe(created.record, actor) }, m);
@@ -249,6 +255,15 @@ export class ApiKeysService {
           tier: input.tier ?? before.tier,
           limits: input.limits === undefined ? before.limits : input.limits,
         }, 'grant');
+        // Only what this change sets: a caller may still rename or narrow a key that reaches further than it does.
+        assertWithinReach(
+          caller,
+          {
+            cidrs: input.allowedCidrs === undefined ? caller.cidrs : input.allowedCidrs?.length ? input.allowedCidrs : null,
+            expiresAt: input.expiresAt === undefined ? caller.expiresAt : input.expiresAt,
+          },
+          'grant',
+        );
       }
       if (input.expiresAt !== undefined) ApiKeysService.assertExpiryChangeable(before);
       const sets: string[] = [];
@@ -315,16 +330,25 @@ export class ApiKeysService {
     }
   }
 
-  async rotate(keyId: string, overlapSeconds: number | undefined, actor: Actor = {}): Promise<CreatedKey & { previous: ApiKeyRecord }> {
+  /**
+   * `expiresAt`: the new key's expiry (null: never); undefined keeps the old key's, so a key meant
+   * to end on a date still does after a rotation, unless the caller says otherwise.
+   */
+  async rotate(keyId: string, overlapSeconds: number | undefined, actor: Actor = {}, expiresAt?: Date | null): Promise<CreatedKey & { previous: ApiKeyRecord }> {
     const overlap = overlapSeconds ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
     if (!Number.isInteger(overlap) || overlap < 0 || overlap > MAX_OVERLAP_SECONDS) {
       throw validationFailed([{ field: 'overlapSeconds', message: `must be an integer from 0 to ${MAX_OVERLAP_SECONDS}` }]);
     }
+    if (expiresAt && expiresAt.getTime() <= Date.now()) throw validationFailed([{ field: 'expiresAt', message: 'must be a date-time in the future' }]);
     const result = await this.ds.transaction(async (m) => {
       const old = await this.row(keyId, m, true);
       // The new key copies the old one's grant: rotating is minting.
       const caller = await this.grantor(actor, m);
-      if (caller) assertWithinGrant(caller, ApiKeysService.grantOf(old), 'rotate');
+      const newExpiry = expiresAt === undefined ? old.expires_at : expiresAt;
+      if (caller) {
+        assertWithinGrant(caller, ApiKeysService.grantOf(old), 'rotate');
+        assertWithinReach(caller, { cidrs: old.allowed_cidrs?.length ? old.allowed_cidrs : null, expiresAt: newExpiry }, 'rotate into');
+      }
       if (old.revoked_at) throw new ProblemException(409, 'key-revoked', `API key ${keyId} is revoked and cannot be rotated`);
       if (old.expires_at && old.expires_at.getTime() <= Date.now()) throw new ProblemException(409, 'key-expired', `API key ${keyId} has expired and cannot be rotated`);
       if (old.rotated_to) throw new ProblemException(409, 'key-already-rotated', `API key ${keyId} was already rotated to ${old.rotated_to}`, { extensions: { rotatedTo: old.rotated_to } });
@@ -332,7 +356,7 @@ export class ApiKeysService {
         m,
         {
           name: old.name, environment: old.environment, scopes: old.scopes, tier: old.tier, limits: old.limits, channels: old.channels,
-          allowedCidrs: old.allowed_cidrs, expiresAt: old.expires_at, metadata: old.metadata, application: old.application,
+          allowedCidrs: old.allowed_cidrs, expiresAt: newExpiry, metadata: old.metadata, application: old.application,
         },
         actor,
         keyId,

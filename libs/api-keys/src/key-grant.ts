@@ -1,4 +1,4 @@
-import { Channel, ProblemException, Scope, Tier, TIERS } from '@hub/core';
+import { Channel, cidrWithin, parseCidr, ProblemException, Scope, Tier, TIERS } from '@hub/core';
 import { effectiveLimits, LimitOverrides, QuotaLimit } from './constants';
 
 /** What a key holds, as far as handing out or controlling other keys goes. */
@@ -58,4 +58,36 @@ export function assertWithinGrant(caller: KeyGrant, target: KeyGrant, verb: stri
   const o = target.limits;
   if (o.burstPerSecond !== undefined && o.burstPerSecond > own.burstPerSecond) throw refuse('limits.burstPerSecond', `burstPerSecond (${o.burstPerSecond})`);
   if (o.quota !== undefined && !quotaWithin(o.quota, own.quota)) throw refuse('limits.quota', o.quota ? `quota (${o.quota.limit} per ${o.quota.period})` : 'quota (none)');
+}
+
+/** Where and until when a key works: its allowed CIDRs (null: any address) and its expiry (null: never). */
+export interface KeyReach {
+  cidrs: readonly string[] | null;
+  expiresAt: Date | null;
+}
+
+/**
+ * A caller held to some addresses or to an end date cannot hand out a key without them: otherwise
+ * a stolen key that only works from the merchant's network, or only until Friday, mints one that
+ * works from anywhere, forever. `target` is what a key becomes (created, changed or minted by a
+ * rotation); restricting or revoking a wider key is never refused here. Applies to every tier.
+ */
+export function assertWithinReach(caller: KeyReach, target: KeyReach, verb: string): void {
+  if (caller.cidrs) {
+    const own = caller.cidrs.map((c) => parseCidr(c)).filter((c) => c !== null);
+    const outside = target.cidrs === null ? null : target.cidrs.find((t) => {
+      const c = parseCidr(t);
+      return c === null || !own.some((o) => cidrWithin(c, o));
+    });
+    if (target.cidrs === null || outside !== undefined) {
+      throw new ProblemException(403, 'cidrs-not-allowed', `Your key only works from ${caller.cidrs.join(', ')} and cannot ${verb} a key that works from ${outside ?? 'any address'}`, {
+        extensions: { field: 'allowedCidrs', allowedCidrs: caller.cidrs },
+      });
+    }
+  }
+  if (caller.expiresAt && (target.expiresAt === null || target.expiresAt.getTime() > caller.expiresAt.getTime())) {
+    throw new ProblemException(403, 'expiry-not-allowed', `Your key expires at ${caller.expiresAt.toISOString()} and cannot ${verb} a key that ${target.expiresAt ? `expires later (${target.expiresAt.toISOString()})` : 'never expires'}`, {
+      extensions: { field: 'expiresAt', maxExpiresAt: caller.expiresAt.toISOString() },
+    });
+  }
 }

@@ -58,7 +58,7 @@ export class BuiltinAlertEvaluators implements OnModuleInit {
           kind: 'key-expiring',
           subject: k.keyId,
           severity: 'warning',
-          message: `API key ${k.keyId} (${k.name}) expires at ${k.expiresAt}; rotate it before then`,
+          message: `API key ${k.keyId} (${k.name}) expires at ${k.expiresAt}; before then, rotate it with a new expiresAt (POST /v1/keys/${k.keyId}/rotate) or move its expiresAt (PATCH /v1/keys/${k.keyId})`,
           details: { keyId: k.keyId, name: k.name, expiresAt: k.expiresAt },
         });
       }

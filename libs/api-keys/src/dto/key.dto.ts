@@ -200,6 +200,11 @@ export class RotateKeyDto {
   @Min(0)
   @Max(2_592_000)
   overlapSeconds?: number;
+
+  @ApiPropertyOptional({ nullable: true, example: '2027-06-01T00:00:00Z', description: "The new key's expiry, in the future; null: never. Absent: the old key's expiresAt" })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expiresAt?: string | null;
 }
 
 export class RevokeKeyDto {

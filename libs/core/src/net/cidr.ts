@@ -59,6 +59,14 @@ export function cidrContains(cidr: Cidr, ip: string): boolean {
   return (ipToBigInt(addr, family) & mask) === cidr.network;
 }
 
+/** Whether every address of `inner` is in `outer` (same family, no wider, same network under outer's mask). */
+export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
+  if (inner.family !== outer.family || inner.bits < outer.bits) return false;
+  const max = outer.family === 4 ? 32 : 128;
+  const mask = outer.bits === 0 ? 0n : ((1n << BigInt(outer.bits)) - 1n) << BigInt(max - outer.bits);
+  return (inner.network & mask) === outer.network;
+}
+
 export function parseCidrList(text: string | undefined): Cidr[] {
   if (!text) return [];
   return text
