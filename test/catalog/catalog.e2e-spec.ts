@@ -319,10 +319,10 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     assert.match(((await denied.json()) as any).type, /insufficient-scope$/);
   });
 
-  it('a refused Cloudinary credential fails the listings with the reason instead of retrying', async () => {
+  it('a refused Cloudinary credential pauses the listings with the reason instead of failing them', async () => {
     await sb.fault({ partner: 'cloudinary', kind: 'reject-credentials', count: 1 });
     assert.equal((await post('/v1/products', product('NS-E2E-IMG', { channels: ['storefront'], images: ['https://images.novaskin.example/refused.jpg'] }))).status, 201);
-    const [sf] = await waitForStatuses('NS-E2E-IMG', { storefront: 'failed' }, 5000);
+    const [sf] = await waitForStatuses('NS-E2E-IMG', { storefront: 'paused' }, 5000);
     assert.match(sf.lastError, /cloudinary rejected credential version \d+/);
     assert.doesNotMatch(sf.lastError, /test-cloudinary-secret/);
     assert.equal(sf.imageUrl, null);
@@ -472,10 +472,10 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     assert.ok(state.amazon.listings[sample.sku].imageUrl.includes(PRESETS.amazon));
   });
 
-  it('a rejected Amazon credential ends in failed with a clear lastError, and nothing is retried forever', async () => {
+  it('a rejected Amazon credential pauses the listing with a clear lastError, and the job waits instead of hammering Amazon', async () => {
     await sb.fault({ partner: 'amazon', kind: 'reject-credentials' });
     assert.equal((await post('/v1/products', product('NS-E2E-403', { channels: ['amazon', 'storefront'] }))).status, 201);
-    const chans = await waitForStatuses('NS-E2E-403', { amazon: 'failed', storefront: 'published' }, 10_000);
+    const chans = await waitForStatuses('NS-E2E-403', { amazon: 'paused', storefront: 'published' }, 10_000);
     const amazon = chans.find((c) => c.channel === 'amazon');
     assert.match(amazon.lastError, /amazon rejected credential version \d+/);
     assert.match(amazon.lastError, /invalid_client|Unauthorized/);
@@ -485,11 +485,11 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     const before = await forSku();
     assert.ok(before.length <= 2, JSON.stringify(before));
     await new Promise((r) => setTimeout(r, 2500));
-    assert.deepEqual(await forSku(), before, 'no further listing requests for this SKU after the job failed');
+    assert.deepEqual(await forSku(), before, 'no further listing requests for this SKU while the channel is paused');
     const queue = api.app.get<Queue>(getQueueToken(CATALOG_PUBLISH_QUEUE), { strict: false });
     const job = await queue.getJob('publish-amazon-NS-E2E-403-1');
-    assert.equal(await job!.getState(), 'failed');
-    assert.equal(job!.attemptsMade, 1, 'a refused credential is not retried');
+    assert.equal(await job!.getState(), 'delayed', 'the job waits for a working credential');
+    assert.equal(job!.attemptsMade, 0, 'waiting for a credential does not burn attempts');
   });
 
   it('while the vault holds Amazon paused, new Amazon listings wait as paused instead of failing', async () => {

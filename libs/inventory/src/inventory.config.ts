@@ -73,6 +73,22 @@ export class InventoryConfig {
   @Min(100)
   INVENTORY_SWEEP_AFTER_MS = 5_000;
 
+  /**
+   * A row whose push failed for good is pushed again by the sweep after this long. Failures that
+   * may pass (outage, timeouts) always wait just this; a refusal doubles it each time (below).
+   */
+  @IsInt()
+  @Min(100)
+  INVENTORY_FAILED_RETRY_MS = 30_000;
+
+  /**
+   * Longest wait before re-pushing a row the channel keeps refusing (a listing it rejected or
+   * deleted). A new stock change, or publishing the listing again, still pushes at once.
+   */
+  @IsInt()
+  @Min(100)
+  INVENTORY_FAILED_RETRY_MAX_MS = 15 * 60_000;
+
   /** How often every channel's quantities are read back and drift repaired. */
   @IsInt()
   @Min(1_000)

@@ -40,7 +40,7 @@ export class InventoryController {
   @RequireScope('inventory:write')
   @ApiOperation({
     summary: 'Adjust on-hand by a delta',
-    description: 'Requires `Idempotency-Key`: a retry with the same key and body returns the first response; the same key with another body is 422 `idempotency-key-reused`. Refused (422 `invalid-adjustment`) if on-hand would fall below reserved.',
+    description: 'Requires `Idempotency-Key`: a retry with the same key and body returns the first response; the same key with another body is 422 `idempotency-key-reused`. Refused (422 `invalid-adjustment`, naming the bound) if on-hand would fall below reserved or rise above 1000000000.',
   })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Unique per adjustment, e.g. a UUID' })
   @ApiResponse({ status: 201, type: StockView })

@@ -379,7 +379,7 @@ export class InventoryService {
     });
   }
 
-  /** Relative change (received a delivery, found damage). Refused if it would go below reserved or zero. */
+  /** Relative change (received a delivery, found damage). Refused if it would go below reserved or above MAX_QUANTITY. */
   async adjust(sku: string, delta: number, reason: string, actorKeyId: string | null, manager: EntityManager = this.ds.manager): Promise<StockLevel> {
     if (typeof delta !== 'number' || !Number.isInteger(delta)) throw validationFailed([{ field: 'delta', message: 'must be an integer' }]);
     if (delta === 0 || Math.abs(delta) > MAX_QUANTITY) throw validationFailed([{ field: 'delta', message: `must be non-zero and between -${MAX_QUANTITY} and ${MAX_QUANTITY}` }]);
@@ -401,6 +401,13 @@ export class InventoryService {
     if (!rows.length) {
       const [cur] = await sql(manager, `SELECT on_hand, reserved FROM inventory_items WHERE sku = $1`, [sku]);
       if (!cur) throw notFound(`SKU ${sku}`);
+      // on_hand always lies between reserved and MAX_QUANTITY, so a delta can only cross the bound it moves towards.
+      if (delta > 0) {
+        const max = MAX_QUANTITY - cur.on_hand;
+        throw new ProblemException(422, 'invalid-adjustment', `delta ${delta} would leave on-hand ${cur.on_hand + delta}, above the maximum of ${MAX_QUANTITY} (largest allowed delta: ${max})`, {
+          extensions: { errors: [{ field: 'delta', message: `must be at most ${max}` }], onHand: cur.on_hand, reserved: cur.reserved },
+        });
+      }
       const min = cur.reserved - cur.on_hand;
       throw new ProblemException(422, 'invalid-adjustment', `delta ${delta} would leave on-hand ${cur.on_hand + delta}, below the ${cur.reserved} units reserved (smallest allowed delta: ${min})`, {
         extensions: { errors: [{ field: 'delta', message: `must be at least ${min}` }], onHand: cur.on_hand, reserved: cur.reserved },
@@ -475,6 +482,8 @@ export class InventoryService {
    * Stock may have moved after the publisher read it, and a sync push of the newer figure may even
    * have landed before the (slower) listing request and been overwritten by it: if the allocation
    * now differs from `sent`, queue an ordinary push so the channel does not keep the older figure.
+   * Refusals before it (pushes to a listing that did not exist yet) no longer say anything: a
+   * failed row goes back to the sweep's normal rhythm and its back-off starts over.
    */
   async confirmPublished(sku: string, channel: Channel, sent: number): Promise<void> {
     checkChannel(channel);
@@ -482,7 +491,9 @@ export class InventoryService {
       this.ds,
       `UPDATE inventory_channel_sync s
           SET last_confirmed_quantity = $3, last_pushed_quantity = $3, last_synced_at = now(),
-              state = CASE WHEN s.state = 'pending' AND s.wanted_version <= s.synced_version THEN 'synced' ELSE s.state END,
+              state = CASE WHEN s.state IN ('pending', 'failed') AND s.wanted_version <= s.synced_version THEN 'synced'
+                           WHEN s.state = 'failed' THEN 'pending' ELSE s.state END,
+              refused_pushes = 0, retry_at = NULL,
               updated_at = now()
          FROM inventory_items i
         WHERE s.channel = $1 AND s.sku = $2 AND i.sku = s.sku

@@ -12,6 +12,9 @@ import { PublishJobData, publishJob, publishJobId } from './publish-jobs';
  * moment the row stays `pending` with no job. This re-enqueues such rows (same job id and the
  * listing's deduplication id, so a job that does exist, for this or an older version, is not
  * duplicated: it reads the newest wanted state when it runs).
+ * `paused` rows too: their job waits in Redis until the credential works again, and nothing else
+ * would publish them after the channel resumes if that job was lost (Redis flushed, say). A job
+ * still waiting absorbs the new one through the shared deduplication id.
  */
 @Injectable()
 export class PendingSweeper {
@@ -24,7 +27,7 @@ export class PendingSweeper {
   async sweep(olderThanMs = 120_000): Promise<number> {
     const rows: { sku: string; channel: PublishJobData['channel']; wanted_version: number; delisting: boolean }[] = await this.ds.query(
       `SELECT sku, channel, wanted_version, delisting FROM product_channels
-        WHERE status = 'pending' AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT 500`,
+        WHERE status IN ('pending', 'paused') AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT 500`,
       [olderThanMs / 1000],
     );
     let added = 0;

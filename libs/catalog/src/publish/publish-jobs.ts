@@ -10,6 +10,8 @@ export interface PublishJobData {
   version: number;
   /** How many 429s this job has waited out (bounded, so a broken partner cannot hold it forever). */
   rateLimitHits?: number;
+  /** How many times a partner refused our credential during this job (sets how long it waits). */
+  credentialRefusals?: number;
 }
 
 export const publishJobId = (delist: boolean, channel: Channel, sku: string, version: number) => `${delist ? 'delist' : 'publish'}-${channel}-${sku}-${version}`;

@@ -1,7 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ChannelError, ChannelSyncControl, MissingPartnerCredentialError, ProblemException, RateLimitedError } from '@hub/core';
+import { ChannelError, ChannelSyncControl, CredentialRejectedError, MissingPartnerCredentialError, ProblemException, RateLimitedError } from '@hub/core';
 import { ChannelRegistry } from '@hub/channels';
 import { InventoryService } from '@hub/inventory';
 import { MediaService, MediaUploadError } from '@hub/media';
@@ -15,16 +15,25 @@ import type { PublishJobData } from './publish-jobs';
 interface Wanted {
   version: number;
   delist: boolean;
+  /** Some version is live on the channel (a failed republish leaves it there). */
+  listed: boolean;
 }
 
 /** A partner that answers 429 this many times in a row for one job is treated as broken. */
 const MAX_RATE_LIMIT_WAITS = 200;
 
 /**
+ * A refused credential is retried after CATALOG_PAUSED_RECHECK_MS, doubling per refusal up to this
+ * many times that: Cloudinary has no channel to pause, so its refusals reach the partner each time.
+ */
+const MAX_CREDENTIAL_WAIT_FACTOR = 10;
+
+/**
  * Publishes (or delists) one product on one channel: uploads its images once (media lib), asks
  * the inventory how many units to offer there, calls the channel adapter and records the outcome
  * in product_channels. Retryable failures back off exponentially with jitter; a 429 waits exactly
- * the partner's Retry-After; refused listings and refused credentials end the job at once.
+ * the partner's Retry-After; a refused credential leaves the listing `paused` and the job waiting
+ * until it works again; a refused listing ends the job at once.
  */
 @Processor(CATALOG_PUBLISH_QUEUE)
 export class PublishProcessor extends WorkerHost implements OnApplicationBootstrap {
@@ -56,7 +65,7 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
       [sku, channel],
     );
     if (!pc) return { skipped: 'nothing wanted' };
-    const want: Wanted = { version: pc.wanted_version, delist: pc.delisting };
+    const want: Wanted = { version: pc.wanted_version, delist: pc.delisting, listed: pc.published_version !== null };
     // A follow-up job queued while the previous one ran may find the listing already up to date.
     if (!want.delist && pc.status === 'published' && (pc.published_version ?? 0) >= want.version) return { skipped: 'up to date', version: want.version };
     if (this.syncControl && (await this.syncControl.isPaused(channel))) {
@@ -133,10 +142,27 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
       throw new UnrecoverableError(message);
     }
 
+    if (isCredentialRejection(err)) {
+      // Already reported to PartnerCredentials by the adapter (or the media service) that saw it,
+      // with the exact version; the vault pauses the channel and resumes it once a working
+      // credential is current. Nothing re-queues a listing on resume, so this job must outlive
+      // the pause: it waits like the paused-channel check above, which it meets on its next run.
+      const refusals = (job.data.credentialRefusals ?? 0) + 1;
+      const wait = this.cfg.CATALOG_PAUSED_RECHECK_MS * Math.min(2 ** (refusals - 1), MAX_CREDENTIAL_WAIT_FACTOR);
+      await this.mark(sku, channel, version, 'paused', `${what} waits for a working credential: ${message}`);
+      await job.updateData({ ...job.data, credentialRefusals: refusals });
+      // Jitter, so the listings of a whole import refused together do not all come back at once.
+      await job.moveToDelayed(Date.now() + Math.round(wait * (0.75 + Math.random() * 0.25)), token);
+      throw new DelayedError();
+    }
+
     if (!isRetryable(err)) {
-      // Credential rejections were already reported to PartnerCredentials by the adapter (or the
-      // media service) that saw them, with the exact version; the vault pauses the channel.
       await this.mark(sku, channel, version, 'failed', `${what} failed: ${message}`);
+      // Publishing tracks the SKU for stock sync before the listing exists; pushes to a listing
+      // the channel refused would only be refused too, so stop them until a publish succeeds.
+      if (!want.delist && !want.listed) {
+        await this.inventory.untrackChannel(sku, channel).catch((e) => this.logger.warn({ sku, channel, err: (e as Error).message }, 'could not stop stock sync for a refused listing'));
+      }
       this.logger.warn({ sku, channel, err: message }, `${what} failed for good`);
       throw new UnrecoverableError(message);
     }
@@ -153,6 +179,11 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
       [sku, channel, version, status, lastError.slice(0, 1000)],
     );
   }
+}
+
+/** The partner refused our credential (a Cloudinary 401/403 comes as a MediaUploadError). */
+function isCredentialRejection(err: unknown): boolean {
+  return err instanceof CredentialRejectedError || (err instanceof MediaUploadError && (err.httpCode === 401 || err.httpCode === 403));
 }
 
 function isRetryable(err: unknown): boolean {

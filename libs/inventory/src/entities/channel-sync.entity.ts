@@ -38,6 +38,14 @@ export class ChannelSyncEntity {
   @Column({ name: 'push_count', type: 'bigint', default: 0 })
   pushCount: string;
 
+  /** Pushes the channel refused outright since it last confirmed one; sets how long a failed row waits. */
+  @Column({ name: 'refused_pushes', type: 'integer', default: 0 })
+  refusedPushes: number;
+
+  /** When the sweep may push a failed row again. */
+  @Column({ name: 'retry_at', type: 'timestamptz', nullable: true })
+  retryAt: Date | null;
+
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }

@@ -18,7 +18,8 @@ const BATCH = 500;
  * instance) can run at once; if two take the same rows the work is merely repeated.
  *
  * It also sweeps: a dirty row nobody touched for a while (a job lost with Redis, a worker killed) is
- * enqueued again, which is harmless because the dedup id folds it into any job still pending.
+ * enqueued again, which is harmless because the dedup id folds it into any job still pending; a
+ * failed row is enqueued again when its retry time comes.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -152,9 +153,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         WHERE s.wanted_version > s.synced_version
           AND NOT EXISTS (SELECT 1 FROM inventory_channel_pauses p WHERE p.channel = s.channel)
           AND ((s.state <> 'failed' AND s.updated_at < now() - make_interval(secs => $1::double precision / 1000))
-               OR (s.state = 'failed' AND s.updated_at < now() - interval '30 seconds'))
+               -- Failed rows wait for their own schedule (SyncDelivery.markError), so a refused one is not re-pushed every pass.
+               OR (s.state = 'failed' AND COALESCE(s.retry_at, s.updated_at + make_interval(secs => $2::double precision / 1000)) <= now()))
         ORDER BY s.updated_at LIMIT 1000`,
-      [this.cfg.INVENTORY_SWEEP_AFTER_MS],
+      [this.cfg.INVENTORY_SWEEP_AFTER_MS, this.cfg.INVENTORY_FAILED_RETRY_MS],
     );
     await this.enqueuer.enqueue(rows);
     return rows.length;

@@ -13,6 +13,7 @@ import {
 } from '@hub/core';
 import { DataSource } from 'typeorm';
 import { allocate, DEFAULT_ALLOCATION_RULE } from '../allocation';
+import { InventoryConfig } from '../inventory.config';
 import { sql } from '../sql';
 
 export type SyncOutcome = 'synced' | 'clean' | 'untracked' | 'paused' | 'no-adapter';
@@ -74,6 +75,7 @@ export class SyncDelivery {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly control: ChannelSyncControl,
     private readonly credentials: PartnerCredentials,
+    private readonly cfg: InventoryConfig,
     metrics: MetricsService,
     @Optional() @Inject(CHANNEL_ADAPTERS) adapters: ChannelAdapter[] | null,
   ) {
@@ -103,7 +105,7 @@ export class SyncDelivery {
       }
       if (BigInt(row.wanted_version) <= BigInt(row.synced_version)) return 'clean';
       if (!adapter) {
-        await this.markError(channel, [sku], 'failed', `no adapter is enabled for channel ${channel}`);
+        await this.markError(channel, [sku], 'failed', `no adapter is enabled for channel ${channel}`, true);
         return 'no-adapter';
       }
       const quantity = quantityFor(row);
@@ -172,7 +174,7 @@ export class SyncDelivery {
        UPDATE inventory_channel_sync s
           SET synced_version = GREATEST(s.synced_version, c.version),
               last_pushed_quantity = c.pushed, last_confirmed_quantity = c.confirmed, last_synced_at = now(), last_error = NULL,
-              push_count = s.push_count + 1,
+              push_count = s.push_count + 1, refused_pushes = 0, retry_at = NULL,
               state = CASE WHEN s.wanted_version > c.version THEN 'pending' ELSE 'synced' END,
               dirty_since = CASE WHEN s.wanted_version > c.version THEN s.dirty_since ELSE NULL END,
               updated_at = now()
@@ -217,7 +219,7 @@ export class SyncDelivery {
     this.errors.inc({ channel, kind: err instanceof ChannelError ? err.name : 'other' }, list.length);
     const failed = list.filter((sku) => !retryable || isLast(sku));
     const retrying = list.filter((sku) => retryable && !isLast(sku));
-    if (failed.length) await this.markError(channel, failed, 'failed', message).catch(() => undefined);
+    if (failed.length) await this.markError(channel, failed, 'failed', message, !retryable).catch(() => undefined);
     if (retrying.length) await this.markError(channel, retrying, 'retrying', message).catch(() => undefined);
     if (!retryable) {
       this.logger.warn({ channel, skus: list.slice(0, 20), err: message }, 'channel refused the quantity update; not retrying');
@@ -226,12 +228,22 @@ export class SyncDelivery {
     return 'retry';
   }
 
-  private async markError(channel: Channel, skus: string[], state: 'retrying' | 'failed' | 'paused', message: string): Promise<void> {
+  /**
+   * A `failed` row also gets the time the sweep may push it again: a failure that may pass is
+   * retried after INVENTORY_FAILED_RETRY_MS, like any outage; a refusal waits twice as long as the
+   * one before, up to INVENTORY_FAILED_RETRY_MAX_MS, so a listing the channel rejected is not
+   * pushed every sweep for ever. New changes are still pushed at once (the relay enqueues them).
+   */
+  private async markError(channel: Channel, skus: string[], state: 'retrying' | 'failed' | 'paused', message: string, refused = false): Promise<void> {
     await sql(
       this.ds,
-      `WITH ${LOCK_IN_ORDER} UPDATE inventory_channel_sync s SET state = $3, last_error = left($4, 500), updated_at = now()
+      `WITH ${LOCK_IN_ORDER} UPDATE inventory_channel_sync s SET state = $3, last_error = left($4, 500), updated_at = now(),
+              refused_pushes = s.refused_pushes + CASE WHEN $5::boolean THEN 1 ELSE 0 END,
+              retry_at = CASE WHEN $3 <> 'failed' THEN s.retry_at
+                              WHEN $5::boolean THEN now() + make_interval(secs => least($7::double precision, $6::double precision * power(2, least(s.refused_pushes, 30))) / 1000)
+                              ELSE now() + make_interval(secs => $6::double precision / 1000) END
          FROM locked l WHERE s.channel = $1 AND s.sku = l.sku`,
-      [channel, skus, state, message],
+      [channel, skus, state, message, refused, this.cfg.INVENTORY_FAILED_RETRY_MS, this.cfg.INVENTORY_FAILED_RETRY_MAX_MS],
     );
   }
 }
