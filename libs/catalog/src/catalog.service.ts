@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   AuditService,
@@ -11,6 +11,7 @@ import {
   ProblemException,
   RequestOrigin,
   validationFailed,
+  withTimeout,
 } from '@hub/core';
 import { ChannelRegistry, StorefrontAdapter } from '@hub/channels';
 import { InventoryService } from '@hub/inventory';
@@ -19,7 +20,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import { DataSource, EntityManager } from 'typeorm';
 import { CatalogConfig } from './catalog.config';
-import { CATALOG_MAINTENANCE_QUEUE, CATALOG_PUBLISH_QUEUE, PULL_REVIEWS_JOB } from './constants';
+import { CATALOG_MAINTENANCE_QUEUE, CATALOG_PUBLISH_QUEUE, PULL_REVIEWS_JOB, SKU_PATTERN } from './constants';
 import {
   CreateProductDto,
   CreateReviewDto,
@@ -51,6 +52,12 @@ interface ProductRow {
   deleted_at: Date | null;
 }
 
+/**
+ * How long a write waits for Redis to take its jobs. Queue connections retry forever, so without a
+ * bound a Redis outage would hang every catalog write after its transaction had committed.
+ */
+const ENQUEUE_TIMEOUT_MS = 2_000;
+
 const PRODUCT_COLUMNS = `sku, name, description, category, price::text AS price, currency, images, channels, version, rating_avg::text AS rating_avg, rating_count, created_at, updated_at, deleted_at`;
 
 /** A key bound to channels sees a product only once it has been published to one of them. */
@@ -71,6 +78,8 @@ export interface ImportReport {
  */
 @Injectable()
 export class CatalogService {
+  private readonly logger = new Logger('Catalog');
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     @InjectQueue(CATALOG_PUBLISH_QUEUE) private readonly publishQueue: Queue,
@@ -254,7 +263,11 @@ export class CatalogService {
     this.assertChannel('storefront', auth);
     await this.visibleRow(sku, auth);
     const r = await this.storefront.addReview({ sku, ...input });
-    await this.maintenanceQueue.add(PULL_REVIEWS_JOB, {}, { jobId: `pull-reviews-now-${r.externalId}`, removeOnComplete: true, removeOnFail: 100 });
+    // The review is stored either way; if Redis is away the scheduled pull counts it instead.
+    await this.bounded(
+      this.maintenanceQueue.add(PULL_REVIEWS_JOB, {}, { jobId: `pull-reviews-now-${r.externalId}`, removeOnComplete: true, removeOnFail: 100 }),
+      { sku, job: PULL_REVIEWS_JOB },
+    );
     return { externalId: r.externalId };
   }
 
@@ -351,11 +364,25 @@ export class CatalogService {
     }
   }
 
+  /**
+   * Runs after the commit, so a failure here must not fail the request: the rows stay `pending` and
+   * the PendingSweeper enqueues them once Redis is back.
+   */
   private async enqueue(sku: string, version: number, publish: Channel[], delist: Channel[]): Promise<void> {
-    await this.publishQueue.addBulk([
+    const jobs = [
       ...publish.map((c) => publishJob(this.cfg, sku, c, version, false)),
       ...delist.map((c) => publishJob(this.cfg, sku, c, version, true)),
-    ]);
+    ];
+    await this.bounded(this.publishQueue.addBulk(jobs), { sku, version, jobs: jobs.length });
+  }
+
+  /** Waits at most ENQUEUE_TIMEOUT_MS for a queue call; a failure is logged, not thrown. */
+  private async bounded(call: Promise<unknown>, context: Record<string, unknown>): Promise<void> {
+    try {
+      await withTimeout(call, ENQUEUE_TIMEOUT_MS, `Redis did not take the job within ${ENQUEUE_TIMEOUT_MS} ms`);
+    } catch (err) {
+      this.logger.warn({ ...context, err: (err as Error).message }, 'catalog job not enqueued; a later sweep or pull picks the change up');
+    }
   }
 }
 
@@ -393,7 +420,8 @@ function encodeCursor(sku: string): string {
 function decodeCursor(cursor: string): string {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof v?.s === 'string') return v.s;
+    // Only what encodeCursor writes: any other string (a NUL byte, say) would reach Postgres and fail there.
+    if (typeof v?.s === 'string' && SKU_PATTERN.test(v.s)) return v.s;
   } catch {
     /* reported below */
   }

@@ -39,3 +39,5 @@ export * from './channels/channel-adapter';
 export * from './channels/channel-sync-control';
 export * from './lifecycle/force-exit';
 export * from './http/pagination';
+export * from './http/timestamp';
+export * from './queue/with-timeout';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { CurrentOrigin, notFound, Partner, PARTNERS, ProblemException, RequestOrigin, RequireScope, validationFailed } from '@hub/core';
+import { CurrentOrigin, notFound, Partner, PARTNERS, ProblemException, RequestOrigin, RequireScope, toDate, validationFailed } from '@hub/core';
 import { CredentialListDto, CredentialOutcomeDto, PutCredentialDto, VerifyCredentialDto } from './dto/credential.dto';
 import { isPartner, validatePartnerFields } from './partners/partner-fields';
 import { VaultService } from './vault.service';
@@ -41,11 +41,10 @@ export class VaultController {
     const p = this.partner(partner);
     const checked = validatePartnerFields(p, body.fields);
     if (!checked.fields) throw validationFailed(checked.errors);
-    let expiresAt: Date | null = null;
-    if (body.expiresAt) {
-      expiresAt = new Date(body.expiresAt);
-      if (expiresAt.getTime() <= Date.now()) throw validationFailed([{ field: 'expiresAt', message: 'must be in the future' }]);
-    }
+    // IsISO8601 also passes week and ordinal dates that `new Date()` cannot read, and `new Date()`
+    // reads a zoneless value in the server's zone: the strict parser reads it as UTC, like every date we take.
+    const expiresAt = toDate('expiresAt', body.expiresAt) ?? null;
+    if (expiresAt && expiresAt.getTime() <= Date.now()) throw validationFailed([{ field: 'expiresAt', message: 'must be in the future' }]);
     const outcome = await this.vault.write(p, { fields: checked.fields, expiresAt, rotateEveryDays: body.rotateEveryDays ?? null }, origin);
     if (!outcome.verification.ok) {
       const v = outcome.verification;

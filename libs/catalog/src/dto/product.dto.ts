@@ -16,6 +16,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
 } from 'class-validator';
 import { PRODUCT_CHANNEL_STATUSES, SKU_PATTERN, SUPPORTED_CURRENCIES } from '../constants';
 import { IsPrice } from './price';
@@ -77,7 +78,11 @@ export class CreateProductDto {
 /** Every field but `sku` and `stock` (stock changes go through /v1/inventory). */
 export class UpdateProductDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) name?: string;
-  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }] }) @IsOptional() @IsPrice() price?: string | number;
+  // Absent keeps the price; null is not "no price" (a product always has one), so it is validated and refused.
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }] })
+  @ValidateIf((_, v) => v !== undefined)
+  @IsPrice()
+  price?: string | number;
   @ApiPropertyOptional({ enum: SUPPORTED_CURRENCIES })
   @IsOptional()
   @IsIn(SUPPORTED_CURRENCIES, { message: `must be one of ${SUPPORTED_CURRENCIES.join(', ')}` })

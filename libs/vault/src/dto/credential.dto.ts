@@ -15,7 +15,7 @@ export class PutCredentialDto {
   @IsObject()
   fields: Record<string, unknown>;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'When the partner stops accepting this version (must be in the future).' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the partner stops accepting this version (must be in the future). Without a zone it is read as UTC.' })
   @IsOptional()
   @IsISO8601({ strict: true })
   expiresAt?: string;
@@ -28,11 +28,15 @@ export class PutCredentialDto {
   rotateEveryDays?: number;
 }
 
+/** Versions are Postgres `integer`s: a larger number would reach the query as an overflow (500). */
+const MAX_VERSION = 2_147_483_647;
+
 export class VerifyCredentialDto {
-  @ApiPropertyOptional({ description: 'Version to check (default: the current one). A pending version that passes becomes current.' })
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_VERSION, description: 'Version to check (default: the current one). A pending version that passes becomes current.' })
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(MAX_VERSION)
   version?: number;
 }
 
