@@ -61,6 +61,12 @@ describe('catalog: bad input is a 400, and writes answer while Redis does not ta
     assert.equal(kept.status, 200);
     assert.equal(kept.body.price, '899.00');
     assert.equal(kept.body.version, 2);
+    // No field of a product can be unset: null is refused for each, naming it, and nothing changes.
+    for (const field of ['name', 'currency', 'images', 'category', 'description', 'channels']) {
+      assertBadField(await call('PATCH', '/v1/products/NS-BAD-PRICE', { [field]: null }), field);
+    }
+    const after = await call('GET', '/v1/products/NS-BAD-PRICE');
+    assert.equal(after.body.version, 2);
   });
 
   it('a cursor that decodes to something other than a SKU (a NUL byte, lower case) is a 400 naming cursor; real cursors still page', async () => {

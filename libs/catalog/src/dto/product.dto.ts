@@ -75,30 +75,36 @@ export class CreateProductDto {
   channels?: Channel[];
 }
 
+/**
+ * A PATCH field: absent keeps the current value. Unlike @IsOptional(), null is validated (and so
+ * refused): no field of a product can be unset, and null silently keeping the value would hide a
+ * client's bug.
+ */
+const UnlessAbsent = () => ValidateIf((_: object, v: unknown) => v !== undefined);
+
 /** Every field but `sku` and `stock` (stock changes go through /v1/inventory). */
 export class UpdateProductDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) name?: string;
-  // Absent keeps the price; null is not "no price" (a product always has one), so it is validated and refused.
+  @ApiPropertyOptional() @UnlessAbsent() @IsString() @Length(1, 200) name?: string;
   @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }] })
-  @ValidateIf((_, v) => v !== undefined)
+  @UnlessAbsent()
   @IsPrice()
   price?: string | number;
   @ApiPropertyOptional({ enum: SUPPORTED_CURRENCIES })
-  @IsOptional()
+  @UnlessAbsent()
   @IsIn(SUPPORTED_CURRENCIES, { message: `must be one of ${SUPPORTED_CURRENCIES.join(', ')}` })
   currency?: string;
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @UnlessAbsent()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(10)
   @IsUrl(IMAGE_URL, { each: true, message: 'each image must be an http(s) URL' })
   @MaxLength(2000, { each: true })
   images?: string[];
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) category?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(5000) description?: string;
+  @ApiPropertyOptional() @UnlessAbsent() @IsString() @Length(1, 100) category?: string;
+  @ApiPropertyOptional({ description: 'An empty string clears it.' }) @UnlessAbsent() @IsString() @MaxLength(5000) description?: string;
   @ApiPropertyOptional({ enum: CHANNELS, isArray: true, description: 'Channels removed here are delisted; added ones are published.' })
-  @IsOptional()
+  @UnlessAbsent()
   @IsArray()
   @ArrayUnique()
   @IsIn(CHANNELS, { each: true, message: `each channel must be one of ${CHANNELS.join(', ')}` })

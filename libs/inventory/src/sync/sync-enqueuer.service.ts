@@ -1,5 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
+import { withTimeout } from '@hub/core';
 import type { Channel } from '@hub/core';
 import type { Queue } from 'bullmq';
 import { INVENTORY_MAINTENANCE_QUEUE, SYNC_JOB, syncDedupId, syncQueueName } from '../constants';
@@ -77,17 +78,5 @@ export class SyncEnqueuer {
         removeOnFail: { count: 1000 },
       },
     }));
-  }
-}
-
-export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
