@@ -29,6 +29,7 @@ describe("Amazon's rotation notices (SQS-like queue in the sandbox)", () => {
     sb = await sandbox.listen(0);
     Object.assign(process.env, {
       AMAZON_LWA_URL: `${sb}/auth/o2/token`,
+      AMAZON_SPAPI_URL: sb,
       NYKAA_API_URL: `${sb}/nykaa`,
       AMAZON_NOTIFICATIONS_URL: `${sb}/_sqs/amazon-notifications`,
       // The test drives each poll itself.

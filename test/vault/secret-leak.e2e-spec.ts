@@ -52,6 +52,7 @@ describe('no secret written to the vault reaches Postgres, logs or responses', (
       LOG_LEVEL: 'trace',
       LOG_REQUESTS: 'true',
       AMAZON_LWA_URL: `${sb}/auth/o2/token`,
+      AMAZON_SPAPI_URL: sb,
       NYKAA_API_URL: `${sb}/nykaa`,
       AMAZON_NOTIFICATIONS_URL: `${sb}/_sqs/amazon-notifications`,
       AMAZON_NOTIFICATIONS_POLL_MS: '500',

@@ -27,6 +27,7 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     sandbox = await createSandboxApp();
     const sb = await sandbox.listen(0);
     process.env.AMAZON_LWA_URL = `${sb}/auth/o2/token`;
+    process.env.AMAZON_SPAPI_URL = sb;
     process.env.NYKAA_API_URL = `${sb}/nykaa`;
     process.env.AMAZON_NOTIFICATIONS_URL = `${sb}/_sqs/amazon-notifications`;
     process.env.RAZORPAY_API_URL = `${sb}/v1/`;

@@ -9,6 +9,10 @@ export class VaultConfig {
   @IsUrlWithProtocol(['http:', 'https:'])
   AMAZON_LWA_URL = 'http://127.0.0.1:4010/auth/o2/token';
 
+  /** SP-API host: after LWA, verification reads a listing to prove the seller and marketplace. */
+  @IsUrlWithProtocol(['http:', 'https:'])
+  AMAZON_SPAPI_URL = 'http://127.0.0.1:4010';
+
   @IsUrlWithProtocol(['http:', 'https:'])
   NYKAA_API_URL = 'http://127.0.0.1:4010/nykaa';
 

@@ -27,8 +27,9 @@ export class VaultController {
   @ApiOperation({
     summary: 'Store a new credential version, verify it with the partner, and make it current',
     description:
-      'The version is stored encrypted as `pending`, verified with one authenticated call to the partner (Amazon: an LWA token ' +
-      'exchange; Nykaa: its auth check; Razorpay: an authenticated read; Cloudinary: an Admin API ping), and only then made ' +
+      'The version is stored encrypted as `pending`, verified with the partner (Amazon: an LWA token exchange, then an SP-API ' +
+      'listing read for the seller and marketplace; Nykaa: its auth check, whose seller must match `sellerId`; Razorpay: an ' +
+      'authenticated read; Cloudinary: an Admin API ping), and only then made ' +
       '`current`. The version it replaces becomes `previous` and stays usable until its own expiry or 7 days ' +
       '(VAULT_PREVIOUS_GRACE_DAYS), whichever is sooner. If verification fails the answer is 422 `credential-verification-failed` ' +
       'with the partner\'s error; the version stays `pending` and can be re-checked with POST .../verify {version}. Versions only ' +

@@ -156,7 +156,7 @@ export class VaultRepository {
   }
 
   /** Returns whether the version was healthy before (so callers act on the transition only). */
-  async markFailed(partner: Partner, version: number, error: string, rejected: boolean): Promise<{ wasFailing: boolean; status: CredentialStatus } | null> {
+  async markFailed(partner: Partner, version: number, error: string, rejected: boolean): Promise<{ wasFailing: boolean; status: CredentialStatus; source: string } | null> {
     const res: [Record<string, unknown>[], number] = await this.ds.query(
       `UPDATE vault_credential_versions v
           SET last_error = $3,
@@ -165,11 +165,11 @@ export class VaultRepository {
                       AND last_failure_at >= GREATEST(COALESCE(last_verified_at, 'epoch'), COALESCE(last_used_at, 'epoch')) AS was_failing
                  FROM vault_credential_versions WHERE partner = $1 AND version = $2) prior
         WHERE v.id = prior.id
-        RETURNING prior.was_failing, v.status`,
+        RETURNING prior.was_failing, v.status, v.source`,
       [partner, version, error.slice(0, 1000), rejected],
     );
     const r = res[0]?.[0];
-    return r ? { wasFailing: r.was_failing === true, status: r.status as CredentialStatus } : null;
+    return r ? { wasFailing: r.was_failing === true, status: r.status as CredentialStatus, source: r.source as string } : null;
   }
 
   async touchUsed(entries: { partner: Partner; version: number; at: Date }[]): Promise<void> {
@@ -193,8 +193,8 @@ export class VaultRepository {
     );
   }
 
-  async recordExpiry(partner: Partner, version: number, expiresAt: Date): Promise<void> {
-    await this.ds.query(`UPDATE vault_credential_versions SET expires_at = $3 WHERE partner = $1 AND version = $2`, [partner, version, expiresAt]);
+  async recordExpiry(partner: Partner, version: number, expiresAt: Date, m: EntityManager = this.ds.manager): Promise<void> {
+    await m.query(`UPDATE vault_credential_versions SET expires_at = $3 WHERE partner = $1 AND version = $2`, [partner, version, expiresAt]);
   }
 
   /** Previous versions past their expiry retire; returns the partners touched. */

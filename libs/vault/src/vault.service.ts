@@ -23,7 +23,7 @@ import type { Counter } from 'prom-client';
 import { credentialHealth, CredentialHealth, CredentialStatus } from './credential-health';
 import { Envelope, MissingMasterKeyError, VaultDecryptionError } from './crypto/envelope';
 import { MasterKeyRing } from './crypto/master-keys';
-import { vaultChangedChannel } from './constants';
+import { AMAZON_NOTICE_SOURCE, vaultChangedChannel } from './constants';
 import { PartnerVerifier, VerifyResult } from './partners/partner-verifier';
 import { VaultConfig } from './vault.config';
 import { VaultRepository, VersionRow } from './vault.repository';
@@ -84,6 +84,8 @@ interface CacheEntry {
 const FINGERPRINT_KEY = 'fingerprint';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const DAY_MS = 86_400_000;
+const CREDENTIAL_ALERT_KINDS: AlertInput['kind'][] = ['credential-expiring', 'credential-expired', 'credential-failing', 'credential-stale'];
+const RECHECK: Actor = { system: 'system:recheck' };
 
 /**
  * The vault: envelope-encrypted credential versions, verified rotation, and the state behind
@@ -131,7 +133,7 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
     await this.importFromEnvironment();
     this.flushTimer = setInterval(() => void this.flushUsage().catch((err) => this.logger.warn({ err }, 'lastUsedAt flush failed')), this.cfg.VAULT_USAGE_FLUSH_MS);
     this.flushTimer.unref();
-    this.alerts.registerEvaluator({ kinds: ['credential-expiring', 'credential-expired', 'credential-failing', 'credential-stale'], evaluate: () => this.credentialAlerts() });
+    this.alerts.registerEvaluator({ kinds: CREDENTIAL_ALERT_KINDS, evaluate: () => this.credentialAlerts() });
   }
 
   /** Before Postgres and Redis close (their modules close in onApplicationShutdown). */
@@ -308,6 +310,11 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
     if (!prior.wasFailing) {
       await this.audit.record({ action: 'vault.credential.failing', subjectType: 'partner-credential', subjectId: `${partner}:v${version}`, details: { partner, version, reason: reason.slice(0, 300) } });
     }
+    if (prior.status === 'pending' && prior.source === AMAZON_NOTICE_SOURCE) {
+      // No operator PUT this version and saw the 422: without the alert, nobody hears that the new
+      // secret was refused until the old one expires.
+      await this.reconcileCredentialAlerts();
+    }
     if (prior.status !== 'current') {
       // A job that still held the replaced version got refused and its channel may pause right
       // after this returns; once that settles, resume it if the current version works.
@@ -325,7 +332,6 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
 
   /** A working credential is current again: resume the channel and let its alerts resolve. */
   private async onWorking(partner: Partner): Promise<void> {
-    await this.alerts.resolve('credential-failing', partner);
     const channel = channelOf(partner);
     const ctl = this.channelSync();
     if (channel && ctl && (await ctl.isPaused(channel))) {
@@ -333,7 +339,13 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
       this.logger.log({ channel, partner }, 'channel sync resumed after credential recovery');
     }
     if (channel) await this.alerts.resolve('channel-sync-paused', channel);
-    await this.alerts.reconcile(['credential-expiring', 'credential-expired', 'credential-failing', 'credential-stale'], await this.credentialAlerts());
+    // credential-failing is left to the reconcile, not resolved outright: it also stands for a
+    // refused new secret from Amazon, which a working current version does not fix.
+    await this.reconcileCredentialAlerts();
+  }
+
+  private async reconcileCredentialAlerts(): Promise<void> {
+    await this.alerts.reconcile(CREDENTIAL_ALERT_KINDS, await this.credentialAlerts());
   }
 
   /**
@@ -346,7 +358,7 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
     if (!channel || !ctl || !(await ctl.isPaused(channel))) return false;
     const cur = await this.repo.current(partner);
     if (!cur || credentialHealth(cur, new Date(), []).health === 'failing') return false;
-    const out = await this.verify(partner, cur.version, { system: 'system:recheck' });
+    const out = await this.verify(partner, cur.version, RECHECK);
     return !!out?.verification.ok;
   }
 
@@ -523,11 +535,27 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
   async credentialAlerts(now = new Date()): Promise<AlertInput[]> {
     const out: AlertInput[] = [];
     const warn = this.cfg.warnDays();
-    for (const r of (await this.repo.all()).filter((x) => x.status === 'current')) {
+    const rows = await this.repo.all();
+    const isFailing = (v: VersionRow) => credentialHealth({ ...v, expiresAt: null, rotateEveryDays: null }, now, warn).health === 'failing';
+    for (const r of rows.filter((x) => x.status === 'current')) {
       const p = r.partner;
       const base = { partner: p, version: r.version, fingerprint: r.fingerprint };
-      const failing = credentialHealth({ ...r, expiresAt: null, rotateEveryDays: null }, now, warn).health === 'failing';
-      if (failing) out.push({ kind: 'credential-failing', subject: p, severity: 'critical', message: `The ${p} credential v${r.version} is failing: ${r.lastError ?? 'rejected by the partner'}`, details: base });
+      // A new secret from Amazon's notice that LWA refused: the current one still works, but only
+      // until the expiry the same notice announced.
+      const refusedNotice = rows.find((x) => x.partner === p && x.status === 'pending' && x.source === AMAZON_NOTICE_SOURCE && isFailing(x));
+      if (isFailing(r)) {
+        out.push({ kind: 'credential-failing', subject: p, severity: 'critical', message: `The ${p} credential v${r.version} is failing: ${r.lastError ?? 'rejected by the partner'}`, details: base });
+      } else if (refusedNotice) {
+        out.push({
+          kind: 'credential-failing',
+          subject: p,
+          severity: 'warning',
+          message:
+            `The new ${p} client secret from Amazon's rotation notice (v${refusedNotice.version}) was refused: ${refusedNotice.lastError ?? 'rejected by the partner'}. ` +
+            `v${r.version} stays current${r.expiresAt ? ` until ${iso(r.expiresAt)}` : ''}; the vault retries v${refusedNotice.version} on every re-check, or PUT a working credential.`,
+          details: { ...base, pendingVersion: refusedNotice.version, pendingFingerprint: refusedNotice.fingerprint },
+        });
+      }
       const expiry = credentialHealth({ ...r, lastFailureAt: null, rotateEveryDays: null }, now, warn);
       if (expiry.health === 'expired') {
         out.push({ kind: 'credential-expired', subject: p, severity: 'critical', message: `The ${p} credential v${r.version} expired at ${iso(r.expiresAt)}`, details: { ...base, expiresAt: iso(r.expiresAt) } });
@@ -551,26 +579,38 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
 
   // ---------------------------------------------------------------- periodic and admin work
 
-  /** Worker job: retire expired previous versions and re-verify failing current ones. */
-  async recheck(): Promise<{ retired: number; rechecked: Partner[]; recovered: Partner[] }> {
+  /**
+   * Worker job: retire expired previous versions, retry the new secrets Amazon's notices brought
+   * that have not verified yet (promoting them once they do), and re-verify failing current ones.
+   * Verification makes the same checks real traffic depends on (Amazon's seller and marketplace,
+   * Nykaa's seller), so a recovery here does not resume a channel that the next push would pause again.
+   */
+  async recheck(): Promise<{ retired: number; promoted: string[]; rechecked: Partner[]; recovered: Partner[] }> {
     const retired = await this.repo.retireExpired();
     for (const r of retired) {
       await this.audit.record({ action: 'vault.credential.retired', subjectType: 'partner-credential', subjectId: `${r.partner}:v${r.version}`, details: { ...r, by: 'system:recheck' } });
       await this.invalidate(r.partner);
+    }
+    // The notice that carried such a secret is gone once LWA refused it, and no operator will PUT
+    // it: retrying here is what makes it current when LWA starts accepting it.
+    const promoted: string[] = [];
+    for (const r of (await this.repo.all()).filter((x) => x.status === 'pending' && x.source === AMAZON_NOTICE_SOURCE)) {
+      const out = await this.verify(r.partner, r.version, RECHECK);
+      if (out?.credential.status === 'current') promoted.push(`${r.partner}:v${r.version}`);
     }
     const rechecked: Partner[] = [];
     const recovered: Partner[] = [];
     for (const r of (await this.repo.all()).filter((x) => x.status === 'current')) {
       if (credentialHealth(r, new Date(), []).health !== 'failing') continue;
       rechecked.push(r.partner);
-      const out = await this.verify(r.partner, r.version, { system: 'system:recheck' });
+      const out = await this.verify(r.partner, r.version, RECHECK);
       if (out?.verification.ok) recovered.push(r.partner);
     }
     for (const partner of PARTNERS) {
       if (rechecked.includes(partner)) continue;
       if (await this.resumeIfCurrentWorks(partner)) recovered.push(partner);
     }
-    return { retired: retired.length, rechecked, recovered };
+    return { retired: retired.length, promoted, rechecked, recovered };
   }
 
   /** Re-encrypts every version under the newest master key with a fresh data key. */
@@ -607,14 +647,40 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
     return { total: rows.length, rewrapped, failed, masterKeyVersion: this.envelope.newestVersion };
   }
 
-  /** Amazon announced when the current secret stops working: record it so health and alerts see it. */
-  async recordCurrentExpiry(partner: Partner, expiresAt: Date, actor: Actor): Promise<number | null> {
-    const cur = await this.repo.current(partner);
-    if (!cur) return null;
-    await this.repo.recordExpiry(partner, cur.version, expiresAt);
-    await this.audit.record({ action: 'vault.credential.expiry-recorded', ...auditActor(actor), subjectType: 'partner-credential', subjectId: `${partner}:v${cur.version}`, details: { partner, version: cur.version, expiresAt: expiresAt.toISOString() } });
-    await this.alerts.reconcile(['credential-expiring', 'credential-expired', 'credential-failing', 'credential-stale'], await this.credentialAlerts());
-    return cur.version;
+  /**
+   * Amazon announced when a secret stops working: record it on the current version so health and
+   * alerts see it. SQS keeps no order, so a notice published (`announcedAt`) before the current
+   * version became current is about a secret that version replaced, and is skipped.
+   * `keepEarlier` keeps an earlier expiry already recorded (an announced end of "the old secret"
+   * does not extend one the operator set). `reconcileAlerts: false` leaves the alerts to the caller.
+   */
+  async recordCurrentExpiry(
+    partner: Partner,
+    expiresAt: Date,
+    actor: Actor,
+    opts: { announcedAt?: Date; keepEarlier?: boolean; reconcileAlerts?: boolean } = {},
+  ): Promise<{ version: number; expiresAt: Date } | { skipped: string }> {
+    const out = await this.repo.ds.transaction(async (m) => {
+      // Under the partner lock, so a promotion cannot slip in between the check and the write.
+      await this.repo.lockPartner(m, partner);
+      const cur = await this.repo.current(partner, m);
+      if (!cur) return { skipped: `no current ${partner} version` };
+      const since = cur.rotatedAt ?? cur.createdAt;
+      if (opts.announcedAt && opts.announcedAt.getTime() < since.getTime()) {
+        return { skipped: `announced at ${opts.announcedAt.toISOString()}, before v${cur.version} became current at ${since.toISOString()}` };
+      }
+      const at = opts.keepEarlier && cur.expiresAt && cur.expiresAt < expiresAt ? cur.expiresAt : expiresAt;
+      await this.repo.recordExpiry(partner, cur.version, at, m);
+      await this.audit.record(
+        { action: 'vault.credential.expiry-recorded', ...auditActor(actor), subjectType: 'partner-credential', subjectId: `${partner}:v${cur.version}`, details: { partner, version: cur.version, expiresAt: at.toISOString() } },
+        m,
+      );
+      return { version: cur.version, expiresAt: at };
+    });
+    // A skip is the caller's to log: it knows which notice it was.
+    if ('skipped' in out) return out;
+    if (opts.reconcileAlerts !== false) await this.reconcileCredentialAlerts();
+    return out;
   }
 
   /** A version holding exactly these fields (dedupes a notice delivered twice). */

@@ -36,7 +36,11 @@ export class PartnerVerifier {
     }
   }
 
-  /** LWA refresh-token grant: 200 with an access token, or 401 invalid_client for a wrong secret. */
+  /**
+   * LWA refresh-token grant (200 with an access token, or 401 invalid_client for a wrong secret),
+   * then the seller check: LWA proves the client and refresh token but not the sellerId or
+   * marketplaceId, which only the Listings API reads.
+   */
   private async amazon(f: PartnerFields['amazon']): Promise<VerifyResult> {
     const res = await fetch(this.cfg.AMAZON_LWA_URL, {
       method: 'POST',
@@ -45,19 +49,58 @@ export class PartnerVerifier {
       signal: AbortSignal.timeout(this.cfg.VAULT_VERIFY_TIMEOUT_MS),
     });
     const body = await readJson(res);
-    if (res.ok && typeof body?.access_token === 'string') return { ok: true };
-    const code = typeof body?.error === 'string' ? body.error : `HTTP ${res.status}`;
-    const desc = typeof body?.error_description === 'string' ? ` (${body.error_description})` : '';
-    return judge(res.status, `LWA token exchange failed: ${code}${desc}`);
+    if (!res.ok || typeof body?.access_token !== 'string') {
+      const code = typeof body?.error === 'string' ? body.error : `HTTP ${res.status}`;
+      const desc = typeof body?.error_description === 'string' ? ` (${body.error_description})` : '';
+      return judge(res.status, `LWA token exchange failed: ${code}${desc}`);
+    }
+    return this.amazonSeller(f, body.access_token);
   }
 
+  /**
+   * Reads a SKU no seller lists, for the credential's seller and marketplace: SP-API answers 404
+   * NOT_FOUND when the token may act for that seller there, 403 when the seller did not authorise
+   * it (a wrong sellerId) and 400 for a marketplace the seller is not in. A 404 without SP-API's
+   * error body is a wrong AMAZON_SPAPI_URL, which says nothing about the credential.
+   */
+  private async amazonSeller(f: PartnerFields['amazon'], accessToken: string): Promise<VerifyResult> {
+    const path = `listings/2021-08-01/items/${encodeURIComponent(f.sellerId)}/${encodeURIComponent(AMAZON_PROBE_SKU)}?marketplaceIds=${encodeURIComponent(f.marketplaceId)}`;
+    const deadline = Date.now() + this.cfg.VAULT_VERIFY_TIMEOUT_MS;
+    let res: Response;
+    for (let attempt = 1; ; attempt++) {
+      res = await fetch(joinUrl(this.cfg.AMAZON_SPAPI_URL, path), {
+        headers: { 'x-amz-access-token': accessToken, accept: 'application/json' },
+        signal: AbortSignal.timeout(Math.max(deadline - Date.now(), 1)),
+      });
+      // The seller's rate limit is shared with the channel's own traffic, which may have just
+      // drained it: a throttled check says nothing about the credential, so wait for a token.
+      const wait = res.status === 429 ? throttleWaitMs(res) : 0;
+      if (!wait || attempt >= AMAZON_THROTTLE_ATTEMPTS || Date.now() + wait >= deadline) break;
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    const body = await readJson(res);
+    const codes: string[] = Array.isArray(body?.errors) ? body.errors.map((e: any) => String(e?.code)) : [];
+    if (res.ok || (res.status === 404 && codes.includes('NOT_FOUND'))) return { ok: true };
+    const detail = spApiErrors(body, res.status);
+    if (res.status === 403) return judge(403, `SP-API refused seller ${f.sellerId} (${detail}): LWA accepted the client secret, so the sellerId is wrong or that seller has not authorised this application`);
+    if (res.status === 400) return judge(400, `SP-API refused seller ${f.sellerId} in marketplace ${f.marketplaceId} (${detail}): check the marketplaceId`);
+    if (res.status === 404) return { ok: false, rejected: false, error: `SP-API seller check got ${detail} from ${this.cfg.AMAZON_SPAPI_URL}, not a Listings API answer: check AMAZON_SPAPI_URL`.slice(0, 500) };
+    return judge(res.status, `SP-API seller check failed: ${detail}`);
+  }
+
+  /** Nykaa's auth check names the seller its key belongs to (docs/nykaa-api.md); calls for any other seller get 401. */
   private async nykaa(f: PartnerFields['nykaa']): Promise<VerifyResult> {
     const res = await fetch(joinUrl(this.cfg.NYKAA_API_URL, 'v1/auth/verify'), {
       headers: { 'x-nykaa-api-key': f.apiKey, accept: 'application/json' },
       signal: AbortSignal.timeout(this.cfg.VAULT_VERIFY_TIMEOUT_MS),
     });
-    if (res.ok) return { ok: true };
-    return judge(res.status, `Nykaa auth check failed: ${describe(await readJson(res), res.status)}`);
+    const body = await readJson(res);
+    if (!res.ok) return judge(res.status, `Nykaa auth check failed: ${describe(body, res.status)}`);
+    const sellerId = body?.sellerId;
+    if (typeof sellerId !== 'string') return { ok: false, rejected: false, error: 'Nykaa auth check answered without the sellerId the key belongs to' };
+    if (sellerId !== f.sellerId) return { ok: false, rejected: true, error: `Nykaa API key belongs to seller ${sellerId}, not to sellerId ${f.sellerId}: check the sellerId`.slice(0, 500) };
+    return { ok: true };
   }
 
   /** An authenticated read (Razorpay has no dedicated "whoami"). */
@@ -79,6 +122,18 @@ export class PartnerVerifier {
     if (res.ok) return { ok: true };
     return judge(res.status, `Cloudinary ping failed: ${describe(await readJson(res), res.status)}`);
   }
+}
+
+/** No seller lists this SKU, so reading it costs one call and changes nothing. */
+const AMAZON_PROBE_SKU = 'NOVASKIN-HUB-CREDENTIAL-CHECK';
+const AMAZON_THROTTLE_ATTEMPTS = 5;
+
+/** Retry-After when given, else one token's worth of the x-amzn-RateLimit-Limit rate (per second), capped at 2 s. */
+function throttleWaitMs(res: Response): number {
+  const after = Number(res.headers.get('retry-after'));
+  const rate = Number(res.headers.get('x-amzn-ratelimit-limit'));
+  const ms = after > 0 ? after * 1000 : rate > 0 ? 1000 / rate : 1000;
+  return Math.min(Math.max(ms, 50), 2000);
 }
 
 function judge(status: number, error: string): VerifyResult {
@@ -108,4 +163,11 @@ function describe(body: Record<string, any> | null, status: number): string {
   const e = body?.error;
   const text = typeof e === 'string' ? e : e?.description ?? e?.message ?? e?.code ?? body?.message ?? body?.title;
   return `HTTP ${status}${text ? ` ${String(text)}` : ''}`;
+}
+
+/** SP-API's `{"errors":[{code, message}]}`, or the status when the body is something else. */
+function spApiErrors(body: Record<string, any> | null, status: number): string {
+  const errors = Array.isArray(body?.errors) ? body.errors : [];
+  const text = errors.map((e: any) => [e?.code, e?.message].filter(Boolean).join(': ')).filter(Boolean).join('; ');
+  return `HTTP ${status}${text ? ` ${text}` : ''}`;
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { PartnerFields } from '@hub/core';
+import { AMAZON_NOTICE_SOURCE } from '../constants';
 import { VaultConfig } from '../vault.config';
 import { VaultService } from '../vault.service';
 
@@ -11,6 +12,8 @@ interface SqsMessage {
 
 interface AmazonNotification {
   notificationType?: string;
+  eventTime?: string;
+  notificationMetadata?: { publishTime?: string };
   payload?: {
     applicationOAuthClientNewSecret?: { clientId?: string; newClientSecret?: string; oldClientSecretExpiryTime?: string };
     applicationOAuthClientSecretExpiry?: { clientId?: string; clientSecretExpiryTime?: string };
@@ -28,10 +31,13 @@ const ACTOR = { system: 'system:amazon-notification' };
 
 /**
  * Ingests Amazon's application notifications from the SQS queue they are delivered to: a
- * secret-expiry notice is recorded on the current version (health and alerts follow); a new
- * secret becomes a pending version, is verified with LWA and promoted. A message is deleted only
- * once handled, so a failure leaves it to be received again (SQS is at least once, and so are we:
- * a second delivery finds the version already stored).
+ * secret-expiry notice is recorded on the current version (health and alerts follow) unless it
+ * was published before that version became current; a new secret becomes a pending version, is
+ * verified with LWA and promoted, and the old secret's announced end is recorded on the current
+ * version first. A message is deleted only once handled, so a failure leaves it to be received
+ * again (SQS is at least once, and so are we: a second delivery finds the version already stored).
+ * A new secret LWA refuses is deleted too; it stays pending with an alert open, and the re-check
+ * job retries it.
  */
 @Injectable()
 export class AmazonNotificationsPoller {
@@ -79,13 +85,16 @@ export class AmazonNotificationsPoller {
       return true;
     }
     const current = await this.vault.currentFields('amazon');
+    // SQS delivers in any order: the publish time tells which version a notice can be about.
+    const announcedAt = noticeTime(n);
     switch (n.notificationType) {
       case 'APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY': {
         const p = n.payload?.applicationOAuthClientSecretExpiry;
         const at = p?.clientSecretExpiryTime ? new Date(p.clientSecretExpiryTime) : null;
         if (!p || !at || Number.isNaN(at.getTime())) return this.skip(msg, 'expiry notice without a valid clientSecretExpiryTime');
         if (!current || current.clientId !== p.clientId) return this.skip(msg, 'expiry notice for another LWA client');
-        await this.vault.recordCurrentExpiry('amazon', at, ACTOR);
+        const recorded = await this.vault.recordCurrentExpiry('amazon', at, ACTOR, { announcedAt });
+        if ('skipped' in recorded) return this.skip(msg, `expiry notice older than the current version: ${recorded.skipped}`);
         result.expiries++;
         this.logger.warn({ expiresAt: at.toISOString() }, 'Amazon announced the expiry of the current client secret');
         return true;
@@ -98,18 +107,27 @@ export class AmazonNotificationsPoller {
         const oldExpiry = p.oldClientSecretExpiryTime ? new Date(p.oldClientSecretExpiryTime) : undefined;
         const validOldExpiry = oldExpiry && !Number.isNaN(oldExpiry.getTime()) ? oldExpiry : undefined;
         const existing = await this.vault.findByFields('amazon', fields as unknown as Record<string, string>);
+        if (existing && existing.status !== 'pending') {
+          result.newSecrets++;
+          return true;
+        }
+        if (validOldExpiry) {
+          // Before LWA has its say: if it refuses the new secret this message is deleted, and the
+          // current version is where the date must survive (health and alerts read it there). The
+          // alerts wait for the outcome, so a rotation that succeeds opens no expiring alert.
+          const recorded = await this.vault.recordCurrentExpiry('amazon', validOldExpiry, ACTOR, { announcedAt, keepEarlier: true, reconcileAlerts: false });
+          if ('skipped' in recorded) this.logger.warn({ messageId: msg.MessageId, why: recorded.skipped }, "old secret's announced expiry not recorded on the current version");
+        }
         const outcome = existing
-          ? existing.status === 'pending'
-            ? await this.vault.verify('amazon', existing.version, ACTOR)
-            : null
-          : await this.vault.write('amazon', { fields, source: 'amazon-notification', previousExpiresAt: validOldExpiry }, ACTOR);
+          ? await this.vault.verify('amazon', existing.version, ACTOR)
+          : await this.vault.write('amazon', { fields, source: AMAZON_NOTICE_SOURCE, previousExpiresAt: validOldExpiry }, ACTOR);
         result.newSecrets++;
         if (!outcome) return true;
         if (outcome.verification.ok) {
           this.logger.log({ version: outcome.credential.version }, 'new Amazon client secret verified and made current');
           return true;
         }
-        // Refused by LWA: keep it pending with the error for an operator; LWA down: try again later.
+        // Refused by LWA: it stays pending, alerted and retried by the re-check; LWA down: the message comes back.
         this.logger.error({ version: outcome.credential.version, error: outcome.verification.error }, 'new Amazon client secret failed verification');
         return outcome.verification.rejected;
       }
@@ -136,4 +154,13 @@ export class AmazonNotificationsPoller {
   private base(): string {
     return this.cfg.AMAZON_NOTIFICATIONS_URL.replace(/\/+$/, '');
   }
+}
+
+/** When Amazon published the notice (its event time if the metadata is missing); undefined if neither parses. */
+function noticeTime(n: AmazonNotification): Date | undefined {
+  for (const t of [n.notificationMetadata?.publishTime, n.eventTime]) {
+    const d = t ? new Date(t) : null;
+    if (d && !Number.isNaN(d.getTime())) return d;
+  }
+  return undefined;
 }
