@@ -2,7 +2,7 @@ import '../support/test-env';
 import { Body, Controller, Get, Logger, Module, Post } from '@nestjs/common';
 import { assertChannelAllowed, CurrentKey, Public, RequireScope } from '@hub/core';
 import type { AuthContext } from '@hub/core';
-import { ApiKeysService, formatKey, KeyCacheService, QuotaLeaseService } from '@hub/api-keys';
+import { ApiKeysService, formatKey, KeyCacheService, QuotaLeaseService, UsageRecorderService } from '@hub/api-keys';
 import { request as httpRequest } from 'node:http';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -114,6 +114,26 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     const body = await problem(await get('/__keys_probe/catalog', bearer(key)), 403, 'insufficient-scope');
     assert.equal(body.requiredScope, 'catalog:read');
     assert.match(body.detail, /catalog:read/);
+  });
+
+  it("counts the guard's 403s (insufficient-scope, ip-not-allowed) as the key's 4xx errors", async () => {
+    const key = await createTestKey(api.app, { scopes: ['orders:read'] });
+    const fenced = await createTestKey(api.app, { scopes: ['catalog:read'], allowedCidrs: ['192.0.2.0/24'] });
+    for (let i = 0; i < 3; i++) await problem(await get('/__keys_probe/catalog', bearer(key)), 403, 'insufficient-scope');
+    for (let i = 0; i < 2; i++) await problem(await get('/__keys_probe/catalog', bearer(fenced)), 403, 'ip-not-allowed');
+    await api.app.get(UsageRecorderService, { strict: false }).flush();
+    // The hourly rows (the key records' totals follow every API_KEY_LAST_USED_FLUSH_MS).
+    const { Client } = await import('pg');
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const counts = async (k: string) =>
+        (await c.query(`SELECT sum(requests)::int AS r, sum(errors_4xx)::int AS e4, sum(errors_5xx)::int AS e5 FROM api_key_usage_hourly WHERE key_id = $1`, [k.slice(9, 21)])).rows[0];
+      assert.deepEqual(await counts(key), { r: 3, e4: 3, e5: 0 });
+      assert.deepEqual(await counts(fenced), { r: 2, e4: 2, e5: 0 });
+    } finally {
+      await c.end();
+    }
   });
   it('refuses a key after its expiry, to the second, with expired-api-key', async () => {
     const expiresAt = new Date(Date.now() + 1500);

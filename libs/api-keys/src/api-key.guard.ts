@@ -371,13 +371,17 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       this.fail('expired', entry.keyId, ip, req, now, false);
       throw new ProblemException(401, 'expired-api-key', `This API key expired at ${new Date(entry.expiresAtMs).toISOString()}`, { headers: WWW_AUTHENTICATE });
     }
+    // The two 403s below count in the key's usage as errors (never against its quota): the key is
+    // genuine, so a client stuck on them shows in its 4xx rate and the key-error-rate alert.
     if (entry.cidrs && !entry.cidrs.some((c) => cidrContains(c, ip))) {
       this.fail('ip-not-allowed', entry.keyId, ip, req, now, false);
+      this.usage.record(entry.keyId, 403, 0, now);
       throw new ProblemException(403, 'ip-not-allowed', `This API key may not be used from ${ip}`, { extensions: { clientIp: ip } });
     }
     if ((entry.scopeMask & route.mask) === 0) {
       const scopes = route.scopes as Scope[];
       this.reject('insufficient-scope');
+      this.usage.record(entry.keyId, 403, 0, now);
       throw new ProblemException(403, 'insufficient-scope', `This route needs the ${scopes.join(' or ')} scope`, {
         extensions: { requiredScope: scopes[0], requiredScopes: scopes },
       });
