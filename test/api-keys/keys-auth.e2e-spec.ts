@@ -279,6 +279,9 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     }
     assert.ok(tripped, 'breaker never opened');
     assert.ok(Number(tripped.headers.get('retry-after')) > 1);
+    // Like every authenticated answer, it carries both RateLimit headers.
+    assert.equal(tripped.headers.get('ratelimit-policy'), '"burst";q=1;w=1');
+    assert.equal(tripped.headers.get('ratelimit'), `"burst";r=0;t=${tripped.headers.get('retry-after')}`);
     await new Promise((r) => setTimeout(r, 1100));
     await problem(await get('/__keys_probe/catalog', bearer(key)), 429, 'abnormal-usage-detected');
   });

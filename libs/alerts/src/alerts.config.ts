@@ -1,13 +1,18 @@
-import { IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
+import { IsDefined, IsInt, IsString, Matches, Min, ValidateIf } from 'class-validator';
 import { IsUrlWithProtocol, Sensitive } from '@hub/core';
 
+/** Either both alert webhook settings are set or neither: one alone would silently send nothing. */
+const eitherWebhookSetting = (c: AlertsConfig) => c.ALERT_WEBHOOK_URL !== undefined || c.ALERT_WEBHOOK_SECRET !== undefined;
+
 export class AlertsConfig {
-  @IsOptional()
+  @ValidateIf(eitherWebhookSetting)
+  @IsDefined({ message: 'is required when ALERT_WEBHOOK_SECRET is set (where to POST the signed alerts)' })
   @IsUrlWithProtocol(['http:', 'https:'])
   ALERT_WEBHOOK_URL?: string;
 
   /** Standard Webhooks secret: `whsec_` followed by the base64 of the signing key. */
-  @IsOptional()
+  @ValidateIf(eitherWebhookSetting)
+  @IsDefined({ message: 'is required when ALERT_WEBHOOK_URL is set (a whsec_ secret to sign the alerts with)' })
   @IsString()
   @Matches(/^whsec_[A-Za-z0-9+/]+={0,2}$/, { message: 'must be whsec_<base64>' })
   @Sensitive()

@@ -421,7 +421,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       this.reject('abnormal-usage');
       this.usage.record(keyId, 429, 0, now);
       throw new ProblemException(429, 'abnormal-usage-detected', 'This API key is paused after an abnormal burst of requests', {
-        headers: { 'Retry-After': String(open), 'RateLimit-Policy': entry.policy },
+        headers: { 'Retry-After': String(open), 'RateLimit-Policy': entry.policy, RateLimit: `"burst";r=0;t=${open}` },
       });
     }
     const b = this.burst.take(keyId, limits.burstPerSecond, 1 / this.instances.count, now, entry);

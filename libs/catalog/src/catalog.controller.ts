@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { AuthContext, CurrentKey, CurrentOrigin, RequestOrigin, RequireScope, validationFailed } from '@hub/core';
+import { AuthContext, CurrentKey, CurrentOrigin, RequestOrigin, notFound, RequireScope } from '@hub/core';
 import { CatalogService } from './catalog.service';
 import { SKU_PATTERN } from './constants';
 import {
@@ -16,8 +16,12 @@ import {
 } from './dto/product.dto';
 
 /** A path SKU that cannot exist is refused with the pattern, rather than looked up. */
+/**
+ * A SKU in the path that no product could have is an unknown SKU: 404, as CONTRACT answers for one
+ * (a body's `sku` is validated as a field instead). Checked before the database sees it.
+ */
 function checkSku(sku: string): string {
-  if (!SKU_PATTERN.test(sku)) throw validationFailed([{ field: 'sku', message: `must match ${SKU_PATTERN.source}` }]);
+  if (!SKU_PATTERN.test(sku)) throw notFound(`Product ${sku}`);
   return sku;
 }
 

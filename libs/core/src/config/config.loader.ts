@@ -73,7 +73,9 @@ export function loadConfig<T extends object>(cls: new () => T, env: Env = proces
     if (problems.some((p) => p.variable === e.property)) continue;
     const msgs = Object.values(e.constraints ?? {}).map((m) => m.replace(e.property + ' ', ''));
     const missing = instance[e.property] === undefined || instance[e.property] === '';
-    problems.push({ variable: e.property, message: missing ? 'is required but not set' : msgs.join('; ') });
+    // A variable required only alongside another says which (its IsDefined message); others are plainly required.
+    const requiredBecause = e.constraints?.isDefined?.replace(e.property + ' ', '');
+    problems.push({ variable: e.property, message: missing ? (requiredBecause ?? 'is required but not set') : msgs.join('; ') });
   }
   if (problems.length) throw new ConfigValidationError(problems);
   return instance as T;
