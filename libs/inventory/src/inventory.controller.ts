@@ -5,6 +5,8 @@ import type { FastifyReply } from 'fastify';
 import { AdjustStockDto, MovementPage, MovementsQueryDto, SetStockDto, StockView } from './dto/inventory.dto';
 import { InventoryService } from './inventory.service';
 
+const BOUND_KEYS = ' A key bound to channels reaches only SKUs listed on one of them; any other SKU is 404 `not-found`, as if it did not exist.';
+
 function checkSku(sku: string): string {
   if (!sku || sku.length > 200) throw validationFailed([{ field: 'sku', message: 'must be 1 to 200 characters' }]);
   return sku;
@@ -20,7 +22,7 @@ export class InventoryController {
 
   @Get(':sku')
   @RequireScope('inventory:read')
-  @ApiOperation({ summary: 'Stock of a SKU', description: 'On-hand, reserved and available, and per channel the quantity the channel last confirmed and its sync state.' })
+  @ApiOperation({ summary: 'Stock of a SKU', description: 'On-hand, reserved and available, and per channel the quantity the channel last confirmed and its sync state.' + BOUND_KEYS })
   @ApiOkResponse({ type: StockView })
   async get(@Param('sku') sku: string, @CurrentKey() key?: AuthContext): Promise<StockView> {
     return this.view(checkSku(sku), key);
@@ -28,10 +30,10 @@ export class InventoryController {
 
   @Put(':sku')
   @RequireScope('inventory:write')
-  @ApiOperation({ summary: 'Set the absolute on-hand count', description: 'For stocktakes. Refused (422 `below-reserved`) if it would drop below the units reserved for open orders. Every channel is updated within seconds.' })
+  @ApiOperation({ summary: 'Set the absolute on-hand count', description: 'For stocktakes. Refused (422 `below-reserved`) if it would drop below the units reserved for open orders. Every channel is updated within seconds.' + BOUND_KEYS })
   @ApiOkResponse({ type: StockView })
   async set(@Param('sku') sku: string, @Body() body: SetStockDto, @CurrentKey() key?: AuthContext): Promise<StockView> {
-    await this.inventory.setOnHand(checkSku(sku), body.onHand, key?.keyId ?? null, undefined, 'set via API');
+    await this.inventory.setOnHand(checkSku(sku), body.onHand, key?.keyId ?? null, undefined, 'set via API', key?.channels);
     return this.view(sku, key);
   }
 
@@ -40,7 +42,7 @@ export class InventoryController {
   @RequireScope('inventory:write')
   @ApiOperation({
     summary: 'Adjust on-hand by a delta',
-    description: 'Requires `Idempotency-Key`: a retry with the same key and body returns the first response; the same key with another body is 422 `idempotency-key-reused`. Refused (422 `invalid-adjustment`, naming the bound) if on-hand would fall below reserved or rise above 1000000000.',
+    description: 'Requires `Idempotency-Key`: a retry with the same key and body returns the first response; the same key with another body is 422 `idempotency-key-reused`. Refused (422 `invalid-adjustment`, naming the bound) if on-hand would fall below reserved or rise above 1000000000.' + BOUND_KEYS,
   })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Unique per adjustment, e.g. a UUID' })
   @ApiResponse({ status: 201, type: StockView })
@@ -55,7 +57,7 @@ export class InventoryController {
     const result = await this.idempotency.execute(
       { actor: key?.keyId ?? 'anonymous', scope: `inventory.adjust:${sku}`, key: idemKey, fingerprint: { sku, delta: body.delta, reason: body.reason } },
       async (m) => {
-        const level = await this.inventory.adjust(sku, body.delta, body.reason, key?.keyId ?? null, m);
+        const level = await this.inventory.adjust(sku, body.delta, body.reason, key?.keyId ?? null, m, key?.channels);
         return { status: 201, body: { ...level, delta: body.delta, reason: body.reason } };
       },
     );
@@ -66,15 +68,16 @@ export class InventoryController {
 
   @Get(':sku/movements')
   @RequireScope('inventory:read')
-  @ApiOperation({ summary: 'The ledger of a SKU', description: 'Every stock change, newest first, with kind, reason, acting key and order line. Paginate with `cursor`.' })
+  @ApiOperation({ summary: 'The ledger of a SKU', description: 'Every stock change, newest first, with kind, reason, acting key and order line. Paginate with `cursor`.' + BOUND_KEYS })
   @ApiOkResponse({ type: MovementPage })
-  async movements(@Param('sku') sku: string, @Query() q: MovementsQueryDto): Promise<MovementPage> {
-    if (!(await this.inventory.getLevel(checkSku(sku)))) throw notFound(`SKU ${sku}`);
+  async movements(@Param('sku') sku: string, @Query() q: MovementsQueryDto, @CurrentKey() key?: AuthContext): Promise<MovementPage> {
+    if (!(await this.inventory.getLevel(checkSku(sku), undefined, key?.channels))) throw notFound(`SKU ${sku}`);
     return this.inventory.movements(sku, q.cursor, q.limit ?? 50);
   }
 
   private async view(sku: string, key?: AuthContext): Promise<StockView> {
-    const level = await this.inventory.getLevel(sku);
+    // A key bound to channels reaches only SKUs on one of them; any other answers like an unknown SKU.
+    const level = await this.inventory.getLevel(sku, undefined, key?.channels);
     if (!level) throw notFound(`SKU ${sku}`);
     // A key bound to channels sees only those channels.
     const channels = (await this.inventory.channelStock(sku)).filter((c) => canTouchChannel(key, c.channel));

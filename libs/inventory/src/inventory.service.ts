@@ -143,6 +143,18 @@ const ORDER_LOCK = `pg_advisory_xact_lock(hashtextextended('inventory-order:' ||
 /** SKU order: every transaction locks stock rows in the same order, so multi-line orders cannot deadlock. */
 const bySkuOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The channels an API key is bound to; null or undefined: every channel. */
+export type ChannelBinding = readonly Channel[] | null | undefined;
+
+/**
+ * SQL condition: the stock row `item` is reachable by a key bound to the channels in `param`. Inventory
+ * does not read the catalog's tables, so "the SKU is on one of those channels" is its own sync row for
+ * the channel, which the catalog's publisher creates and a delist removes. The caller adds it only for a
+ * bound key, and a hidden SKU then takes the unknown-SKU path: a bound key cannot tell it exists.
+ */
+const OFFERED_ON = (item: string, param: string) =>
+  `EXISTS (SELECT 1 FROM inventory_channel_sync s WHERE s.sku = ${item}.sku AND s.channel = ANY(${param}::text[]))`;
+
 /**
  * The single truth for stock. Every write is a guarded statement (`... WHERE on_hand - reserved >= q`)
  * evaluated under the row lock, never read-then-write, and writes its ledger rows and an outbox row
@@ -358,13 +370,22 @@ export class InventoryService {
   // ---- writes behind the HTTP API (own transaction unless given one) ----
 
   /** Absolute count, e.g. after a stocktake. Cannot go below what is reserved for open orders. */
-  async setOnHand(sku: string, onHand: number, actorKeyId: string | null, manager: EntityManager = this.ds.manager, reason: string | null = null): Promise<StockLevel> {
+  async setOnHand(
+    sku: string,
+    onHand: number,
+    actorKeyId: string | null,
+    manager: EntityManager = this.ds.manager,
+    reason: string | null = null,
+    boundTo: ChannelBinding = null,
+  ): Promise<StockLevel> {
     checkQuantity('onHand', onHand, 0);
     return atomically(manager, async (m) => {
       // FOR NO KEY UPDATE, not FOR UPDATE: the key never changes, and FOR UPDATE would conflict with the
       // KEY SHARE locks that reservation inserts take through their foreign key, deadlocking with a
       // concurrent multi-SKU reservation (found by the fast-check scheduler property test).
-      const [cur] = await sql(m, `SELECT on_hand, reserved FROM inventory_items WHERE sku = $1 FOR NO KEY UPDATE`, [sku]);
+      const [cur] = boundTo
+        ? await sql(m, `SELECT on_hand, reserved FROM inventory_items i WHERE sku = $1 AND ${OFFERED_ON('i', '$2')} FOR NO KEY UPDATE OF i`, [sku, boundTo])
+        : await sql(m, `SELECT on_hand, reserved FROM inventory_items WHERE sku = $1 FOR NO KEY UPDATE`, [sku]);
       if (!cur) throw notFound(`SKU ${sku}`);
       if (onHand < cur.reserved) {
         throw new ProblemException(422, 'below-reserved', `onHand ${onHand} is below the ${cur.reserved} units reserved for open orders`, {
@@ -380,15 +401,23 @@ export class InventoryService {
   }
 
   /** Relative change (received a delivery, found damage). Refused if it would go below reserved or above MAX_QUANTITY. */
-  async adjust(sku: string, delta: number, reason: string, actorKeyId: string | null, manager: EntityManager = this.ds.manager): Promise<StockLevel> {
+  async adjust(
+    sku: string,
+    delta: number,
+    reason: string,
+    actorKeyId: string | null,
+    manager: EntityManager = this.ds.manager,
+    boundTo: ChannelBinding = null,
+  ): Promise<StockLevel> {
     if (typeof delta !== 'number' || !Number.isInteger(delta)) throw validationFailed([{ field: 'delta', message: 'must be an integer' }]);
     if (delta === 0 || Math.abs(delta) > MAX_QUANTITY) throw validationFailed([{ field: 'delta', message: `must be non-zero and between -${MAX_QUANTITY} and ${MAX_QUANTITY}` }]);
     // One statement: the guarded UPDATE, its ledger row and its outbox row stand or fall together.
     const rows = await sql<{ sku: string; on_hand: number; reserved: number; updated_at: Date }>(
       manager,
       `WITH u AS (
-         UPDATE inventory_items SET on_hand = on_hand + $2, updated_at = now()
-          WHERE sku = $1 AND on_hand + $2 >= reserved AND on_hand + $2 <= ${MAX_QUANTITY} RETURNING sku, on_hand, reserved, updated_at
+         UPDATE inventory_items i SET on_hand = on_hand + $2, updated_at = now()
+          WHERE sku = $1 AND on_hand + $2 >= reserved AND on_hand + $2 <= ${MAX_QUANTITY} ${boundTo ? `AND ${OFFERED_ON('i', '$5')}` : ''}
+          RETURNING sku, on_hand, reserved, updated_at
        ), mv AS (
          INSERT INTO inventory_movements (sku, kind, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reason, actor_key_id)
          SELECT sku, 'adjustment', $2, 0, on_hand, reserved, $3, $4 FROM u
@@ -396,21 +425,21 @@ export class InventoryService {
          INSERT INTO inventory_outbox (sku) SELECT sku FROM u
        )
        SELECT * FROM u`,
-      [sku, delta, reason, actorKeyId],
+      boundTo ? [sku, delta, reason, actorKeyId, boundTo] : [sku, delta, reason, actorKeyId],
     );
     if (!rows.length) {
-      const [cur] = await sql(manager, `SELECT on_hand, reserved FROM inventory_items WHERE sku = $1`, [sku]);
+      const cur = await this.getLevel(sku, manager, boundTo);
       if (!cur) throw notFound(`SKU ${sku}`);
       // on_hand always lies between reserved and MAX_QUANTITY, so a delta can only cross the bound it moves towards.
       if (delta > 0) {
-        const max = MAX_QUANTITY - cur.on_hand;
-        throw new ProblemException(422, 'invalid-adjustment', `delta ${delta} would leave on-hand ${cur.on_hand + delta}, above the maximum of ${MAX_QUANTITY} (largest allowed delta: ${max})`, {
-          extensions: { errors: [{ field: 'delta', message: `must be at most ${max}` }], onHand: cur.on_hand, reserved: cur.reserved },
+        const max = MAX_QUANTITY - cur.onHand;
+        throw new ProblemException(422, 'invalid-adjustment', `delta ${delta} would leave on-hand ${cur.onHand + delta}, above the maximum of ${MAX_QUANTITY} (largest allowed delta: ${max})`, {
+          extensions: { errors: [{ field: 'delta', message: `must be at most ${max}` }], onHand: cur.onHand, reserved: cur.reserved },
         });
       }
-      const min = cur.reserved - cur.on_hand;
-      throw new ProblemException(422, 'invalid-adjustment', `delta ${delta} would leave on-hand ${cur.on_hand + delta}, below the ${cur.reserved} units reserved (smallest allowed delta: ${min})`, {
-        extensions: { errors: [{ field: 'delta', message: `must be at least ${min}` }], onHand: cur.on_hand, reserved: cur.reserved },
+      const min = cur.reserved - cur.onHand;
+      throw new ProblemException(422, 'invalid-adjustment', `delta ${delta} would leave on-hand ${cur.onHand + delta}, below the ${cur.reserved} units reserved (smallest allowed delta: ${min})`, {
+        extensions: { errors: [{ field: 'delta', message: `must be at least ${min}` }], onHand: cur.onHand, reserved: cur.reserved },
       });
     }
     this.signal.written(manager);
@@ -419,8 +448,11 @@ export class InventoryService {
 
   // ---- reads ----
 
-  async getLevel(sku: string, manager: EntityManager = this.ds.manager): Promise<StockLevel | null> {
-    const [row] = await sql(manager, `SELECT sku, on_hand, reserved, updated_at FROM inventory_items WHERE sku = $1`, [sku]);
+  /** null for an unknown SKU, and for one a key bound to `boundTo` may not reach (see OFFERED_ON). */
+  async getLevel(sku: string, manager: EntityManager = this.ds.manager, boundTo: ChannelBinding = null): Promise<StockLevel | null> {
+    const [row] = boundTo
+      ? await sql(manager, `SELECT sku, on_hand, reserved, updated_at FROM inventory_items i WHERE sku = $1 AND ${OFFERED_ON('i', '$2')}`, [sku, boundTo])
+      : await sql(manager, `SELECT sku, on_hand, reserved, updated_at FROM inventory_items WHERE sku = $1`, [sku]);
     return row ? toLevel(row) : null;
   }
 

@@ -24,7 +24,8 @@ export class OrdersController {
       'Storefront: stock is held for ORDER_RESERVATION_TTL_SECONDS (default 15 min) and a Razorpay order is created; pass ' +
       '`razorpay.orderId` to Razorpay Checkout. Amazon/Nykaa (keys bound to that channel): the order is already paid and its stock ' +
       'is taken at once. 409 `insufficient-stock` when any line cannot be reserved (nothing is reserved then). A retry with the ' +
-      'same Idempotency-Key and body returns the first response; a different body gets 422.',
+      'same Idempotency-Key and body returns the first response; a different body gets 422. For a key bound to channels, a SKU ' +
+      "whose product is not sold on the order's channel is refused like an unknown SKU (422 `unknown-sku`).",
   })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Unique per order attempt, e.g. a UUID' })
   @ApiCreatedResponse({ type: OrderView })

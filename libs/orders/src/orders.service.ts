@@ -103,7 +103,7 @@ export class OrdersService {
       const [dup] = await this.ds.query(`SELECT id FROM orders WHERE channel = $1 AND external_id = $2`, [dto.channel, dto.externalId]);
       if (dup) throw duplicateOrder(dto.channel, dto.externalId, dup.id);
     }
-    const priced = await this.priceLines(dto);
+    const priced = await this.priceLines(dto, auth);
     const orderId = randomUUID();
     const rzp: RazorpayOrder | null = dto.channel === 'storefront' ? await this.createRazorpayOrder(orderId, priced.amountMinor, priced.currency) : null;
 
@@ -199,9 +199,17 @@ export class OrdersService {
     });
   }
 
-  private async priceLines(dto: CreateOrderDto): Promise<{ prices: Map<string, CatalogPrice>; amountMinor: number; currency: string }> {
+  private async priceLines(dto: CreateOrderDto, auth: AuthContext | undefined): Promise<{ prices: Map<string, CatalogPrice>; amountMinor: number; currency: string }> {
     const prices = await this.catalog.prices(dto.items.map((i) => i.sku));
-    const unknown = dto.items.flatMap((it, i) => (prices.has(it.sku) ? [] : [{ field: `items.${i}.sku`, message: `no product with SKU ${it.sku}` }]));
+    // A key bound to channels only touches its channels' products (CONTRACT "API keys"): for it a product
+    // not sold on the order's channel does not exist, with the very answer an unknown SKU gets, so it can
+    // neither sell another channel's product nor learn from the refusal that the SKU exists. Unbound keys
+    // keep full access (an admin may record any order, like Shopify's draft orders).
+    const offered = (sku: string) => {
+      const p = prices.get(sku);
+      return !!p && (!auth?.channels || p.channels.includes(dto.channel));
+    };
+    const unknown = dto.items.flatMap((it, i) => (offered(it.sku) ? [] : [{ field: `items.${i}.sku`, message: `no product with SKU ${it.sku}` }]));
     if (unknown.length) {
       throw new ProblemException(422, 'unknown-sku', unknown.map((e) => `${e.field}: ${e.message}`).join('; '), { extensions: { errors: unknown } });
     }

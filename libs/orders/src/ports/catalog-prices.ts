@@ -20,7 +20,7 @@ export class CatalogOrderPrices extends OrderCatalog {
       [...new Set(skus)].map(async (sku) => {
         try {
           const p = await this.catalog.get(sku);
-          out.set(sku, { sku, price: p.price, currency: p.currency });
+          out.set(sku, { sku, price: p.price, currency: p.currency, channels: p.channels });
         } catch (err) {
           if (!(err instanceof ProblemException && err.getStatus() === 404)) throw err;
         }

@@ -1,3 +1,4 @@
+import type { Channel } from '@hub/core';
 import type { EntityManager } from 'typeorm';
 
 export interface CatalogPrice {
@@ -5,6 +6,8 @@ export interface CatalogPrice {
   /** Decimal string in major units, exactly as stored ("899.00"). */
   price: string;
   currency: string;
+  /** The channels the product is sold on (the catalog's list, published or still pending there). */
+  channels: readonly Channel[];
 }
 
 /** Prices come from the catalog; orders never store their own price list. */
