@@ -1,6 +1,7 @@
 import '../support/test-env';
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
-import { Public } from '@hub/core';
+import { CoreConfig, heartbeatKey, loadConfig, Public } from '@hub/core';
+import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RunningApi, startApi, startWorker } from '../support/hub-harness';
@@ -56,15 +57,36 @@ describe('api over HTTP (Fastify, real Postgres and Redis)', () => {
     return body;
   };
 
-  it('is ready once Postgres, Redis, the queues and a worker heartbeat are all up', async () => {
+  it('is ready once Postgres, Redis and the queues are up; /health/worker reports the worker heartbeat', async () => {
     const body = await waitUntil(async () => {
       const res = await fetch(`${api.url}/health/ready`);
       return res.status === 200 ? ((await res.json()) as any) : undefined;
     }, 15_000);
     assert.equal(body.status, 'ok');
-    for (const check of ['database', 'redis', 'queues', 'worker']) assert.equal(body.info[check].status, 'up', check);
+    for (const check of ['database', 'redis', 'queues']) assert.equal(body.info[check].status, 'up', check);
+    const worker = await waitUntil(async () => {
+      const res = await fetch(`${api.url}/health/worker`);
+      return res.status === 200 ? ((await res.json()) as any) : undefined;
+    }, 15_000);
+    assert.equal(worker.info.worker.status, 'up');
     const live = await fetch(`${api.url}/health/live`);
     assert.equal(live.status, 200);
+  });
+
+  it('stays ready while no worker heartbeat is seen (jobs queue), and says so on /health/worker', async () => {
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    try {
+      await worker.close();
+      await redis.del(heartbeatKey(loadConfig(CoreConfig).REDIS_PREFIX));
+      const ready = await fetch(`${api.url}/health/ready`);
+      assert.equal(ready.status, 200, await ready.clone().text());
+      const w = await fetch(`${api.url}/health/worker`);
+      assert.equal(w.status, 503);
+      assert.match(JSON.stringify(await w.json()), /no worker heartbeat/);
+    } finally {
+      redis.disconnect();
+      worker = await startWorker();
+    }
   });
 
   it('answers an unknown route with a 404 problem', async () => {

@@ -23,6 +23,7 @@ const defaults: Record<string, string> = {
   API_KEY_PEPPER: 'v1:test-pepper-not-a-secret-000000',
   HEARTBEAT_EVERY_MS: '500',
   // Several workers run at once in tests (in process and as children): each picks a free port.
+  WORKER_METRICS_ENABLED: 'true',
   WORKER_METRICS_PORT: '0',
   // Sandboxes in tests start empty and keep nothing (the state-file test sets its own file).
   SANDBOX_STATE_FILE: 'none',

@@ -21,16 +21,28 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /**
+   * What this api instance needs to serve: not the worker. Jobs queue in Redis while no worker
+   * runs, so a worker outage or deploy must not take every api instance out of its load balancer
+   * (orders and Razorpay webhooks would fail for nothing).
+   */
   @Public()
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: Postgres, Redis, queues and a live worker' })
+  @ApiOperation({ summary: 'Readiness of this api instance: Postgres, Redis and the queues (a worker outage does not make it unready; see /health/worker)' })
   ready() {
     return this.health.check([
       () => this.db.pingCheck('database').withTimeout(1500),
       () => this.indicators.redisPing(),
       () => this.indicators.queues(),
-      () => this.indicators.workerHeartbeat(),
     ]);
+  }
+
+  @Public()
+  @Get('worker')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Whether jobs are flowing: a worker processed a heartbeat job recently (503 otherwise), for monitoring rather than load balancing' })
+  worker() {
+    return this.health.check([() => this.indicators.workerHeartbeat()]);
   }
 }

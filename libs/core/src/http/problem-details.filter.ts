@@ -33,6 +33,13 @@ function fromFastifyError(err: { code?: string; statusCode?: number; message?: s
   }
 }
 
+/** The body @nestjs/terminus throws when a check is down: `{status: 'error', info, error, details}`. */
+function healthReport(response: unknown): { error: Record<string, unknown>; details: Record<string, unknown> } | null {
+  const r = response as { status?: unknown; error?: unknown; details?: unknown } | null;
+  if (!r || typeof r !== 'object' || r.status !== 'error' || !r.error || typeof r.error !== 'object' || !r.details || typeof r.details !== 'object') return null;
+  return { error: r.error as Record<string, unknown>, details: r.details as Record<string, unknown> };
+}
+
 export function toProblem(
   exception: unknown,
   requestId: string,
@@ -51,7 +58,13 @@ export function toProblem(
         : typeof (response as { message?: unknown }).message === 'string'
           ? ((response as { message: string }).message)
           : titleForSlug(slug);
-    if (status === 404 && req) {
+    const health = healthReport(response);
+    if (health) {
+      // A health check that is down (@nestjs/terminus): say which check, with what it reported
+      // (no secrets: the indicators report states and ages only), so an operator need not guess.
+      const down = Object.keys(health.error);
+      problem = new ProblemException(status, slug, `Not healthy: ${down.join(', ')} down`, { extensions: { checks: health.details } });
+    } else if (status === 404 && req) {
       problem = new ProblemException(404, slug, `No route matches ${req.method} ${req.url.split('?')[0]}`);
     } else if (status === 400 && /JSON/.test(detail) && !(response as { errors?: unknown }).errors) {
       // Fastify's JSON parser throws a SyntaxError, which Nest turns into a BadRequestException.
