@@ -148,7 +148,9 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     const vs = await versionsOf('amazon');
     // v2 (refused earlier, still pending) is older than the new current one: it retires.
     assert.deepEqual(vs.map((v) => [v.version, v.status]), [[3, 'current'], [2, 'retired'], [1, 'previous']]);
-    const prevUntil = Date.parse(vs[2].expiresAt);
+    // v1 has no expiry of its own: the 7-day grace is shown apart, expiresAt still says "none".
+    assert.equal(vs[2].expiresAt, null);
+    const prevUntil = Date.parse(vs[2].graceUntil);
     assert.ok(Math.abs(prevUntil - (Date.now() + 7 * DAY)) < 60_000, 'previous stays usable 7 days');
     // The worker (another Nest app with its own cache) sees the promotion through pub/sub, not a TTL.
     await waitUntil(async () => (await workerCreds.current('amazon')).version === 3, 2000);

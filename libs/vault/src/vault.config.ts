@@ -37,7 +37,7 @@ export class VaultConfig {
   @Matches(/^\d+(\s*,\s*\d+)*$/, { message: 'must be a comma-separated list of whole days, e.g. 30,7,1' })
   VAULT_EXPIRY_WARN_DAYS = '30,7,1';
 
-  /** How long a replaced version stays usable when it has no earlier expiry of its own (Amazon: 7). */
+  /** How long a replaced version stays usable when it has no expiry of its own, set or announced (Amazon: 7). */
   @IsInt()
   @Min(0)
   @Max(365)

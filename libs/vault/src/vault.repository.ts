@@ -13,6 +13,8 @@ export interface VersionRow extends SealedFields {
   source: string;
   fingerprint: string;
   expiresAt: Date | null;
+  /** Only for a version that became previous without an expiry of its own: when we stop using it. */
+  graceUntil: Date | null;
   rotateEveryDays: number | null;
   createdAt: Date;
   rotatedAt: Date | null;
@@ -22,6 +24,12 @@ export interface VersionRow extends SealedFields {
   lastFailureAt: Date | null;
   lastError: string | null;
 }
+
+/**
+ * When a previous version stops being usable: its own expiry, else the grace it got on being
+ * replaced. A promotion always sets one of the two, so neither means a row edited by hand.
+ */
+const PREVIOUS_END = 'COALESCE(expires_at, grace_until)';
 
 const d = (v: unknown) => (v ? new Date(v as string) : null);
 
@@ -37,6 +45,7 @@ function toRow(r: Record<string, unknown>): VersionRow {
     ciphertext: r.ciphertext as Buffer,
     fingerprint: r.fingerprint as string,
     expiresAt: d(r.expires_at),
+    graceUntil: d(r.grace_until),
     rotateEveryDays: r.rotate_every_days === null ? null : Number(r.rotate_every_days),
     createdAt: d(r.created_at)!,
     rotatedAt: d(r.rotated_at),
@@ -93,11 +102,14 @@ export class VaultRepository {
     return rows[0] ? toRow(rows[0]) : null;
   }
 
-  /** Current first, then previous versions that have not expired. */
+  /**
+   * Current first, then every previous version still within its end (newest first): an inbound
+   * signature may have been made with any of them.
+   */
   async usable(partner: Partner): Promise<VersionRow[]> {
     const rows: Record<string, unknown>[] = await this.ds.query(
       `SELECT * FROM vault_credential_versions
-        WHERE partner = $1 AND (status = 'current' OR (status = 'previous' AND (expires_at IS NULL OR expires_at > now())))
+        WHERE partner = $1 AND (status = 'current' OR (status = 'previous' AND (${PREVIOUS_END} IS NULL OR ${PREVIOUS_END} > now())))
         ORDER BY (status = 'current') DESC, version DESC`,
       [partner],
     );
@@ -201,7 +213,7 @@ export class VaultRepository {
   async retireExpired(): Promise<{ partner: Partner; version: number }[]> {
     const res: [Record<string, unknown>[], number] = await this.ds.query(
       `UPDATE vault_credential_versions SET status = 'retired', retired_at = now()
-        WHERE status = 'previous' AND expires_at IS NOT NULL AND expires_at <= now()
+        WHERE status = 'previous' AND ${PREVIOUS_END} <= now()
         RETURNING partner, version`,
     );
     return (res[0] ?? []).map((r) => ({ partner: r.partner as Partner, version: Number(r.version) }));

@@ -38,6 +38,7 @@ export interface CredentialVersionView {
   health: CredentialHealth;
   expiringWithinDays: number | null;
   expiresAt: string | null;
+  graceUntil: string | null;
   rotateEveryDays: number | null;
   createdAt: string;
   rotatedAt: string | null;
@@ -435,8 +436,11 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Makes a verified pending version current. The old current stays usable as `previous` until
-   * its own expiry or the grace period (Amazon keeps an old secret 7 days); an older previous retires.
+   * Makes a verified pending version current. The old current becomes `previous` and stays usable
+   * until its own expiry (the earlier of the one it had and the one the partner announced); only
+   * without either does it get the grace period (Amazon keeps an old secret 7 days), kept in its own
+   * column so expires_at still says what the partner said. Older previous versions are left alone:
+   * each stays usable until its own end, since a webhook signed with it may still be on its way.
    * Versions only move forward: verifications run outside the lock and can finish in any order, so
    * a pending version older than the current one retires instead of replacing it, and promoting a
    * version retires the pending ones written before it.
@@ -462,12 +466,14 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
           [partner, version],
         )
       )[0];
-      await m.query(`UPDATE vault_credential_versions SET status = 'retired', retired_at = now() WHERE partner = $1 AND status = 'previous'`, [partner]);
       let oldUntil: Date | null = null;
       if (old) {
-        const candidates = [graceUntil, previousExpiresAt, old.expiresAt].filter((d): d is Date => !!d);
-        oldUntil = new Date(Math.min(...candidates.map((d) => d.getTime())));
-        await m.query(`UPDATE vault_credential_versions SET status = 'previous', expires_at = $3 WHERE partner = $1 AND version = $2`, [partner, old.version, oldUntil]);
+        // An announced end later than the one already recorded does not extend it (as in recordCurrentExpiry).
+        const known = [old.expiresAt, previousExpiresAt].filter((d): d is Date => !!d);
+        const expiresAt = known.length ? new Date(Math.min(...known.map((d) => d.getTime()))) : null;
+        const grace = expiresAt ? null : graceUntil;
+        oldUntil = expiresAt ?? grace;
+        await m.query(`UPDATE vault_credential_versions SET status = 'previous', expires_at = $3, grace_until = $4 WHERE partner = $1 AND version = $2`, [partner, old.version, expiresAt, grace]);
       }
       await m.query(
         `UPDATE vault_credential_versions SET status = 'current', rotated_at = now(), last_verified_at = now(), last_error = NULL WHERE partner = $1 AND version = $2`,
@@ -506,7 +512,10 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   view(r: VersionRow, now = new Date()): CredentialVersionView {
-    const verdict = credentialHealth(r, now, this.cfg.warnDays());
+    // A replaced version is judged by when we stop using it (its grace counts when it has no
+    // expiry), and is past rotating: stale would ask the operator to rotate what already was.
+    const judged = r.status === 'previous' ? { ...r, expiresAt: r.expiresAt ?? r.graceUntil, rotateEveryDays: null } : r;
+    const verdict = credentialHealth(judged, now, this.cfg.warnDays());
     return {
       partner: r.partner,
       version: r.version,
@@ -516,6 +525,7 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
       health: verdict.health,
       expiringWithinDays: verdict.expiringWithinDays ?? null,
       expiresAt: iso(r.expiresAt),
+      graceUntil: iso(r.graceUntil),
       rotateEveryDays: r.rotateEveryDays,
       createdAt: r.createdAt.toISOString(),
       rotatedAt: iso(r.rotatedAt),
@@ -530,7 +540,8 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
 
   /**
    * Conditions of each partner's current version, judged independently (a failing credential
-   * that also expires soon keeps both alerts), for the alerts reconciler.
+   * that also expires soon keeps both alerts), for the alerts reconciler. Previous versions raise
+   * nothing: they are meant to end, and nothing the operator does would change that.
    */
   async credentialAlerts(now = new Date()): Promise<AlertInput[]> {
     const out: AlertInput[] = [];

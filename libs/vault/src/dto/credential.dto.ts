@@ -48,7 +48,14 @@ export class CredentialVersionDto {
   @ApiProperty({ example: '3f9a0c1d22be', description: 'Keyed hash prefix of the secret fields: tells versions apart, reveals nothing' }) fingerprint: string;
   @ApiProperty({ enum: CREDENTIAL_HEALTH }) health: string;
   @ApiProperty({ nullable: true, type: Number, description: 'For expiring: the tightest warning threshold crossed (days)' }) expiringWithinDays: number | null;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When the partner stops accepting it (set by the operator or announced by the partner)' }) expiresAt: string | null;
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: 'A previous version without expiresAt: when the vault stops using it (VAULT_PREVIOUS_GRACE_DAYS after it was replaced)',
+  })
+  graceUntil: string | null;
   @ApiProperty({ nullable: true, type: Number }) rotateEveryDays: number | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When it became current' }) rotatedAt: string | null;
