@@ -4,15 +4,21 @@
  * reach the storefront, Amazon and Nykaa, change stock, take a storefront order paid through
  * (the sandbox's) Razorpay, sell on Amazon with a channel-bound key, and look at the vault.
  *
- *   HUB_URL (default http://127.0.0.1:3000), SANDBOX_URL (default http://127.0.0.1:4010),
+ *   HUB_URL (default http://HOST:PORT from .env or the environment, else 127.0.0.1:3000), SANDBOX_URL
+ *   (default http://127.0.0.1:SANDBOX_PORT, else 4010),
  *   HUB_API_KEY (an admin key; when unset the demo creates one with the admin CLI).
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { loadEnvFile } from '@hub/core';
 
-const HUB = process.env.HUB_URL ?? 'http://127.0.0.1:3000';
-const SANDBOX = process.env.SANDBOX_URL ?? 'http://127.0.0.1:4010';
+// Like every script, .env when present (the environment winning): a hub moved to another PORT is found there.
+loadEnvFile();
+const local = (host: string | undefined, port: string | undefined, fallback: number) =>
+  `http://${!host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port || fallback}`;
+const HUB = process.env.HUB_URL ?? local(process.env.HOST, process.env.PORT, 3000);
+const SANDBOX = process.env.SANDBOX_URL ?? local(undefined, process.env.SANDBOX_PORT, 4010);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const step = (n: number, s: string) => say(`\n\x1b[1m${n}. ${s}\x1b[0m`);

@@ -4,15 +4,16 @@
 // the api and the worker together with labelled output. Ctrl-C stops all three.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
-const { copyFileSync, existsSync } = require('node:fs');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 const { ensureBuilt } = require('./ensure-built');
+const { firstEnv } = require('./first-env');
 
 const root = path.resolve(__dirname, '..');
 process.chdir(root);
 if (!existsSync('.env') && existsSync('.env.example')) {
-  copyFileSync('.env.example', '.env');
-  console.log('created .env from .env.example (development defaults; edit it for your setup)');
+  writeFileSync('.env', firstEnv(readFileSync('.env.example', 'utf8')), { mode: 0o600 });
+  console.log('created .env from .env.example, with a new vault master key and API key pepper (development defaults otherwise; edit it for your setup)');
 }
 ensureBuilt();
 const dist = path.resolve(root, process.env.OUT_DIR || 'dist');
@@ -34,7 +35,8 @@ function stopAll(code) {
   if (stopping) return;
   stopping = true;
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 12000).unref();
+  // Past the children's own SHUTDOWN_GRACE_MS (25 s by default), so they are never orphaned mid-shutdown.
+  setTimeout(() => process.exit(code), 30000).unref();
   Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r))))).then(() => process.exit(code));
 }
 for (const [label, entry, color] of procs) {

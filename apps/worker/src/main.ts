@@ -1,11 +1,16 @@
-import { describeBootError, forceExitAfterGrace, loadEnvFile } from '@hub/core';
+import { CoreConfig, describeBootError, forceExitAfterGrace, loadConfig, loadEnvFile } from '@hub/core';
 import { createWorkerApp } from './create-worker-app';
 
-loadEnvFile();
-forceExitAfterGrace(Number(process.env.SHUTDOWN_GRACE_MS ?? 10_000));
-createWorkerApp()
-  .then(() => process.stdout.write('worker started\n'))
-  .catch((err) => {
-    process.stderr.write(`worker: ${describeBootError(err)}\n`);
-    process.exit(1);
-  });
+async function main() {
+  loadEnvFile();
+  // The validated value, as the api reads it: a raw read turned an empty SHUTDOWN_GRACE_MS into 0,
+  // and SIGTERM then cut running jobs off at once.
+  forceExitAfterGrace(loadConfig(CoreConfig).SHUTDOWN_GRACE_MS);
+  await createWorkerApp();
+  process.stdout.write('worker started\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`worker: ${describeBootError(err)}\n`);
+  process.exit(1);
+});

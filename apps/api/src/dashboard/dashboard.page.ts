@@ -101,7 +101,7 @@ export const DASHBOARD_JS = `'use strict';
     var rows = [];
     r.body.data.forEach(function (p) {
       (p.versions || []).filter(function (v) { return v.status === 'current' || v.status === 'previous' || v.status === 'pending'; }).forEach(function (v) {
-        rows.push([p.partner, 'v' + v.version + ' ' + v.status, td(v.health, v.health === 'ok' ? 'ok' : v.health === 'failing' || v.health === 'expired' ? 'critical' : 'warning'), when(v.expiresAt), when(v.lastVerifiedAt), when(v.lastUsedAt)]);
+        rows.push([p.partner, 'v' + v.version + ' ' + v.status, td(v.health, v.health === 'ok' ? 'ok' : v.health === 'failing' || v.health === 'expired' ? 'critical' : 'warning'), when(v.expiresAt || v.graceUntil), when(v.lastVerifiedAt), when(v.lastUsedAt)]);
       });
     });
     table('credentials', ['partner', 'version', 'health', 'expires', 'last verified', 'last used'], rows);

@@ -30,6 +30,22 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig(CoreConfig, { API_KEY_PEPPER: base.API_KEY_PEPPER }), /HUB_MASTER_KEYS: is required/);
   });
 
+  it('refuses the public example secrets from .env.example in production, naming each variable and not the value', () => {
+    const example = { HUB_MASTER_KEYS: 'v1:ZmFrZS1kZXYtbWFzdGVyLWtleS0wMDAwMDAwMDAwMDA=', API_KEY_PEPPER: 'v1:fake-dev-pepper-change-me-0000000000' };
+    assert.doesNotThrow(() => loadConfig(CoreConfig, { ...example, NODE_ENV: 'development' }));
+    let err: ConfigValidationError | undefined;
+    try {
+      loadConfig(CoreConfig, { ...example, HUB_MASTER_KEYS: `${base.HUB_MASTER_KEYS.replace('v1', 'v2')},${example.HUB_MASTER_KEYS}`, NODE_ENV: 'production' });
+    } catch (e) {
+      err = e as ConfigValidationError;
+    }
+    assert.ok(err instanceof ConfigValidationError);
+    assert.deepEqual(err.problems.map((p) => p.variable).sort(), ['API_KEY_PEPPER', 'HUB_MASTER_KEYS']);
+    assert.match(err.message, /public example value/);
+    assert.doesNotMatch(err.message, /fake-dev-pepper|ZmFrZS1k/);
+    assert.doesNotThrow(() => loadConfig(CoreConfig, { ...base, NODE_ENV: 'production' }));
+  });
+
   it('masks sensitive values when describing the config', () => {
     const cfg = loadConfig(CoreConfig, base);
     const d = describeConfig(CoreConfig, cfg);

@@ -1,5 +1,5 @@
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
-import { IsCidrList, IsUrlWithProtocol, IsVersionedKeyList } from './validators';
+import { EXAMPLE_SECRETS, IsCidrList, IsUrlWithProtocol, IsVersionedKeyList, NotPublicInProduction } from './validators';
 import { Sensitive } from './config.loader';
 
 /**
@@ -26,12 +26,14 @@ export class CoreConfig {
 
   /** Vault key-encryption keys, `v1:<base64 32 bytes>,v2:...`; the highest version encrypts. */
   @IsVersionedKeyList(32)
+  @NotPublicInProduction(EXAMPLE_SECRETS)
   @Sensitive()
   HUB_MASTER_KEYS: string;
 
   /** HMAC pepper for API key secrets: `v1:<secret>` (or several, comma-separated; the highest hashes new keys). */
   @IsString()
   @MinLength(16)
+  @NotPublicInProduction(EXAMPLE_SECRETS)
   @Sensitive()
   API_KEY_PEPPER: string;
 
@@ -64,10 +66,14 @@ export class CoreConfig {
   @IsCidrList()
   TRUSTED_PROXIES = '';
 
-  /** How long SIGTERM waits for in-flight requests and jobs before giving up. */
+  /**
+   * How long SIGTERM waits for in-flight requests and jobs before giving up. Longer than a partner
+   * call (PARTNER_TIMEOUT_MS, 10 s) plus a wait for a rate-limit token, so a publish job under way
+   * finishes instead of being cut off and retried; shorter than Kubernetes' default 30 s.
+   */
   @IsInt()
   @Min(0)
-  SHUTDOWN_GRACE_MS = 10_000;
+  SHUTDOWN_GRACE_MS = 25_000;
 
   @IsOptional()
   @IsUrlWithProtocol(['http:', 'https:'])

@@ -60,3 +60,26 @@ export function IsCidrList(options?: ValidationOptions): PropertyDecorator {
     });
 }
 
+
+/**
+ * The secrets .env.example ships (and `npm start` used to copy into .env): public, so a production
+ * process refuses them rather than encrypting real partner secrets under a key anyone can read.
+ */
+export const EXAMPLE_SECRETS = ['ZmFrZS1kZXYtbWFzdGVyLWtleS0wMDAwMDAwMDAwMDA=', 'fake-dev-pepper-change-me-0000000000'];
+
+/** With NODE_ENV=production, the value must not contain any of `publicValues`. */
+export function NotPublicInProduction(publicValues: readonly string[], options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'notPublicInProduction',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: 'is the public example value from .env.example; generate your own before running with NODE_ENV=production (see README)', ...options },
+      validator: {
+        validate(value: unknown, args) {
+          if ((args?.object as { NODE_ENV?: string }).NODE_ENV !== 'production' || typeof value !== 'string') return true;
+          return !publicValues.some((p) => value.includes(p));
+        },
+      },
+    });
+}
