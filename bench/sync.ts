@@ -259,7 +259,8 @@ async function main() {
       Array.from({ length: 8 }, async () => {
         while (Date.now() < hotEnd) {
           const id = n++;
-          const input = { orderId: `${sku}-${id}`, channel: 'storefront' as const, lines: [{ lineId: '1', sku, quantity: 1 }] };
+          // As order creation reserves (the only caller the setting applies to).
+          const input = { orderId: `${sku}-${id}`, channel: 'storefront' as const, lines: [{ lineId: '1', sku, quantity: 1 }], allowAsyncCommit: true };
           if (how === 'standalone') await inv.reserve(ds.manager, input);
           else await ds.transaction((m) => inv.reserve(m, input));
           reservations++;

@@ -100,8 +100,9 @@ export class InventoryConfig {
   INVENTORY_REDIS_TIMEOUT_MS = 2_000;
 
   /**
-   * `on` (default): a reservation is durable when acknowledged. `off`: reserve/sellDirect run
-   * their transaction with `synchronous_commit = off`, so the hot row's lock is released before
+   * `on` (default): a reservation is durable when acknowledged. `off`: reservations made while
+   * creating an order (callers passing `allowAsyncCommit`; never a webhook's, whose 200 Razorpay
+   * does not redeliver) run their transaction with `synchronous_commit = off`, so the hot row's lock is released before
    * the WAL flush. That is several times more reservations/s on one SKU (flash sales); a Postgres
    * crash may then forget the last few hundred milliseconds of acknowledged orders, together with
    * their reservations, never one without the other.

@@ -25,6 +25,13 @@ export interface ReserveInput {
   lines: OrderLineInput[];
   actorKeyId?: string | null;
   expiresAt?: Date | null;
+  /**
+   * With INVENTORY_RESERVE_SYNCHRONOUS_COMMIT=off, lets the caller's transaction commit before its
+   * WAL flush (the trade-off in inventory.config.ts). Only order creation sets it: a crash then
+   * loses the new order together with its stock. Never a transaction acknowledging something the
+   * sender will not send again, such as a Razorpay capture.
+   */
+  allowAsyncCommit?: boolean;
 }
 
 export interface SellDirectInput {
@@ -32,6 +39,8 @@ export interface SellDirectInput {
   channel: Channel;
   lines: OrderLineInput[];
   actorKeyId?: string | null;
+  /** See ReserveInput.allowAsyncCommit. */
+  allowAsyncCommit?: boolean;
 }
 
 export interface StockLevel {
@@ -229,7 +238,9 @@ export class InventoryService {
   private async takeOneSku(manager: EntityManager, mode: 'reserve' | 'sell', input: ReserveInput | SellDirectInput, bySku: Map<string, number>): Promise<void> {
     const [[sku, total]] = [...bySku];
     const reserve = mode === 'reserve';
-    if (this.cfg.INVENTORY_RESERVE_SYNCHRONOUS_COMMIT === 'off' && manager.queryRunner?.isTransactionActive) {
+    // Only where the caller allowed it: the same reservation inside the Razorpay webhook's transaction
+    // (a late capture re-reserving) must be durable before we answer 200, as Razorpay will not redeliver.
+    if (this.cfg.INVENTORY_RESERVE_SYNCHRONOUS_COMMIT === 'off' && input.allowAsyncCommit && manager.queryRunner?.isTransactionActive) {
       await manager.query(`SET LOCAL synchronous_commit = off`);
     }
     const rows = await sql<{ on_hand: number }>(

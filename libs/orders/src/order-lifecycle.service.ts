@@ -17,6 +17,18 @@ const PAID_MEMORY = 50_000;
 /** Outcomes after which the event's order is paid or paid-out-of-stock (both absorbing). */
 const PAID_OUTCOMES = new Set(['order-paid', 'order-paid-re-reserved', 'order-paid-out-of-stock', 'already-paid']);
 
+/**
+ * Why a captured payment cannot pay `order`, or null when it can: its amount (paise) and currency
+ * must be the order's. A capture for another amount (a tampered checkout, a partial payment) or
+ * another currency does not pay for the goods; one without a usable amount cannot be checked.
+ */
+function paymentMismatch(e: RazorpayEvent, order: OrderRow): 'invalid-amount' | 'amount-mismatch' | 'currency-mismatch' | null {
+  if (e.amountInvalid) return 'invalid-amount';
+  if (e.amount === null || BigInt(e.amount) !== BigInt(order.amount_minor)) return 'amount-mismatch';
+  if (e.currency !== order.currency) return 'currency-mismatch';
+  return null;
+}
+
 @Injectable()
 export class OrderLifecycle {
   private readonly logger = new Logger(OrderLifecycle.name);
@@ -110,6 +122,17 @@ export class OrderLifecycle {
       else {
         const t = onPayment(order.status, signal);
         if (t.kind !== 'none' && !(order as OrderRow & { locked?: boolean }).locked) throw new Error(`order ${order.id} would move without its lock`);
+        const refused = t.kind !== 'none' && signal === 'capture' ? paymentMismatch(e, order) : null;
+        if (refused) {
+          // Stored with this outcome and acknowledged (Razorpay would redeliver the same body forever);
+          // the order keeps waiting for a payment of its own amount, and an operator refunds this one.
+          this.logger.warn(
+            { orderId: order.id, eventId: e.id, event: e.event, outcome: refused, expected: { amount: order.amount_minor, currency: order.currency }, received: { amount: e.amount, currency: e.currency } },
+            'razorpay payment does not match its order; not applied',
+          );
+          outcomes.push(refused);
+          continue;
+        }
         if (t.kind !== 'none' && signal === 'capture' && e.razorpayPaymentId && !order.razorpay_payment_id) {
           await m.query(`UPDATE orders SET razorpay_payment_id = $2 WHERE id = $1`, [order.id, e.razorpayPaymentId]);
           order.razorpay_payment_id = e.razorpayPaymentId;
@@ -157,6 +180,8 @@ export class OrderLifecycle {
         // A savepoint, so a refused reservation leaves the transaction usable for recording the outcome.
         await m.query('SAVEPOINT re_reserve');
         try {
+          // Durable, whatever INVENTORY_RESERVE_SYNCHRONOUS_COMMIT says (no allowAsyncCommit): our 200
+          // ends Razorpay's deliveries, so a capture lost to a crash would never come back.
           await this.stock.reserve(m, {
             orderId: order.id,
             channel: order.channel,

@@ -10,6 +10,7 @@ import {
   IdempotencyService,
   IdempotentResult,
   notFound,
+  parseTimestamp,
   PartnerUnavailableError,
   ProblemException,
   RequestOrigin,
@@ -33,22 +34,37 @@ import { OrderStock, StockLine } from './ports/order-stock';
 const MARKETPLACES: readonly Channel[] = ['amazon', 'nykaa'];
 const CREATE_SCOPE = 'orders.create';
 
-/** Cursor = base64url of "<created_at ISO>|<id>" (keyset pagination, stable under inserts). */
-const encodeCursor = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /**
- * Accepts exactly what encodeCursor writes: a timestamp that round-trips through toISOString()
- * (so Postgres can never refuse it: no "x 2020", no February 30, no year 0) and a canonical UUID.
+ * Cursor = base64url of "<created_at, UTC, to the microsecond>|<id>" (keyset pagination, stable
+ * under inserts). The time is the exact stored value, formatted by Postgres: a JS Date keeps only
+ * milliseconds, and a truncated time skipped every order created later within the same millisecond.
  */
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
+const encodeCursor = (createdAtUs: string, id: string) => Buffer.from(`${createdAtUs}|${id}`).toString('base64url');
+/** The same text for a row's created_at as the cursor carries (selected with the page). */
+const CURSOR_AT = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
+/** Microseconds (what we write), or milliseconds (cursors issued before the fix, still honoured). */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\d{3})?Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+interface OrderCursor {
+  createdAt: string;
+  id: string;
+  /** A millisecond cursor: its row's real time lies somewhere within that millisecond. */
+  legacy: boolean;
+}
+/**
+ * Accepts exactly what encodeCursor writes (or wrote): a valid timestamp (so Postgres can never
+ * refuse it: no "x 2020", no February 30, no year 0) and a canonical UUID.
+ */
+function decodeCursor(cursor: string): OrderCursor {
   const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const [createdAt, id] = parts;
-  const t = parts.length === 2 && CURSOR_TIME.test(createdAt) ? new Date(createdAt) : null;
-  if (!t || Number.isNaN(t.getTime()) || t.toISOString() !== createdAt || t.getUTCFullYear() < 1 || !UUID.test(id)) {
+  const m = parts.length === 2 ? CURSOR_TIME.exec(createdAt) : null;
+  const t = m ? parseTimestamp(createdAt) : null;
+  // parseTimestamp reads milliseconds only; the round trip proves the date and time fields are real.
+  if (!t || t.toISOString() !== `${createdAt.slice(0, 23)}Z` || !UUID.test(id)) {
     throw validationFailed([{ field: 'cursor', message: 'must be a cursor returned by a previous page' }]);
   }
-  return { createdAt, id };
+  return { createdAt, id, legacy: m![1] === undefined };
 }
 
 function duplicateOrder(channel: Channel, externalId: string, orderId: string | undefined): ProblemException {
@@ -139,11 +155,13 @@ export class OrdersService {
       // from the reservation to COMMIT only, not through the statements above (a refusal still
       // rolls all of them back).
       const view = await readOrderView(m, orderId);
+      // allowAsyncCommit: INVENTORY_RESERVE_SYNCHRONOUS_COMMIT=off is meant for this path (flash
+      // sales), where a crash loses the new order and its stock together; never for the webhook's.
       if (marketplace) {
-        await this.stock.sellDirect(m, { orderId, channel: dto.channel, lines, actorKeyId: auth?.keyId });
+        await this.stock.sellDirect(m, { orderId, channel: dto.channel, lines, actorKeyId: auth?.keyId, allowAsyncCommit: true });
       } else {
         // expiresAt is informative for the ledger; the orders sweep (not inventory) releases on expiry.
-        await this.stock.reserve(m, { orderId, channel: dto.channel, lines, actorKeyId: auth?.keyId, expiresAt: expiresAt! });
+        await this.stock.reserve(m, { orderId, channel: dto.channel, lines, actorKeyId: auth?.keyId, expiresAt: expiresAt!, allowAsyncCommit: true });
       }
       return { status: 201, body: view };
     });
@@ -166,17 +184,24 @@ export class OrdersService {
     if (auth?.channels) where.push(`channel = ANY(${arg(auth.channels)})`);
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
-      where.push(`(created_at, id) < (${arg(c.createdAt)}::timestamptz, ${arg(c.id)}::uuid)`);
+      if (c.legacy) {
+        // The last row shown lies somewhere in that millisecond: show the rest of it again rather
+        // than risk skipping any (a page may repeat a few same-millisecond orders, never lose one).
+        where.push(`created_at < ${arg(c.createdAt)}::timestamptz + interval '1 millisecond' AND id <> ${arg(c.id)}::uuid`);
+      } else {
+        where.push(`(created_at, id) < (${arg(c.createdAt)}::timestamptz, ${arg(c.id)}::uuid)`);
+      }
     }
-    const rows: OrderRow[] = await this.ds.query(
-      `SELECT * FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(limit + 1)}`,
+    const rows: (OrderRow & { cursor_at: string })[] = await this.ds.query(
+      `SELECT *, ${CURSOR_AT} FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(limit + 1)}`,
       args,
     );
     const page = rows.slice(0, limit);
     const lines = await linesOf(this.ds.manager, page.map((r) => r.id));
+    const last = page[page.length - 1];
     return {
       data: page.map((r) => toView(r, lines.get(r.id) ?? [])),
-      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].created_at, page[page.length - 1].id) : null,
+      nextCursor: rows.length > limit ? encodeCursor(last.cursor_at, last.id) : null,
     };
   }
 
@@ -219,8 +244,15 @@ export class OrdersService {
         extensions: { errors: [{ field: 'items', message: 'products priced in more than one currency' }] },
       });
     }
-    const amountMinor = dto.items.reduce((sum, i) => sum + toMinorUnits(prices.get(i.sku)!.price) * i.quantity, 0);
-    return { prices, amountMinor, currency: [...currencies][0] };
+    // In BigInt: 100 lines of up to 10,000 units at up to 999,999,999,999 paise go far past 2^53,
+    // where a JS number silently rounds the total (and the amount Razorpay is asked to collect).
+    const total = dto.items.reduce((sum, i) => sum + BigInt(toMinorUnits(prices.get(i.sku)!.price)) * BigInt(i.quantity), 0n);
+    if (total > BigInt(Number.MAX_SAFE_INTEGER)) {
+      // The total is a JSON number in our answer and in Razorpay's API: past 2^53 - 1 it cannot be exact.
+      const message = `the total, ${total} paise, is more than ${Number.MAX_SAFE_INTEGER} paise, the most one order can carry; split the order`;
+      throw new ProblemException(422, 'amount-too-large', `items: ${message}`, { extensions: { errors: [{ field: 'items', message }] } });
+    }
+    return { prices, amountMinor: Number(total), currency: [...currencies][0] };
   }
 
   private async createRazorpayOrder(orderId: string, amount: number, currency: string): Promise<RazorpayOrder> {

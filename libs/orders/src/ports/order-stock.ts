@@ -13,16 +13,20 @@ export interface StockLine {
  * port so orders states what it relies on and nothing more.
  */
 export abstract class OrderStock {
-  /** All-or-nothing; throws a 409 `insufficient-stock` problem when any line cannot be reserved. */
+  /**
+   * All-or-nothing; throws a 409 `insufficient-stock` problem when any line cannot be reserved.
+   * `allowAsyncCommit`: only for a new order (see inventory's INVENTORY_RESERVE_SYNCHRONOUS_COMMIT),
+   * never inside the webhook's transaction.
+   */
   abstract reserve(
     manager: EntityManager,
-    input: { orderId: string; channel: Channel; lines: StockLine[]; actorKeyId?: string; expiresAt?: Date },
+    input: { orderId: string; channel: Channel; lines: StockLine[]; actorKeyId?: string; expiresAt?: Date; allowAsyncCommit?: boolean },
   ): Promise<unknown>;
   abstract commitReservations(manager: EntityManager, orderId: string, actorKeyId?: string): Promise<unknown>;
   /** Idempotent. */
   abstract releaseReservations(manager: EntityManager, orderId: string, reason: string, actorKeyId?: string): Promise<unknown>;
   /** Marketplace orders: the sale is already made, take the stock at once. */
-  abstract sellDirect(manager: EntityManager, input: { orderId: string; channel: Channel; lines: StockLine[]; actorKeyId?: string }): Promise<unknown>;
+  abstract sellDirect(manager: EntityManager, input: { orderId: string; channel: Channel; lines: StockLine[]; actorKeyId?: string; allowAsyncCommit?: boolean }): Promise<unknown>;
 }
 
 /** Inventory's "not enough stock" error, recognised by its problem slug or name (it may be either shape). */

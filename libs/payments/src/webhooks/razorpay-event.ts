@@ -9,8 +9,14 @@ export interface RazorpayEvent {
   /** Razorpay order id (`order_...`) the event concerns, when it concerns one. */
   razorpayOrderId: string | null;
   razorpayPaymentId: string | null;
-  /** Amount in paise carried by the payment (or order) entity. */
+  /** Amount in paise carried by the payment (or order) entity; null when absent or invalid. */
   amount: number | null;
+  /**
+   * The entity carried an amount that is not a whole, non-negative number of paise within 2^53
+   * (100.5, 1e21, a string...). `amount` is then null: such a value is no amount we can compare or
+   * store (Postgres refuses it as a bigint), and a capture carrying it must not pay an order.
+   */
+  amountInvalid: boolean;
   currency: string | null;
   /** Razorpay's own event time (epoch seconds). */
   createdAt: number | null;
@@ -32,6 +38,9 @@ function obj(v: unknown): Record<string, unknown> | null {
 }
 const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+/** Paise are whole numbers; past 2^53 a JSON number is no longer exact (past 2^63 not even a bigint). */
+const paise = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : null);
+const present = (v: unknown) => v !== undefined && v !== null;
 
 /** Reads Razorpay's envelope (`{entity:"event", event, payload:{payment:{entity}, order:{entity}}, created_at}`). */
 export function parseRazorpayEvent(id: string, body: unknown, rawBody: string): RazorpayEvent | { error: string } {
@@ -43,12 +52,16 @@ export function parseRazorpayEvent(id: string, body: unknown, rawBody: string): 
   if (!payload) return { error: 'payload must be an object' };
   const payment = obj(obj(payload.payment)?.entity);
   const order = obj(obj(payload.order)?.entity);
+  // The first amount present decides: a bad payment amount must not fall back to the order's.
+  const rawAmount = [payment?.amount, order?.amount_paid, order?.amount].find(present);
+  const amount = paise(rawAmount);
   return {
     id,
     event,
     razorpayOrderId: str(payment?.order_id) ?? str(order?.id),
     razorpayPaymentId: str(payment?.id),
-    amount: num(payment?.amount) ?? num(order?.amount_paid) ?? num(order?.amount),
+    amount,
+    amountInvalid: present(rawAmount) && amount === null,
     currency: str(payment?.currency) ?? str(order?.currency),
     createdAt: num(env.created_at),
     payload: env,

@@ -30,7 +30,9 @@ export class RazorpayWebhookController {
     description:
       'Verifies `X-Razorpay-Signature` (hex HMAC-SHA256 of the raw body, current or previous webhook secret), stores the event ' +
       'under `x-razorpay-event-id` and applies it once: `payment.captured`/`order.paid` mark the order paid and commit its stock, ' +
-      '`payment.failed` releases it. Redeliveries answer 200 `duplicate`. A bad signature gets 400 `invalid-signature`.',
+      '`payment.failed` releases it. A capture whose amount or currency is not the order\'s (or whose amount is not a whole number ' +
+      'of paise) is stored and answered 200 with outcome `amount-mismatch`, `currency-mismatch` or `invalid-amount`, changing nothing. ' +
+      'Redeliveries answer 200 `duplicate`. A bad signature gets 400 `invalid-signature`.',
   })
   @ApiHeader({ name: RAZORPAY_SIGNATURE_HEADER, required: true })
   @ApiHeader({ name: RAZORPAY_EVENT_ID_HEADER, required: true })
