@@ -130,4 +130,24 @@ describe("Amazon's rotation notices: a refused new secret, and an expiry notice 
     assert.equal((await amazon())[0].expiresAt, at);
     assert.ok(await openAlert('credential-expiring'));
   });
+  it('a new-secret notice older than the notice-sourced current version is skipped, not promoted back over it', async () => {
+    await fetch(`${sb}/_sandbox/faults`, { method: 'DELETE' });
+    // Amazon rotates twice; SQS hands the notices over newest first.
+    await control('/_sandbox/amazon/rotate-secret', { oldSecretValidDays: 7 });
+    await control('/_sandbox/amazon/rotate-secret', { oldSecretValidDays: 7 });
+    const { Messages } = await control('/_sqs/amazon-notifications/receive', { maxMessages: 10 });
+    assert.equal(Messages.length, 2);
+    const [older, newer] = Messages;
+    const result = { received: 0, deleted: 0, newSecrets: 0, expiries: 0 };
+    const handle = (msg: unknown) => (poller as unknown as { handle(m: unknown, r: typeof result): Promise<boolean> }).handle(msg, result);
+    assert.equal(await handle(newer), true);
+    const [cur] = await amazon();
+    assert.deepEqual([cur.status, cur.source], ['current', 'amazon-notification']);
+    // The older secret still works at LWA for a week: without the check it would verify and become current.
+    assert.equal(await handle(older), true);
+    const vs = await amazon();
+    assert.equal(vs[0].version, cur.version, `v${vs[0].version} was added over v${cur.version}`);
+    assert.equal(vs[0].status, 'current');
+    for (const m of Messages) await control('/_sqs/amazon-notifications/delete', { ReceiptHandle: m.ReceiptHandle });
+  });
 });

@@ -694,6 +694,12 @@ export class VaultService implements OnModuleInit, BeforeApplicationShutdown {
     return out;
   }
 
+  /** Where the current version came from and since when it is current (to place an out-of-order notice). */
+  async currentOrigin(partner: Partner): Promise<{ version: number; source: string; since: Date } | null> {
+    const cur = await this.repo.current(partner);
+    return cur ? { version: cur.version, source: cur.source, since: cur.rotatedAt ?? cur.createdAt } : null;
+  }
+
   /** A version holding exactly these fields (dedupes a notice delivered twice). */
   async findByFields(partner: Partner, fields: Record<string, string>): Promise<CredentialVersionView | null> {
     const fp = this.envelope.fingerprint(fields);

@@ -111,6 +111,14 @@ export class AmazonNotificationsPoller {
           result.newSecrets++;
           return true;
         }
+        // SQS keeps no order: a new-secret notice published before the current version, which itself
+        // came from a (later) notice, announces an older secret; promoting it would roll the rotation
+        // back onto a secret that expires. A version an operator stored by hand does not count: the
+        // notice may still carry the secret Amazon keeps, so it is processed as usual.
+        const origin = await this.vault.currentOrigin('amazon');
+        if (!existing && announcedAt && origin?.source === AMAZON_NOTICE_SOURCE && announcedAt.getTime() < origin.since.getTime()) {
+          return this.skip(msg, `new-secret notice published at ${announcedAt.toISOString()}, before v${origin.version} (from a later notice) became current`);
+        }
         if (validOldExpiry) {
           // Before LWA has its say: if it refuses the new secret this message is deleted, and the
           // current version is where the date must survive (health and alerts read it there). The
