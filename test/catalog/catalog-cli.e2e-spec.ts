@@ -72,6 +72,15 @@ describe('npm run hub -- catalog:import <file> (CLI child process)', () => {
     assert.match(bad.stdout, /1 invalid/);
     for (const field of ['sku', 'price', 'currency', 'images']) assert.match(bad.stdout, new RegExp(`${field}: `));
 
+    // A null or non-object entry is one invalid entry, not a crash: the entries around it still import.
+    const mixed = join(dir, 'mixed.json');
+    const ok = (sku: string) => ({ sku, name: 'x', price: 10, currency: 'INR', stock: 1, images: ['https://images.novaskin.example/m.jpg'], category: 'c', description: 'd' });
+    writeFileSync(mixed, JSON.stringify([ok('NS-CLI-MIX-1'), null, 'NS-CLI-MIX-2', ok('NS-CLI-MIX-3')]));
+    const m = await cli('catalog:import', mixed);
+    assert.equal(m.code, 1, m.stderr);
+    assert.match(m.stdout, /4 products read, 2 created, 0 already existed, 2 invalid/);
+    assert.match(m.stdout, /must be a product object/);
+
     const missing = await cli('catalog:import', join(dir, 'nope.json'));
     assert.notEqual(missing.code ?? 0, 0);
     assert.match(missing.stderr, /cannot read .*nope\.json/);

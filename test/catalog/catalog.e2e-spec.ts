@@ -433,6 +433,15 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     assert.equal(refused.status, 403);
     assert.match(((await refused.json()) as any).type, /channel-not-allowed$/);
     assert.equal((await get('/v1/products/NS-E2E-SFX')).status, 404);
+    // A product also on Amazon: changing its price or name would republish the Amazon listing.
+    assert.equal((await post('/v1/products', product('NS-E2E-SFY', { channels: ['storefront', 'amazon'] }))).status, 201);
+    const patch = (body: unknown) => fetch(`${api.url}/v1/products/NS-E2E-SFY`, { method: 'PATCH', headers: sfWriter, body: JSON.stringify(body) });
+    for (const body of [{ price: 1 }, { name: 'Renamed by the website' }, { price: 1, channels: ['storefront', 'amazon'] }]) {
+      const res = await patch(body);
+      assert.equal(res.status, 403, JSON.stringify(body));
+      assert.match(((await res.json()) as any).type, /channel-not-allowed$/);
+    }
+    assert.equal((await get('/v1/products/NS-E2E-SFY')).body.version, 1, 'nothing changed');
   });
 
   it('re-enqueues a listing left pending without a job (enqueue lost after commit)', async () => {

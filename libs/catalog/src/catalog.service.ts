@@ -139,8 +139,13 @@ export class CatalogService {
       if (!current) throw notFound(`Product ${sku}`);
       this.assertVisible(current, auth);
       const channels = input.channels ? this.channelsFor(input.channels, auth) : current.channels;
-      // A channel-bound key can change only its own channels' listings.
-      for (const c of [...current.channels, ...channels]) if (!channels.includes(c) || !current.channels.includes(c)) this.assertChannel(c, auth);
+      // A channel-bound key can change only its own channels' listings: adding or removing a
+      // channel needs that channel, and a change to the product itself (name, price, images...)
+      // is republished on every channel it is on, so it needs all of them.
+      const changesProduct = Object.keys(input).some((k) => k !== 'channels' && (input as Record<string, unknown>)[k] !== undefined);
+      for (const c of new Set([...current.channels, ...channels])) {
+        if (changesProduct || !channels.includes(c) || !current.channels.includes(c)) this.assertChannel(c, auth);
+      }
       removed = current.channels.filter((c) => !channels.includes(c));
       kept = channels;
       const [r]: ProductRow[] = await updateReturning(
@@ -278,9 +283,14 @@ export class CatalogService {
   async importMany(items: unknown[], auth?: AuthContext): Promise<ImportReport> {
     const report: ImportReport = { created: 0, duplicates: 0, invalid: [], jobsEnqueued: 0 };
     for (const [index, raw] of items.entries()) {
+      // Before validate(), which throws on null rather than reporting it.
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+        report.invalid.push({ index, errors: [{ field: '', message: 'must be a product object' }] });
+        continue;
+      }
       const dto = plainToInstance(CreateProductDto, raw);
       const errors = await validate(dto as object, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
-      if (errors.length || typeof raw !== 'object' || raw === null) {
+      if (errors.length) {
         report.invalid.push({ index, sku: (raw as any)?.sku, errors: flattenErrors(errors) });
         continue;
       }
