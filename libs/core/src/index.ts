@@ -26,6 +26,7 @@ export * from './auth/deny-by-default.guard';
 export * from './partners/partner-credentials';
 export * from './partners/env-partner-credentials';
 export * from './partners/env-partner-credentials.module';
+export * from './partners/cloudinary-api-base';
 export * from './audit/audit.service';
 export * from './idempotency/idempotency.service';
 export * from './metrics/metrics.service';

@@ -2,7 +2,10 @@ import { Channel, PartnerCredentials } from '@hub/core';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { DataSource, EntityManager } from 'typeorm';
+import { MediaConfig } from './media.config';
 import { MediaUploadError } from './media.errors';
 import { CHANNEL_IMAGE_PRESETS, PRESET_CHANNELS } from './media-presets';
 
@@ -15,6 +18,12 @@ export interface MediaAsset {
 }
 
 type CloudinaryV2 = typeof import('cloudinary').v2;
+
+interface LoadedSdk {
+  cloudinary: CloudinaryV2;
+  /** The SDK chose node's http or https module once, at load, from CLOUDINARY_URL's upload_prefix. */
+  plainHttp: boolean;
+}
 
 /**
  * Cloudinary's (idle) timeout for one upload. A claim outlives it, so a waiter takes over only from
@@ -31,11 +40,12 @@ const CLAIM_TTL_MS = 2 * UPLOAD_TIMEOUT_MS;
 @Injectable()
 export class MediaService {
   private readonly logger = new Logger('Media');
-  private sdk: Promise<CloudinaryV2> | null = null;
+  private sdk: Promise<LoadedSdk> | null = null;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly credentials: PartnerCredentials,
+    private readonly cfg: MediaConfig,
   ) {}
 
   /** Stable public id: the same image of the same product always lands on the same asset. */
@@ -112,7 +122,8 @@ export class MediaService {
   }
 
   private async upload(sku: string, sourceUrl: string): Promise<MediaAsset & { width?: number; height?: number }> {
-    const cloudinary = await this.loadSdk();
+    const { cloudinary, plainHttp } = await this.loadSdk();
+    const base = this.cfg.cloudinaryApiBase();
     const cred = await this.credentials.current('cloudinary');
     const publicId = MediaService.publicIdFor(sku, sourceUrl);
     let res: any;
@@ -127,6 +138,9 @@ export class MediaService {
         api_key: cred.fields.apiKey,
         api_secret: cred.fields.apiSecret,
         cloud_name: cred.fields.cloudName,
+        // The base per call (MediaConfig): the one the vault verifies against, whatever CLOUDINARY_URL held at SDK load.
+        upload_prefix: base,
+        ...agentFor(base, plainHttp),
       });
     } catch (err) {
       throw await this.mapError(err, cred.version);
@@ -160,13 +174,25 @@ export class MediaService {
   }
 
   /**
-   * The SDK reads CLOUDINARY_URL (upload_prefix, http vs https) once, when first loaded, so it
-   * is loaded here, after the process configuration is in place, never at module top level.
+   * Loaded lazily, never at module top level. The SDK reads CLOUDINARY_URL when first loaded and
+   * picks its transport from the upload_prefix found there (uploader.js); the base itself is
+   * passed per call (see agentFor).
    */
-  private loadSdk(): Promise<CloudinaryV2> {
-    this.sdk ??= import('cloudinary').then((m) => m.v2);
+  private loadSdk(): Promise<LoadedSdk> {
+    this.sdk ??= import('cloudinary').then((m) => ({ cloudinary: m.v2, plainHttp: String(m.v2.config().upload_prefix ?? '').startsWith('http:') }));
     return this.sdk;
   }
+}
+
+/**
+ * An agent of the base's scheme when the SDK loaded the other one's module (an http sandbox with
+ * no CLOUDINARY_URL, say): node's request follows its agent's protocol. None otherwise, so the
+ * SDK's own proxy support (CLOUDINARY_API_PROXY) still applies.
+ */
+function agentFor(base: string, sdkPlainHttp: boolean): { agent?: http.Agent } {
+  const plainHttp = base.startsWith('http:');
+  if (plainHttp === sdkPlainHttp) return {};
+  return { agent: plainHttp ? http.globalAgent : https.globalAgent };
 }
 
 function covers(a: MediaAsset): boolean {

@@ -1,5 +1,5 @@
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { IsUrlWithProtocol, Sensitive } from '@hub/core';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { cloudinaryApiBase, IsCloudinaryUrl, IsUrlWithProtocol, Sensitive } from '@hub/core';
 
 /**
  * Where the vault verifies credentials (the same variables the channel adapters use; defaults:
@@ -19,9 +19,14 @@ export class VaultConfig {
   @IsUrlWithProtocol(['http:', 'https:'])
   RAZORPAY_API_URL = 'http://127.0.0.1:4010/v1/';
 
-  /** Only its `upload_prefix` is read here (the API base); the credential itself lives in the vault. */
+  /** Cloudinary's API base, the one media uploads to; unset: CLOUDINARY_URL's upload_prefix, or the sandbox (precedence: cloudinaryApiBase). */
   @IsOptional()
-  @IsString()
+  @IsUrlWithProtocol(['http:', 'https:'])
+  CLOUDINARY_API_URL?: string;
+
+  /** Read here only for its `upload_prefix`; the credential itself lives in the vault. */
+  @IsOptional()
+  @IsCloudinaryUrl()
   @Sensitive()
   CLOUDINARY_URL?: string;
 
@@ -67,15 +72,8 @@ export class VaultConfig {
     return this.VAULT_EXPIRY_WARN_DAYS.split(',').map((d) => Number(d.trim())).sort((a, b) => b - a);
   }
 
+  /** Resolved exactly as @hub/media resolves it, so verification and uploads reach the same Cloudinary. */
   cloudinaryApiBase(): string {
-    if (this.CLOUDINARY_URL) {
-      try {
-        const prefix = new URL(this.CLOUDINARY_URL).searchParams.get('upload_prefix');
-        return prefix ? prefix.replace(/\/+$/, '') : 'https://api.cloudinary.com';
-      } catch {
-        /* an unparsable URL falls back to the default */
-      }
-    }
-    return 'http://127.0.0.1:4010';
+    return cloudinaryApiBase(this);
   }
 }

@@ -1,0 +1,63 @@
+import { registerDecorator, ValidationOptions } from 'class-validator';
+
+/** The partner sandbox: like every partner base URL, Cloudinary's defaults to it (CONTRACT). */
+export const CLOUDINARY_SANDBOX_API_URL = 'http://127.0.0.1:4010';
+
+/** Where the cloudinary SDK sends a CLOUDINARY_URL that names no upload_prefix. */
+export const CLOUDINARY_PUBLIC_API_URL = 'https://api.cloudinary.com';
+
+/** The two variables that say where Cloudinary lives (declared by MediaConfig and VaultConfig). */
+export interface CloudinaryLocation {
+  CLOUDINARY_API_URL?: string;
+  CLOUDINARY_URL?: string;
+}
+
+/**
+ * Cloudinary's API base, the one answer for both the vault's verification ping and the media
+ * uploads, without a trailing slash:
+ * 1. CLOUDINARY_API_URL, when set;
+ * 2. else CLOUDINARY_URL's `upload_prefix` (installs configured before CLOUDINARY_API_URL existed);
+ * 3. else, when CLOUDINARY_URL is set without one, https://api.cloudinary.com, where the SDK has
+ *    always sent such an install;
+ * 4. else the sandbox.
+ */
+export function cloudinaryApiBase(loc: CloudinaryLocation): string {
+  const base = loc.CLOUDINARY_API_URL || uploadPrefixOf(loc.CLOUDINARY_URL) || (loc.CLOUDINARY_URL ? CLOUDINARY_PUBLIC_API_URL : CLOUDINARY_SANDBOX_API_URL);
+  return new URL(base).href.replace(/\/+$/, '');
+}
+
+/** The `upload_prefix` query parameter of a CLOUDINARY_URL, if it has one. */
+export function uploadPrefixOf(cloudinaryUrl: string | undefined): string | undefined {
+  if (!cloudinaryUrl) return undefined;
+  try {
+    return new URL(cloudinaryUrl).searchParams.get('upload_prefix') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `cloudinary://<api_key>:<api_secret>@<cloud_name>`, as the SDK requires, whose `upload_prefix`
+ * (if any) is an http(s) URL: it may be the API base, so it is validated like the other partner URLs.
+ */
+export function IsCloudinaryUrl(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isCloudinaryUrl',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: 'must be cloudinary://<api_key>:<api_secret>@<cloud_name>, with an upload_prefix (if any) starting with http:// or https://', ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'string') return false;
+          try {
+            const url = new URL(value);
+            const prefix = url.searchParams.get('upload_prefix');
+            return url.protocol === 'cloudinary:' && (prefix === null || ['http:', 'https:'].includes(new URL(prefix).protocol));
+          } catch {
+            return false;
+          }
+        },
+      },
+    });
+}
