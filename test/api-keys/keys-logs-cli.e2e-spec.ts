@@ -50,6 +50,12 @@ describe('CLI key commands, and no key material in any log (api child process at
     const bad = await cli('keys:create', '--name', 'x', '--scopes', 'catalog:read,root');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--scopes/);
+    // Dates new Date() would bend (2027-02-30 is March 2nd; "1" is 2001) are refused, as the API refuses them.
+    for (const date of ['2027-02-30', '1', '12/31/2027']) {
+      const r = await cli('keys:create', '--name', 'x', '--scopes', 'catalog:read', '--expires-at', date);
+      assert.equal(r.code, 1, `${date}: ${r.stdout}`);
+      assert.match(r.stderr, /--expires-at must be an ISO 8601/);
+    }
 
     const listed = await cli('keys:list');
     assert.match(listed.stdout, new RegExp(key.slice(9, 21)));

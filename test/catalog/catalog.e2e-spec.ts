@@ -196,6 +196,10 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
       [{ images: ['ftp://img.example/a.jpg'] }, 'images'],
       [{ channels: ['amazon', 'flipkart'] }, 'channels'],
       [{ stock: -3 }, 'stock'],
+      // Not counts, though Number() reads them as 0, 1 and 16.
+      [{ stock: '' }, 'stock'],
+      [{ stock: true }, 'stock'],
+      [{ stock: '0x10' }, 'stock'],
       [{ name: '' }, 'name'],
     ];
     for (const [patch, field] of cases) {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Channel, HubCommand, HubCommandRunner, ParsedArgs, ProblemException, Scope, SCOPES, Tier } from '@hub/core';
+import { Channel, HubCommand, HubCommandRunner, ParsedArgs, parseTimestamp, ProblemException, Scope, SCOPES, Tier } from '@hub/core';
 import { ApiKeysService } from '../api-keys.service';
 import type { KeyEnvironment } from '../key-format';
 
@@ -46,8 +46,9 @@ export class KeysCreateCommand implements HubCommandRunner {
     if (!name) throw new CommandError('--name is required');
     if (!scopesText) throw new CommandError('--scopes is required (all, or a comma-separated list)');
     const expires = flag(args, 'expires-at');
-    const expiresAt = expires ? new Date(expires) : null;
-    if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new CommandError('--expires-at must be an ISO 8601 date-time');
+    // The API's strict parser: `new Date()` also took 2026-02-30 (as 2026-03-02), "1" and 12/31/2026.
+    const expiresAt = expires ? parseTimestamp(expires) : null;
+    if (expires && !expiresAt) throw new CommandError('--expires-at must be an ISO 8601 date or date-time, such as 2027-01-01 or 2027-01-01T00:00:00Z (UTC when no offset)');
     const channels = list(flag(args, 'channels'));
     const { key, record } = await explain(() =>
       this.keys.create(

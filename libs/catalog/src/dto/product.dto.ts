@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, Channel, PageLimit } from '@hub/core';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -43,7 +43,8 @@ export class CreateProductDto {
   currency: string;
 
   @ApiProperty({ example: 120, description: 'Initial on-hand stock (the inventory takes it from here; change it with PUT /v1/inventory/:sku).' })
-  @Type(() => Number)
+  // A count, or a string of digits (spreadsheet exports): not Number()'s reading of "", " ", true or "0x10".
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value))
   @IsInt()
   @Min(0)
   @Max(10_000_000)
