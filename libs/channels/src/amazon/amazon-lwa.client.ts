@@ -18,7 +18,11 @@ interface CachedToken {
  */
 export class AmazonLwaClient {
   private cached: CachedToken | null = null;
-  private inflight: Promise<CachedToken> | null = null;
+  /**
+   * One exchange per credential version at a time: concurrent callers share it, and a caller
+   * holding another version never inherits this one's refusal.
+   */
+  private readonly inflight = new Map<number, Promise<CachedToken>>();
 
   constructor(
     private readonly http: AxiosInstance,
@@ -31,14 +35,21 @@ export class AmazonLwaClient {
     const c = this.cached;
     if (c && c.credentialVersion === cred.version && c.expiresAt - EXPIRY_MARGIN_MS > this.now()) return c.accessToken;
     // Concurrent callers share one exchange instead of each hitting LWA.
-    this.inflight ??= this.exchange(cred).finally(() => (this.inflight = null));
-    const fresh = await this.inflight;
-    if (fresh.credentialVersion !== cred.version) return this.accessToken(cred);
-    return fresh.accessToken;
+    let pending = this.inflight.get(cred.version);
+    if (!pending) {
+      pending = this.exchange(cred).finally(() => this.inflight.delete(cred.version));
+      this.inflight.set(cred.version, pending);
+    }
+    return (await pending).accessToken;
   }
 
-  invalidate(): void {
-    this.cached = null;
+  /**
+   * Drops `token` when SP-API refused it. Only that token: calls that were in flight with it get
+   * their 403s one after another, and a late one must not throw away the fresh token the first
+   * one already fetched (each would cost another exchange).
+   */
+  invalidate(token: string): void {
+    if (this.cached?.accessToken === token) this.cached = null;
   }
 
   private async exchange(cred: PartnerCredential<'amazon'>): Promise<CachedToken> {
@@ -59,11 +70,12 @@ export class AmazonLwaClient {
         accessToken: res.data.access_token as string,
         expiresAt: this.now() + Number(res.data.expires_in ?? 3600) * 1000,
       };
-      this.cached = token;
+      // An older version's exchange finishing late must not replace a newer version's token.
+      if (!this.cached || this.cached.credentialVersion <= cred.version) this.cached = token;
       await this.credentials.reportAccepted('amazon', cred.version);
       return token;
     }
-    this.cached = null;
+    if (this.cached?.credentialVersion === cred.version) this.cached = null;
     if (res.status === 429) throw new RateLimitedError('amazon', retryAfterMs(res.headers as Record<string, unknown>));
     if (res.status >= 500) throw new PartnerUnavailableError('amazon', `LWA answered ${res.status}`);
     // invalid_client / invalid_grant / unauthorized_client: the credential itself is refused.

@@ -123,6 +123,23 @@ describe('AmazonAdapter (Listings Items API 2021-08-01 + LWA)', () => {
     assert.equal(creds.accepted.length, 1);
   });
 
+  it('after calls in flight with a revoked token get their 403s one by one, exchanges once, not once per call', async () => {
+    lwaOk('Atza|revoked');
+    const ok = { sku: input.sku, status: 'ACCEPTED', submissionId: 's', issues: [] };
+    const denied = { errors: [{ code: 'Unauthorized', message: 'Access to requested resource is denied.' }] };
+    // Three calls go out with the same token; the third 403 arrives after the fresh token is cached.
+    nock(SPAPI).patch(ITEM).query(MARKET).matchHeader('x-amz-access-token', 'Atza|revoked').times(2).reply(403, denied);
+    nock(SPAPI).patch(ITEM).query(MARKET).matchHeader('x-amz-access-token', 'Atza|revoked').delay(150).reply(403, denied);
+    const fresh = lwaOk('Atza|fresh');
+    nock(SPAPI).patch(ITEM).query(MARKET).matchHeader('x-amz-access-token', 'Atza|fresh').times(3).reply(200, ok);
+    await Promise.all([1, 2, 3].map((q) => adapter.updateQuantity(input.sku, q)));
+    assert.ok(fresh.scope.isDone());
+    assert.ok(nock.isDone());
+    // One exchange for the first token, one for the fresh one: a third would have no interceptor.
+    assert.equal(creds.accepted.length, 2);
+    assert.equal(creds.rejected.length, 0);
+  });
+
   it('sends an absolute quantity as a JSON patch of /attributes/fulfillment_availability', async () => {
     lwaOk();
     let body: any;

@@ -99,8 +99,10 @@ export class AmazonAdapter implements ChannelAdapter {
   ): Promise<AxiosResponse> {
     for (let attempt = 0; ; attempt++) {
       const cred = await this.credentials.current('amazon');
-      const token = await this.lwa.accessToken(cred);
+      // The rate-limit slot first: a wait for it (after a 429's Retry-After, say) can outlast the
+      // token's safety margin, and a token taken before would then go out expired.
       await this.bucket.acquire();
+      const token = await this.lwa.accessToken(cred);
       const url = `${LISTINGS_PATH}/${encodeURIComponent(cred.fields.sellerId)}/${encodeURIComponent(sku)}`;
       const res = await send('amazon', () =>
         this.http.request({
@@ -117,7 +119,7 @@ export class AmazonAdapter implements ChannelAdapter {
         throw err;
       }
       if (res.status === 401 || res.status === 403) {
-        this.lwa.invalidate();
+        this.lwa.invalidate(token);
         // An access token can be revoked before its expiry; one fresh exchange tells a stale
         // token apart from a credential Amazon no longer accepts.
         if (attempt === 0) continue;
