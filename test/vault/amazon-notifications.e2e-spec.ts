@@ -1,65 +1,34 @@
 import '../support/test-env';
 import type { INestApplicationContext } from '@nestjs/common';
-import { getQueueToken } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { createSandboxApp, Sandbox } from '../../apps/partner-sandbox/src/create-sandbox-app';
 import { AmazonNotificationsPoller } from '../../libs/vault/src/rotation/amazon-notifications.poller';
-import { VAULT_QUEUE } from '../../libs/vault/src/constants';
-import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi, startWorker } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { bearer } from '../support/api-keys';
+import type { RunningApi } from '../support/hub-harness';
+import { startVaultStack, VaultStack } from './support/vault-stack';
 
 const DAY = 86_400_000;
 
 describe("Amazon's rotation notices (SQS-like queue in the sandbox)", () => {
-  let db: TestDatabase;
-  let sandbox: Sandbox;
+  let stack: VaultStack;
   let sb: string;
   let api: RunningApi;
   let worker: INestApplicationContext;
-  let poller: AmazonNotificationsPoller;
   let key: string;
+  let poller: AmazonNotificationsPoller;
 
   before(async () => {
-    db = await createTestDatabase('amznotice');
-    sandbox = await createSandboxApp();
-    sb = await sandbox.listen(0);
-    Object.assign(process.env, {
-      AMAZON_LWA_URL: `${sb}/auth/o2/token`,
-      AMAZON_SPAPI_URL: sb,
-      NYKAA_API_URL: `${sb}/nykaa`,
-      AMAZON_NOTIFICATIONS_URL: `${sb}/_sqs/amazon-notifications`,
-      // The test drives each poll itself.
-      AMAZON_NOTIFICATIONS_POLL_MS: '3600000',
-      VAULT_RECHECK_EVERY_MS: '3600000',
-    });
-    api = await startApi();
-    worker = await startWorker();
+    stack = await startVaultStack('amznotice');
+    ({ sb, api, worker, key } = stack);
     poller = worker.get(AmazonNotificationsPoller, { strict: false });
-    // The worker polls once as it boots (a BullMQ `every` scheduler runs its first job at once).
-    // On a loaded machine that poll could run after a test queued its message and take it; wait
-    // until both vault schedules have run their first job and only their next (delayed) ones remain.
-    const queue = worker.get<Queue>(getQueueToken(VAULT_QUEUE), { strict: false });
-    for (const t0 = Date.now(); ; ) {
-      const c = await queue.getJobCounts('wait', 'active', 'prioritized', 'delayed');
-      if (c.wait + c.active + c.prioritized === 0 && c.delayed >= 2) break;
-      if (Date.now() - t0 > 20_000) throw new Error(`the worker's first vault jobs did not finish: ${JSON.stringify(c)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    key = await createTestKey(api.app, { scopes: 'all' });
   });
   after(async () => {
-    await worker?.close();
-    await api?.close();
-    await sandbox?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
-  const control = async (path: string, body: unknown = {}) => (await fetch(`${sb}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as Promise<any>;
-  const amazon = async () => ((await (await fetch(`${api.url}/v1/vault/credentials`, { headers: bearer(key) })).json()) as any).data.find((p: any) => p.partner === 'amazon').versions as any[];
+  const control = (path: string, body?: unknown) => stack.control(path, body);
+  const amazon = () => stack.amazon();
   const queued = async () => ((await (await fetch(`${sb}/_sandbox/state`)).json()) as any).amazon.notificationsQueued.total as number;
   const openAlerts = async () => ((await (await fetch(`${api.url}/v1/alerts?status=open`, { headers: bearer(key) })).json()) as any).data as any[];
 

@@ -2,68 +2,39 @@ import '../support/test-env';
 import { AlertsService } from '@hub/alerts';
 import { ChannelSyncControl } from '@hub/core';
 import { VaultService } from '@hub/vault';
-import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSandboxApp, Sandbox } from '../../apps/partner-sandbox/src/create-sandbox-app';
-import { VAULT_QUEUE } from '../../libs/vault/src/constants';
 import { AmazonNotificationsPoller } from '../../libs/vault/src/rotation/amazon-notifications.poller';
-import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi, startWorker } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { bearer } from '../support/api-keys';
+import type { RunningApi } from '../support/hub-harness';
+import { startVaultStack, VaultStack } from './support/vault-stack';
 import { amazonFields } from './support/vault-helpers';
 
 const DAY = 86_400_000;
 
 /** Amazon's rotation notices when things go wrong: LWA refusing the new secret, notices arriving out of order. */
 describe("Amazon's rotation notices: a refused new secret, and an expiry notice older than the current version", () => {
-  let db: TestDatabase;
-  let sandbox: Sandbox;
+  let stack: VaultStack;
   let sb: string;
   let api: RunningApi;
   let worker: INestApplicationContext;
+  let key: string;
   let poller: AmazonNotificationsPoller;
   let vault: VaultService;
-  let key: string;
 
   before(async () => {
-    db = await createTestDatabase('amzrotfail');
-    sandbox = await createSandboxApp();
-    sb = await sandbox.listen(0);
-    Object.assign(process.env, {
-      AMAZON_LWA_URL: `${sb}/auth/o2/token`,
-      AMAZON_SPAPI_URL: sb,
-      NYKAA_API_URL: `${sb}/nykaa`,
-      AMAZON_NOTIFICATIONS_URL: `${sb}/_sqs/amazon-notifications`,
-      // The test drives each poll and re-check itself.
-      AMAZON_NOTIFICATIONS_POLL_MS: '3600000',
-      VAULT_RECHECK_EVERY_MS: '3600000',
-    });
-    api = await startApi();
-    worker = await startWorker();
+    stack = await startVaultStack('amzrotfail');
+    ({ sb, api, worker, key } = stack);
     poller = worker.get(AmazonNotificationsPoller, { strict: false });
     vault = worker.get(VaultService, { strict: false });
-    // Let the worker's first scheduled poll and re-check finish, so neither takes a test's message.
-    const queue = worker.get<Queue>(getQueueToken(VAULT_QUEUE), { strict: false });
-    for (const t0 = Date.now(); ; ) {
-      const c = await queue.getJobCounts('wait', 'active', 'prioritized', 'delayed');
-      if (c.wait + c.active + c.prioritized === 0 && c.delayed >= 2) break;
-      if (Date.now() - t0 > 20_000) throw new Error(`the worker's first vault jobs did not finish: ${JSON.stringify(c)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    key = await createTestKey(api.app, { scopes: 'all' });
   });
   after(async () => {
-    await worker?.close();
-    await api?.close();
-    await sandbox?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
-  const control = async (path: string, body: unknown = {}) => (await fetch(`${sb}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as Promise<any>;
-  const amazon = async () => ((await (await fetch(`${api.url}/v1/vault/credentials`, { headers: bearer(key) })).json()) as any).data.find((p: any) => p.partner === 'amazon').versions as any[];
+  const control = (path: string, body?: unknown) => stack.control(path, body);
+  const amazon = () => stack.amazon();
   const openAlert = async (kind: string) => (((await (await fetch(`${api.url}/v1/alerts?status=open`, { headers: bearer(key) })).json()) as any).data as any[]).find((a) => a.kind === kind && a.subject === 'amazon');
   const near = (a: string | null, b: string, ms = 60_000) => a !== null && Math.abs(Date.parse(a) - Date.parse(b)) < ms;
 

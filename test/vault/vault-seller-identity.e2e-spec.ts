@@ -2,17 +2,13 @@ import '../support/test-env';
 import { AmazonAdapter, ChannelsConfig, NykaaAdapter } from '@hub/channels';
 import { ChannelSyncControl, CredentialRejectedError, loadConfig, Partner, PartnerCredentials, PartnerFields } from '@hub/core';
 import { VaultService } from '@hub/vault';
-import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { createSandboxApp, Sandbox } from '../../apps/partner-sandbox/src/create-sandbox-app';
-import { VAULT_QUEUE } from '../../libs/vault/src/constants';
-import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi, startWorker } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { bearer } from '../support/api-keys';
+import type { RunningApi } from '../support/hub-harness';
+import { startVaultStack, VaultStack } from './support/vault-stack';
 import { amazonFields } from './support/vault-helpers';
 
 /**
@@ -21,8 +17,7 @@ import { amazonFields } from './support/vault-helpers';
  * re-check "recovered" it, the next push paused it again and opened new alerts, forever.
  */
 describe('vault: verification proves the seller, not only the secret', () => {
-  let db: TestDatabase;
-  let sandbox: Sandbox;
+  let stack: VaultStack;
   let sb: string;
   let api: RunningApi;
   let worker: INestApplicationContext;
@@ -33,40 +28,15 @@ describe('vault: verification proves the seller, not only the secret', () => {
   let cfg: ChannelsConfig;
 
   before(async () => {
-    db = await createTestDatabase('sellerid');
-    sandbox = await createSandboxApp();
-    sb = await sandbox.listen(0);
-    Object.assign(process.env, {
-      AMAZON_LWA_URL: `${sb}/auth/o2/token`,
-      AMAZON_SPAPI_URL: sb,
-      NYKAA_API_URL: `${sb}/nykaa`,
-      AMAZON_NOTIFICATIONS_URL: `${sb}/_sqs/amazon-notifications`,
-      AMAZON_NOTIFICATIONS_POLL_MS: '3600000',
-      // The test runs the re-check itself.
-      VAULT_RECHECK_EVERY_MS: '3600000',
-    });
-    api = await startApi();
-    worker = await startWorker();
-    // The worker's first scheduled re-check runs as it boots; let it finish so it cannot resume a
-    // channel in the middle of a test.
-    const queue = worker.get<Queue>(getQueueToken(VAULT_QUEUE), { strict: false });
-    for (const t0 = Date.now(); ; ) {
-      const c = await queue.getJobCounts('wait', 'active', 'prioritized', 'delayed');
-      if (c.wait + c.active + c.prioritized === 0 && c.delayed >= 2) break;
-      if (Date.now() - t0 > 20_000) throw new Error(`the worker's first vault jobs did not finish: ${JSON.stringify(c)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    key = await createTestKey(api.app, { scopes: 'all' });
+    stack = await startVaultStack('sellerid');
+    ({ sb, api, worker, key } = stack);
     ds = api.app.get(DataSource);
     vault = worker.get(VaultService, { strict: false });
     ctl = worker.get(ChannelSyncControl, { strict: false });
     cfg = loadConfig(ChannelsConfig, { AMAZON_LWA_URL: `${sb}/auth/o2/token`, AMAZON_SPAPI_URL: sb, NYKAA_API_URL: `${sb}/nykaa`, PARTNER_TIMEOUT_MS: '3000' });
   });
   after(async () => {
-    await worker?.close();
-    await api?.close();
-    await sandbox?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   const put = async (partner: string, fields: unknown) => {
