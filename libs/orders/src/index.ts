@@ -6,6 +6,7 @@ export * from './orders.service';
 export * from './order-lifecycle.service';
 export * from './orders.module';
 export * from './orders-worker.module';
+export * from './expiry/reservation-expiry.service';
 export * from './ports/order-stock';
 export * from './ports/order-catalog';
 export * from './dto/order.view';

@@ -16,6 +16,8 @@ import { isInsufficientStock, OrderStock } from './ports/order-stock';
 const PAID_MEMORY = 50_000;
 /** Outcomes after which the event's order is paid or paid-out-of-stock (both absorbing). */
 const PAID_OUTCOMES = new Set(['order-paid', 'order-paid-re-reserved', 'order-paid-out-of-stock', 'already-paid']);
+/** Outcomes of an event that itself made its order paid (or paid-out-of-stock). */
+export const PAYING_OUTCOMES: ReadonlySet<string> = new Set(['order-paid', 'order-paid-re-reserved', 'order-paid-out-of-stock']);
 
 /**
  * Why a captured payment cannot pay `order`, or null when it can: its amount (paise) and currency
@@ -27,6 +29,13 @@ function paymentMismatch(e: RazorpayEvent, order: OrderRow): 'invalid-amount' | 
   if (e.amount === null || BigInt(e.amount) !== BigInt(order.amount_minor)) return 'amount-mismatch';
   if (e.currency !== order.currency) return 'currency-mismatch';
   return null;
+}
+
+export interface ExpiringOrder {
+  id: string;
+  /** Becomes the order's status_reason. */
+  why: string;
+  audit?: { action: string; details: Record<string, unknown> };
 }
 
 @Injectable()
@@ -123,6 +132,7 @@ export class OrderLifecycle {
         const t = onPayment(order.status, signal);
         if (t.kind !== 'none' && !(order as OrderRow & { locked?: boolean }).locked) throw new Error(`order ${order.id} would move without its lock`);
         const refused = t.kind !== 'none' && signal === 'capture' ? paymentMismatch(e, order) : null;
+        const reconciled = e.source === 'reconciliation';
         if (refused) {
           // Stored with this outcome and acknowledged (Razorpay would redeliver the same body forever);
           // the order keeps waiting for a payment of its own amount, and an operator refunds this one.
@@ -130,6 +140,7 @@ export class OrderLifecycle {
             { orderId: order.id, eventId: e.id, event: e.event, outcome: refused, expected: { amount: order.amount_minor, currency: order.currency }, received: { amount: e.amount, currency: e.currency } },
             'razorpay payment does not match its order; not applied',
           );
+          if (reconciled) await this.auditReconciled(m, order, e, refused);
           outcomes.push(refused);
           continue;
         }
@@ -137,29 +148,48 @@ export class OrderLifecycle {
           await m.query(`UPDATE orders SET razorpay_payment_id = $2 WHERE id = $1`, [order.id, e.razorpayPaymentId]);
           order.razorpay_payment_id = e.razorpayPaymentId;
         }
-        outcomes.push(await this.apply(m, order, t, `razorpay ${e.event}`));
+        // The reason says where the news came from: a paid order with no webhook behind it otherwise
+        // looks like a bug to whoever reads it later.
+        const why = reconciled ? `razorpay ${e.event}, found by asking Razorpay when the reservation expired (no webhook had arrived)` : `razorpay ${e.event}`;
+        const outcome = await this.apply(m, order, t, why);
+        if (reconciled && t.kind !== 'none') await this.auditReconciled(m, order, e, outcome);
+        outcomes.push(outcome);
       }
     }
     return outcomes;
   }
 
-  /** Releases unpaid storefront reservations whose TTL passed; returns how many orders expired. */
-  async expireDue(batch = 100): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.ds.transaction(async (m) => {
-        // SKIP LOCKED: several workers sweep at once without waiting on each other or on a webhook.
-        const due: OrderRow[] = await m.query(
-          `SELECT * FROM orders WHERE status = 'pending-payment' AND reservation_expires_at <= now()
-           ORDER BY reservation_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-          [batch],
-        );
-        for (const order of due) await this.apply(m, order, onExpiry(order.status), 'reservation expired');
-        return due.length;
-      });
-      total += n;
-      if (n < batch) return total;
-    }
+  /** In the payment's transaction: the trail of a payment the hub found by asking Razorpay. */
+  private async auditReconciled(m: EntityManager, order: OrderRow, e: RazorpayEvent, outcome: string): Promise<void> {
+    await this.audit.record(
+      { action: 'order.payment-reconciled', subjectType: 'order', subjectId: order.id, details: { razorpayOrderId: e.razorpayOrderId, razorpayPaymentId: e.razorpayPaymentId, eventId: e.id, outcome } },
+      m,
+    );
+  }
+
+  /**
+   * Expires the given orders that are still waiting for payment, each with its own reason (and an
+   * audit event when given), in one transaction; returns the ids it expired. The orders are locked
+   * in id order (as the webhook locks them) and waited for, not skipped: whatever holds one (a
+   * webhook paying it, a cancel) is a few statements long, and its result decides what expiry
+   * does (nothing, for an order that is no longer pending-payment).
+   */
+  async expire(orders: ExpiringOrder[]): Promise<string[]> {
+    if (!orders.length) return [];
+    const byId = new Map(orders.map((o) => [o.id, o]));
+    return this.ds.transaction(async (m) => {
+      const locked: OrderRow[] = await m.query(`SELECT * FROM orders WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [[...byId.keys()]]);
+      const expired: string[] = [];
+      for (const order of locked) {
+        const t = onExpiry(order.status);
+        if (t.kind === 'none') continue;
+        const { why, audit } = byId.get(order.id)!;
+        await this.apply(m, order, t, why);
+        if (audit) await this.audit.record({ ...audit, subjectType: 'order', subjectId: order.id }, m);
+        expired.push(order.id);
+      }
+      return expired;
+    });
   }
 
   async apply(m: EntityManager, order: OrderRow, t: Transition, why: string): Promise<string> {

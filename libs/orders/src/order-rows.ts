@@ -18,6 +18,8 @@ export interface OrderRow {
   actor_key_id: string | null;
   reservation_expires_at: Date | null;
   reservation_round: number;
+  /** Not swept again before this (a worker is asking Razorpay, or Razorpay could not be asked). */
+  payment_check_after: Date | null;
   paid_at: Date | null;
   created_at: Date;
   updated_at: Date;

@@ -1,6 +1,7 @@
 export * from './constants';
 export * from './payments.config';
 export * from './payments.module';
+export * from './payments-worker.module';
 export * from './razorpay/razorpay-signature';
 export * from './razorpay/razorpay.errors';
 export * from './razorpay/razorpay-gateway.service';

@@ -17,6 +17,21 @@ export interface RazorpayOrder {
   created_at: number;
 }
 
+/** A payment as Razorpay's API returns it (the fields the hub reads; the rest is kept as sent). */
+export interface RazorpayPayment {
+  id: string;
+  entity: 'payment';
+  /** Paise. */
+  amount: number;
+  currency: string;
+  status: 'created' | 'authorized' | 'captured' | 'refunded' | 'failed';
+  order_id: string | null;
+  captured: boolean;
+  method: string;
+  created_at: number;
+  [field: string]: unknown;
+}
+
 export interface CreateRazorpayOrder {
   /** Smallest currency unit (paise for INR), as Razorpay expects. */
   amount: number;
@@ -56,6 +71,14 @@ export class RazorpayGateway {
 
   async fetchOrder(orderId: string): Promise<RazorpayOrder> {
     return this.call((rzp) => rzp.orders.fetch(orderId) as Promise<unknown> as Promise<RazorpayOrder>);
+  }
+
+  /** Every payment attempted on a Razorpay order (`GET /v1/orders/:id/payments`), oldest first as Razorpay lists them. */
+  async fetchOrderPayments(orderId: string): Promise<RazorpayPayment[]> {
+    const page = await this.call((rzp) => rzp.orders.fetchPayments(orderId) as Promise<unknown> as Promise<{ items?: RazorpayPayment[] }>);
+    // Not "no payments": an answer we cannot read must not let an order expire as unpaid.
+    if (!Array.isArray(page?.items)) throw new PartnerUnavailableError('storefront', 'Razorpay answered a payments list without items');
+    return page.items;
   }
 
   async fetchPayment(paymentId: string): Promise<Record<string, unknown>> {

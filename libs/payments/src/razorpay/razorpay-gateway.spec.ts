@@ -54,6 +54,17 @@ describe('RazorpayGateway (the real SDK, pointed elsewhere)', () => {
     await assert.rejects(g.createOrder({ amount: 100, currency: 'INR', receipt: 'r' }), PartnerUnavailableError);
   });
 
+  it("lists an order's payments (GET /v1/orders/:id/payments); an answer without items is no answer, not \"no payments\"", async () => {
+    const g = gateway(`${HOST}/v1/`);
+    const payment = { id: 'pay_A', entity: 'payment', amount: 179800, currency: 'INR', status: 'captured', order_id: 'order_ABC', captured: true, method: 'upi', created_at: 1 };
+    nock(HOST).get('/v1/orders/order_ABC/payments').reply(200, { entity: 'collection', count: 1, items: [payment] });
+    assert.deepEqual(await g.fetchOrderPayments('order_ABC'), [payment]);
+    nock(HOST).get('/v1/orders/order_ABC/payments').reply(200, { entity: 'collection', count: 0 });
+    await assert.rejects(g.fetchOrderPayments('order_ABC'), PartnerUnavailableError);
+    nock(HOST).get('/v1/orders/order_ABC/payments').reply(503, { error: { code: 'SERVER_ERROR', description: 'down' } });
+    await assert.rejects(g.fetchOrderPayments('order_ABC'), PartnerUnavailableError);
+  });
+
   it('turns a dead host (the SDK throws a TypeError) and a hung host into PartnerUnavailableError', async () => {
     const port = await freePort(); // nothing listens here
     await assert.rejects(gateway(`http://127.0.0.1:${port}/v1/`).createOrder({ amount: 100, currency: 'INR', receipt: 'r' }), PartnerUnavailableError);

@@ -1,4 +1,8 @@
 import type { EntityManager } from 'typeorm';
+import type { RazorpayPayment } from '../razorpay/razorpay-gateway.service';
+
+/** Prefix of the event ids the hub gives captures it found by asking Razorpay (never a Razorpay event id). */
+export const RECONCILED_EVENT_PREFIX = 'reconciled.';
 
 /** A verified Razorpay webhook, reduced to what effects need (the full payload is stored too). */
 export interface RazorpayEvent {
@@ -23,6 +27,11 @@ export interface RazorpayEvent {
   payload: Record<string, unknown>;
   /** The exact signed body, kept so a stored event can be re-verified later. */
   rawBody: string;
+  /**
+   * `reconciliation`: not delivered by Razorpay but built from its API's answer (the payment
+   * entity), when the expiry sweep asked about an order whose webhook never came. Absent: a webhook.
+   */
+  source?: 'webhook' | 'reconciliation';
 }
 
 /**
@@ -67,6 +76,19 @@ export function parseRazorpayEvent(id: string, body: unknown, rawBody: string): 
     payload: env,
     rawBody,
   };
+}
+
+/**
+ * A captured payment read from Razorpay's API, as the `payment.captured` event it would have sent.
+ * Its id is derived from the payment id, so asking twice about one payment stores one event; the
+ * webhook's own events for it carry other ids and find the order already paid.
+ */
+export function reconciledCaptureEvent(payment: RazorpayPayment, at = Date.now()): RazorpayEvent {
+  const envelope = { entity: 'event', event: 'payment.captured', source: 'reconciliation', contains: ['payment'], payload: { payment: { entity: payment } }, created_at: Math.floor(at / 1000) };
+  const rawBody = JSON.stringify(envelope);
+  const parsed = parseRazorpayEvent(`${RECONCILED_EVENT_PREFIX}${payment.id}`, envelope, rawBody);
+  if ('error' in parsed) throw new Error(`cannot read Razorpay payment ${payment.id}: ${parsed.error}`);
+  return { ...parsed, source: 'reconciliation' };
 }
 
 /**

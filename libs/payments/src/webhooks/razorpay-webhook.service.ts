@@ -91,6 +91,26 @@ export class RazorpayWebhookService {
   }
 
   /**
+   * Captures the hub found by asking Razorpay (`reconciledCaptureEvent`), applied exactly as a
+   * delivery of those events would be: the same effect, in one transaction with their event rows,
+   * so whichever of this and the real webhook comes second finds the order paid (`already-paid`).
+   * Not through the lanes: those order one process's webhook deliveries, and the order row lock
+   * taken by the effect is what orders this against a webhook on any instance. A batch that fails
+   * (a concurrent reconciliation of the same payment hit the event's primary key) is retried one
+   * event at a time, where the retry finds that event stored and reports it `duplicate`.
+   */
+  async applyReconciled(events: RazorpayEvent[]): Promise<WebhookReceipt[]> {
+    if (!this.effects.get()) throw new Error('No Razorpay event effect is registered in this process');
+    try {
+      return await this.applyBatch(events);
+    } catch {
+      const out: WebhookReceipt[] = [];
+      for (const e of events) out.push((await this.applyBatch([e]))[0]);
+      return out;
+    }
+  }
+
+  /**
    * Group commit: deliveries that arrive while a lane's transaction is in flight are applied
    * together in its next one (one commit for many events). Nothing waits on a timer, so a lone
    * event goes straight through. Lanes split the work by Razorpay order, so all events of one order

@@ -161,7 +161,7 @@ export class RazorpayPartner implements SandboxPartner {
       if (!order) return controlProblem(reply, 404, 'no such Razorpay order', 'orderId');
       const b = bodyObject(req.body);
       const outcome = b?.outcome;
-      if (outcome !== 'captured' && outcome !== 'failed') return controlProblem(reply, 400, 'outcome must be "captured" or "failed"', 'outcome');
+      if (outcome !== 'captured' && outcome !== 'failed' && outcome !== 'authorized') return controlProblem(reply, 400, 'outcome must be "captured", "authorized" or "failed"', 'outcome');
       if (b?.method !== undefined && !['upi', 'card', 'netbanking', 'wallet'].includes(b.method as string)) {
         return controlProblem(reply, 400, 'method must be one of upi, card, netbanking, wallet', 'method');
       }
@@ -219,14 +219,19 @@ export class RazorpayPartner implements SandboxPartner {
     });
   }
 
-  /** Applies the payment outcome to the order and returns the webhook events Razorpay would send, in order. */
-  private settle(order: Order, outcome: 'captured' | 'failed', method: string): WebhookEvent[] {
+  /**
+   * Applies the payment outcome to the order and returns the webhook events Razorpay would send, in
+   * order. `authorized` is a payment left uncaptured (manual capture, or auto-capture not yet run):
+   * Razorpay then shows the payment `authorized` and the order `attempted`, and sends only
+   * `payment.authorized`.
+   */
+  private settle(order: Order, outcome: 'captured' | 'authorized' | 'failed', method: string): WebhookEvent[] {
     const payment: Payment = {
       id: `pay_${base62(14)}`,
       orderId: order.id,
       amount: order.amount - order.amount_paid,
       currency: order.currency,
-      status: outcome === 'captured' ? 'authorized' : 'failed',
+      status: outcome === 'failed' ? 'failed' : 'authorized',
       method,
       email: 'void@razorpay.com',
       contact: '+919000090000',
@@ -247,6 +252,10 @@ export class RazorpayPartner implements SandboxPartner {
       return events;
     }
     add('payment.authorized', { payment: { entity: this.paymentEntity(payment) } });
+    if (outcome === 'authorized') {
+      order.status = 'attempted';
+      return events;
+    }
     payment.status = 'captured';
     order.amount_paid = order.amount;
     order.status = 'paid';
