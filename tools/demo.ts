@@ -62,9 +62,12 @@ function adminKey(): string {
 
 async function main() {
   step(1, `Is the hub up? (${HUB})`);
-  const ready = await fetch(`${HUB}/health/ready`);
-  if (!ready.ok) throw new Error(`the hub is not ready (${ready.status}); start it with \`npm start\` first`);
-  say('   ready: Postgres, Redis, queues and a worker heartbeat are all up');
+  const ready = await fetch(`${HUB}/health/ready`).catch(() => null);
+  if (!ready?.ok) throw new Error(`the hub is not ready (${ready?.status ?? 'no answer'}); start it with \`npm start\` first`);
+  // The tour needs jobs to flow (publishing, stock pushes), which readiness alone does not promise.
+  const worker = await fetch(`${HUB}/health/worker`);
+  if (!worker.ok) throw new Error('no worker is processing jobs (GET /health/worker); `npm start` runs one, or `npm run start:worker`');
+  say('   ready: Postgres, Redis and the queues are up, and a worker is processing jobs');
 
   const key = adminKey();
   say(`   using admin key ${key.slice(0, 22)}… (the full key is shown once, at creation)`);
