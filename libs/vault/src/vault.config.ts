@@ -1,11 +1,12 @@
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { cloudinaryApiBase, IsCloudinaryUrl, IsUrlWithProtocol, Sensitive } from '@hub/core';
+import { IsInt, Matches, Max, Min } from 'class-validator';
+import { CloudinaryLocationConfig, IsUrlWithProtocol } from '@hub/core';
 
 /**
  * Where the vault verifies credentials (the same variables the channel adapters use; defaults:
  * the local sandbox) and how it judges their health.
  */
-export class VaultConfig {
+/** CLOUDINARY_API_URL and CLOUDINARY_URL come from CloudinaryLocationConfig: the base media uploads to. */
+export class VaultConfig extends CloudinaryLocationConfig {
   @IsUrlWithProtocol(['http:', 'https:'])
   AMAZON_LWA_URL = 'http://127.0.0.1:4010/auth/o2/token';
 
@@ -18,17 +19,6 @@ export class VaultConfig {
 
   @IsUrlWithProtocol(['http:', 'https:'])
   RAZORPAY_API_URL = 'http://127.0.0.1:4010/v1/';
-
-  /** Cloudinary's API base, the one media uploads to; unset: CLOUDINARY_URL's upload_prefix, or the sandbox (precedence: cloudinaryApiBase). */
-  @IsOptional()
-  @IsUrlWithProtocol(['http:', 'https:'])
-  CLOUDINARY_API_URL?: string;
-
-  /** Read here only for its `upload_prefix`; the credential itself lives in the vault. */
-  @IsOptional()
-  @IsCloudinaryUrl()
-  @Sensitive()
-  CLOUDINARY_URL?: string;
 
   /** The SQS-like queue where Amazon's application notifications arrive. */
   @IsUrlWithProtocol(['http:', 'https:'])
@@ -70,10 +60,5 @@ export class VaultConfig {
 
   warnDays(): number[] {
     return this.VAULT_EXPIRY_WARN_DAYS.split(',').map((d) => Number(d.trim())).sort((a, b) => b - a);
-  }
-
-  /** Resolved exactly as @hub/media resolves it, so verification and uploads reach the same Cloudinary. */
-  cloudinaryApiBase(): string {
-    return cloudinaryApiBase(this);
   }
 }

@@ -1,4 +1,6 @@
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { IsOptional, registerDecorator, ValidationOptions } from 'class-validator';
+import { Sensitive } from '../config/config.loader';
+import { IsUrlWithProtocol } from '../config/validators';
 
 /** The partner sandbox: like every partner base URL, Cloudinary's defaults to it (CONTRACT). */
 export const CLOUDINARY_SANDBOX_API_URL = 'http://127.0.0.1:4010';
@@ -60,4 +62,25 @@ export function IsCloudinaryUrl(options?: ValidationOptions): PropertyDecorator 
         },
       },
     });
+}
+
+/**
+ * The two settings that say where Cloudinary lives, for the config classes of every process part
+ * that talks to it (media uploads, the vault's verification): declared once, so they cannot drift.
+ */
+export class CloudinaryLocationConfig implements CloudinaryLocation {
+  /** Cloudinary's API base; unset: CLOUDINARY_URL's upload_prefix, or the sandbox (precedence: cloudinaryApiBase). */
+  @IsOptional()
+  @IsUrlWithProtocol(['http:', 'https:'])
+  CLOUDINARY_API_URL?: string;
+
+  /** Read for its `upload_prefix` only; the credential itself comes from PartnerCredentials (the vault). */
+  @IsOptional()
+  @IsCloudinaryUrl()
+  @Sensitive()
+  CLOUDINARY_URL?: string;
+
+  cloudinaryApiBase(): string {
+    return cloudinaryApiBase(this);
+  }
 }
