@@ -48,6 +48,10 @@ describe('NykaaAdapter (our Nykaa REST contract)', () => {
       quantity: 11,
     });
     assert.deepEqual(creds.accepted, [{ partner: 'nykaa', version: 1 }]);
+    // Each success is reported (the vault batches them), so lastUsedAt follows real use.
+    nock(BASE).put(`${SELLER}/listings/NS-CREAM-002`).matchHeader('x-nykaa-api-key', 'unit-nykaa-key').reply(200, { sku: input.sku, listingId: 'NYL-123', status: 'ACTIVE' });
+    await adapter.publishListing(input);
+    assert.equal(creds.accepted.length, 2);
   });
 
   it('sets many quantities in one bulk call and reports each item on its own', async () => {

@@ -24,8 +24,6 @@ export class NykaaAdapter implements ChannelAdapter {
   /** docs/nykaa-api.md: the bulk inventory call takes up to 100 items. */
   readonly maxQuantityBatch = 100;
   private readonly http: AxiosInstance;
-  /** Versions already reported as accepted, so the vault hears it once per version, not per call. */
-  private acceptedVersions = new Set<number>();
 
   constructor(
     cfg: ChannelsConfig,
@@ -111,7 +109,6 @@ export class NykaaAdapter implements ChannelAdapter {
       }),
     );
     if (res.status === 401 || res.status === 403) {
-      this.acceptedVersions.delete(cred.version);
       const reason = `Nykaa answered ${res.status}: ${errorSummary(res.data)}`;
       await this.credentials.reportRejected('nykaa', cred.version, reason);
       throw new CredentialRejectedError('nykaa', 'nykaa', cred.version, reason);
@@ -120,10 +117,9 @@ export class NykaaAdapter implements ChannelAdapter {
     if (res.status >= 500) throw new PartnerUnavailableError('nykaa', `HTTP ${res.status}: ${errorSummary(res.data)}`);
     if (res.status === 404 && notFoundOk) return res;
     if (res.status >= 400) throw new ListingRejectedError('nykaa', `HTTP ${res.status}: ${errorSummary(res.data)}`);
-    if (!this.acceptedVersions.has(cred.version)) {
-      this.acceptedVersions.add(cred.version);
-      await this.credentials.reportAccepted('nykaa', cred.version);
-    }
+    // Every success: the vault batches these (one write every VAULT_USAGE_FLUSH_MS), and its
+    // lastUsedAt for Nykaa should say when the credential last worked, not when this process started.
+    await this.credentials.reportAccepted('nykaa', cred.version);
     return res;
   }
 }
