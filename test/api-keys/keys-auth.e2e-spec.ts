@@ -5,6 +5,7 @@ import type { AuthContext } from '@hub/core';
 import { ApiKeysService, formatKey, KeyCacheService, QuotaLeaseService, UsageRecorderService } from '@hub/api-keys';
 import { request as httpRequest } from 'node:http';
 import assert from 'node:assert/strict';
+import { DataSource } from 'typeorm';
 import { after, before, describe, it } from 'node:test';
 import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
@@ -123,17 +124,11 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     for (let i = 0; i < 2; i++) await problem(await get('/__keys_probe/catalog', bearer(fenced)), 403, 'ip-not-allowed');
     await api.app.get(UsageRecorderService, { strict: false }).flush();
     // The hourly rows (the key records' totals follow every API_KEY_LAST_USED_FLUSH_MS).
-    const { Client } = await import('pg');
-    const c = new Client({ connectionString: db.url });
-    await c.connect();
-    try {
-      const counts = async (k: string) =>
-        (await c.query(`SELECT sum(requests)::int AS r, sum(errors_4xx)::int AS e4, sum(errors_5xx)::int AS e5 FROM api_key_usage_hourly WHERE key_id = $1`, [k.slice(9, 21)])).rows[0];
-      assert.deepEqual(await counts(key), { r: 3, e4: 3, e5: 0 });
-      assert.deepEqual(await counts(fenced), { r: 2, e4: 2, e5: 0 });
-    } finally {
-      await c.end();
-    }
+    const ds = api.app.get(DataSource);
+    const counts = async (k: string) =>
+      (await ds.query(`SELECT sum(requests)::int AS r, sum(errors_4xx)::int AS e4, sum(errors_5xx)::int AS e5 FROM api_key_usage_hourly WHERE key_id = $1`, [k.slice(9, 21)]))[0];
+    assert.deepEqual(await counts(key), { r: 3, e4: 3, e5: 0 });
+    assert.deepEqual(await counts(fenced), { r: 2, e4: 2, e5: 0 });
   });
   it('refuses a key after its expiry, to the second, with expired-api-key', async () => {
     const expiresAt = new Date(Date.now() + 1500);
@@ -160,14 +155,7 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
     const keyId = key.slice(9, 21);
     // revoked_at is the database's now(); a database ahead of this host by a minute looks like this.
-    const { Client } = await import('pg');
-    const c = new Client({ connectionString: db.url });
-    await c.connect();
-    try {
-      await c.query(`UPDATE api_keys SET revoked_at = now() + interval '1 minute', revoked_reason = 'skew' WHERE key_id = $1`, [keyId]);
-    } finally {
-      await c.end();
-    }
+    await api.app.get(DataSource).query(`UPDATE api_keys SET revoked_at = now() + interval '1 minute', revoked_reason = 'skew' WHERE key_id = $1`, [keyId]);
     api.app.get(KeyCacheService, { strict: false }).evict(keyId);
     await problem(await get('/__keys_probe/catalog', bearer(key)), 401, 'revoked-api-key');
   });

@@ -1,5 +1,6 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
+import { DataSource } from 'typeorm';
 import { after, before, describe, it } from 'node:test';
 import { CatalogProbeModule, callApi, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
@@ -213,14 +214,7 @@ describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
     const keyId = created.body.keyId;
     const HOUR = 3_600_000;
     const h = Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR;
-    const { Client } = await import('pg');
-    const c = new Client({ connectionString: db.url });
-    await c.connect();
-    try {
-      await c.query(`INSERT INTO api_key_usage_hourly (key_id, hour, requests) VALUES ($1, $2, 7), ($1, $3, 2)`, [keyId, new Date(h), new Date(h + HOUR)]);
-    } finally {
-      await c.end();
-    }
+    await api.app.get(DataSource).query(`INSERT INTO api_key_usage_hourly (key_id, hour, requests) VALUES ($1, $2, 7), ($1, $3, 2)`, [keyId, new Date(h), new Date(h + HOUR)]);
     const series = async (from: number, granularity = 'hour') =>
       (await call('GET', `/v1/keys/${keyId}/usage?granularity=${granularity}&from=${new Date(from).toISOString()}&to=${new Date(h + 3 * HOUR).toISOString()}`)).body.data;
     // From the hour's start: that hour, whole.

@@ -361,9 +361,9 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
       this.rememberHeader(req, parsed);
     }
     if ((parsed as RememberedKey).entry !== entry) (parsed as RememberedKey).entry = entry;
-    // Revocation is never scheduled: revoked_at is the database's now(), which an api host whose
-    // clock lags the database would otherwise see as still to come.
-    if (entry.revokedAtMs !== null) {
+    // A flag, not a time: revoked_at is the database's now(), which an api host whose clock lags
+    // the database would otherwise see as still to come.
+    if (entry.revoked) {
       this.fail('revoked', entry.keyId, ip, req, now, false);
       throw new ProblemException(401, 'revoked-api-key', 'This API key has been revoked', { headers: WWW_AUTHENTICATE });
     }
@@ -375,18 +375,26 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     // genuine, so a client stuck on them shows in its 4xx rate and the key-error-rate alert.
     if (entry.cidrs && !entry.cidrs.some((c) => cidrContains(c, ip))) {
       this.fail('ip-not-allowed', entry.keyId, ip, req, now, false);
-      this.usage.record(entry.keyId, 403, 0, now);
+      this.countRefusal(entry, 403, now);
       throw new ProblemException(403, 'ip-not-allowed', `This API key may not be used from ${ip}`, { extensions: { clientIp: ip } });
     }
     if ((entry.scopeMask & route.mask) === 0) {
       const scopes = route.scopes as Scope[];
       this.reject('insufficient-scope');
-      this.usage.record(entry.keyId, 403, 0, now);
+      this.countRefusal(entry, 403, now);
       throw new ProblemException(403, 'insufficient-scope', `This route needs the ${scopes.join(' or ')} scope`, {
         extensions: { requiredScope: scopes[0], requiredScopes: scopes },
       });
     }
     return this.limit(entry, req, reply, now);
+  }
+
+  /**
+   * A refusal of a genuine key counts in its usage (never against its quota), through the record
+   * it already holds rather than a lookup by keyId.
+   */
+  private countRefusal(entry: CachedKey, status: number, now: number): void {
+    this.usage.record(entry.keyId, status, 0, now, entry);
   }
 
   private rememberHeader(req: FastifyRequest, parsed: ParsedKey): void {
@@ -419,7 +427,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const open = this.breaker.openFor(keyId, now);
     if (open) {
       this.reject('abnormal-usage');
-      this.usage.record(keyId, 429, 0, now);
+      this.countRefusal(entry, 429, now);
       throw new ProblemException(429, 'abnormal-usage-detected', 'This API key is paused after an abnormal burst of requests', {
         headers: { 'Retry-After': String(open), 'RateLimit-Policy': entry.policy, RateLimit: `"burst";r=0;t=${open}` },
       });
@@ -427,7 +435,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const b = this.burst.take(keyId, limits.burstPerSecond, 1 / this.instances.count, now, entry);
     if (!b.ok) {
       this.reject('burst');
-      this.usage.record(keyId, 429, 0, now);
+      this.countRefusal(entry, 429, now);
       if (this.breaker.refused(keyId, limits.burstPerSecond, now)) {
         this.logger.warn({ keyId }, 'abnormal usage: key paused');
         void this.audit
@@ -463,7 +471,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const name = QUOTA_POLICY[entry.limits.quota!.period].name;
     if (!d.ok) {
       this.reject('quota');
-      this.usage.record(entry.keyId, 429, 0, Date.now());
+      this.countRefusal(entry, 429, Date.now());
       throw new ProblemException(429, 'quota-exceeded', `This API key has used its ${entry.limits.quota!.limit} requests for this ${entry.limits.quota!.period}`, {
         headers: { 'Retry-After': String(d.retryAfter), 'RateLimit-Policy': entry.policy, RateLimit: `"${name}";r=0;t=${d.resetSeconds}` },
       });

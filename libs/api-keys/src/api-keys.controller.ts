@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentOrigin, RequestOrigin, RequireScope } from '@hub/core';
+import { CurrentOrigin, RequestOrigin, RequireScope, toDate } from '@hub/core';
 import { ApiKeyResponses } from './api-key-responses.decorator';
-import { toDate, usageWindow } from './timestamp';
+import { usageWindow } from './timestamp';
 import { ApiKeysService, PatchKeyInput } from './api-keys.service';
 import { ApiKeyRecordDto, CreatedKeyDto, KeyListDto, KeyUsageDto, RotatedKeyDto } from './dto/key-response.dto';
 import { CreateKeyDto, ListKeysQueryDto, PatchKeyDto, RevokeKeyDto, RotateKeyDto, UsageQueryDto } from './dto/key.dto';
@@ -88,7 +88,7 @@ export class ApiKeysController {
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
   @ApiConflictResponse({ description: 'problem+json `key-revoked`, `key-expired`, `key-already-rotated`' })
   async rotate(@Param('keyId') keyId: string, @Body() dto: RotateKeyDto, @CurrentOrigin() origin: RequestOrigin) {
-    const expiresAt = dto?.expiresAt === undefined ? undefined : toDate('expiresAt', dto.expiresAt);
+    const expiresAt = toDate('expiresAt', dto?.expiresAt);
     const { key, record, previous } = await this.keys.rotate(keyId, dto?.overlapSeconds, origin, expiresAt);
     return { key, ...record, previous };
   }

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AuditService, Channel, CHANNELS, CoreConfig, FieldError, notFound, parseCidr, ProblemException, Scope, SCOPES, Tier, TIERS, validationFailed } from '@hub/core';
+import { AuditService, Channel, CHANNELS, CoreConfig, FieldError, notFound, parseCidr, parseTimestamp, ProblemException, Scope, SCOPES, Tier, TIERS, validationFailed } from '@hub/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiKeyRecord, ApiKeyRow, toRecord } from './api-key.record';
 import { AUDIT, DEFAULT_ROTATION_OVERLAP_SECONDS, LimitOverrides } from './constants';
 import { KeyCacheService } from './key-cache.service';
 import { generateKey, KEY_ID_PATTERN, KeyEnvironment } from './key-format';
 import { assertWithinGrant, assertWithinReach, KeyGrant, KeyReach } from './key-grant';
-import { parseTimestamp, TimeWindow } from './timestamp';
+import type { TimeWindow } from './timestamp';
 import { PepperRing } from './pepper';
 
 export interface CreateKeyInput {
@@ -146,11 +146,15 @@ export class ApiKeysService {
     const r = rows[0];
     // A caller that vanished holds nothing.
     if (!r) return { scopes: [], channels: [], tier: 'free', limits: null, cidrs: [], expiresAt: new Date(0) };
-    return { scopes: r.scopes, channels: r.channels, tier: r.tier, limits: r.limits, cidrs: r.allowed_cidrs?.length ? r.allowed_cidrs : null, expiresAt: r.expires_at };
+    return { ...ApiKeysService.grantOf(r), ...ApiKeysService.reachOf(r) };
   }
 
   private static grantOf(r: Pick<ApiKeyRow, 'scopes' | 'channels' | 'tier' | 'limits'>): KeyGrant {
     return { scopes: r.scopes, channels: r.channels?.length ? r.channels : null, tier: r.tier, limits: r.limits };
+  }
+
+  private static reachOf(r: Pick<ApiKeyRow, 'allowed_cidrs' | 'expires_at'>): KeyReach {
+    return { cidrs: r.allowed_cidrs?.length ? r.allowed_cidrs : null, expiresAt: r.expires_at };
   }
 
   private static cidrs(list: string[] | null | undefined): string[] | null {
@@ -255,15 +259,9 @@ export class ApiKeysService {
           tier: input.tier ?? before.tier,
           limits: input.limits === undefined ? before.limits : input.limits,
         }, 'grant');
-        // Only what this change sets: a caller may still rename or narrow a key that reaches further than it does.
-        assertWithinReach(
-          caller,
-          {
-            cidrs: input.allowedCidrs === undefined ? caller.cidrs : input.allowedCidrs?.length ? input.allowedCidrs : null,
-            expiresAt: input.expiresAt === undefined ? caller.expiresAt : input.expiresAt,
-          },
-          'grant',
-        );
+        // Only what this change sets (undefined: left as it is): a caller may still rename or narrow
+        // a key that reaches further than it does.
+        assertWithinReach(caller, { cidrs: input.allowedCidrs === undefined ? undefined : input.allowedCidrs?.length ? input.allowedCidrs : null, expiresAt: input.expiresAt }, 'grant');
       }
       if (input.expiresAt !== undefined) ApiKeysService.assertExpiryChangeable(before);
       const sets: string[] = [];
@@ -339,7 +337,7 @@ export class ApiKeysService {
     if (!Number.isInteger(overlap) || overlap < 0 || overlap > MAX_OVERLAP_SECONDS) {
       throw validationFailed([{ field: 'overlapSeconds', message: `must be an integer from 0 to ${MAX_OVERLAP_SECONDS}` }]);
     }
-    if (expiresAt && expiresAt.getTime() <= Date.now()) throw validationFailed([{ field: 'expiresAt', message: 'must be a date-time in the future' }]);
+    if (expiresAt !== undefined) this.check({ expiresAt }, false);
     const result = await this.ds.transaction(async (m) => {
       const old = await this.row(keyId, m, true);
       // The new key copies the old one's grant: rotating is minting.
@@ -347,7 +345,7 @@ export class ApiKeysService {
       const newExpiry = expiresAt === undefined ? old.expires_at : expiresAt;
       if (caller) {
         assertWithinGrant(caller, ApiKeysService.grantOf(old), 'rotate');
-        assertWithinReach(caller, { cidrs: old.allowed_cidrs?.length ? old.allowed_cidrs : null, expiresAt: newExpiry }, 'rotate into');
+        assertWithinReach(caller, { ...ApiKeysService.reachOf(old), expiresAt: newExpiry }, 'rotate into');
       }
       if (old.revoked_at) throw new ProblemException(409, 'key-revoked', `API key ${keyId} is revoked and cannot be rotated`);
       if (old.expires_at && old.expires_at.getTime() <= Date.now()) throw new ProblemException(409, 'key-expired', `API key ${keyId} has expired and cannot be rotated`);

@@ -1,8 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuditService, RequireScope, validationFailed } from '@hub/core';
+import { AuditService, RequireScope, toDate, validationFailed } from '@hub/core';
 import { ApiKeyResponses } from './api-key-responses.decorator';
-import { toDate } from './timestamp';
 import { AuditQueryDto } from './dto/key.dto';
 
 const MAX_BIGINT = 9_223_372_036_854_775_807n;

@@ -12,7 +12,7 @@ export * from './limits/instance-registry.service';
 export * from './usage/usage-recorder.service';
 export * from './usage/usage-retention.service';
 export * from './usage/latency-histogram';
-export { parseTimestamp, timeWindow, toDate, usageWindow } from './timestamp';
+export { timeWindow, usageWindow } from './timestamp';
 export type { TimeWindow } from './timestamp';
 export * from './pepper';
 export * from './api-key-responses.decorator';

@@ -23,7 +23,8 @@ export interface CachedKey {
   scopeMask: number;
   cidrs: Cidr[] | null;
   expiresAtMs: number | null;
-  revokedAtMs: number | null;
+  /** revoked_at is set (the database's now(): a revocation is never scheduled, so any value means revoked). */
+  revoked: boolean;
   limits: EffectiveLimits;
   /** `RateLimit-Policy` value, computed once per record. */
   policy: string;
@@ -75,7 +76,7 @@ export function toCachedKey(row: ApiKeyRow, now = Date.now()): CachedKey {
     scopeMask: scopeMask(scopes),
     cidrs: row.allowed_cidrs?.length ? row.allowed_cidrs.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== null) : null,
     expiresAtMs: row.expires_at ? row.expires_at.getTime() : null,
-    revokedAtMs: row.revoked_at ? row.revoked_at.getTime() : null,
+    revoked: !!row.revoked_at,
     limits,
     policy: rateLimitPolicy(limits),
     auth: Object.freeze({

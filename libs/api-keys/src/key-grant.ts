@@ -60,10 +60,13 @@ export function assertWithinGrant(caller: KeyGrant, target: KeyGrant, verb: stri
   if (o.quota !== undefined && !quotaWithin(o.quota, own.quota)) throw refuse('limits.quota', o.quota ? `quota (${o.quota.limit} per ${o.quota.period})` : 'quota (none)');
 }
 
-/** Where and until when a key works: its allowed CIDRs (null: any address) and its expiry (null: never). */
+/**
+ * Where and until when a key works: its allowed CIDRs (null: any address) and its expiry (null:
+ * never). In a target, undefined means "not changed here", which is never refused.
+ */
 export interface KeyReach {
-  cidrs: readonly string[] | null;
-  expiresAt: Date | null;
+  cidrs?: readonly string[] | null;
+  expiresAt?: Date | null;
 }
 
 /**
@@ -73,7 +76,7 @@ export interface KeyReach {
  * rotation); restricting or revoking a wider key is never refused here. Applies to every tier.
  */
 export function assertWithinReach(caller: KeyReach, target: KeyReach, verb: string): void {
-  if (caller.cidrs) {
+  if (caller.cidrs && target.cidrs !== undefined) {
     const own = caller.cidrs.map((c) => parseCidr(c)).filter((c) => c !== null);
     const outside = target.cidrs === null ? null : target.cidrs.find((t) => {
       const c = parseCidr(t);
@@ -85,7 +88,7 @@ export function assertWithinReach(caller: KeyReach, target: KeyReach, verb: stri
       });
     }
   }
-  if (caller.expiresAt && (target.expiresAt === null || target.expiresAt.getTime() > caller.expiresAt.getTime())) {
+  if (caller.expiresAt && target.expiresAt !== undefined && (target.expiresAt === null || target.expiresAt.getTime() > caller.expiresAt.getTime())) {
     throw new ProblemException(403, 'expiry-not-allowed', `Your key expires at ${caller.expiresAt.toISOString()} and cannot ${verb} a key that ${target.expiresAt ? `expires later (${target.expiresAt.toISOString()})` : 'never expires'}`, {
       extensions: { field: 'expiresAt', maxExpiresAt: caller.expiresAt.toISOString() },
     });

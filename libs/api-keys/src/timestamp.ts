@@ -1,9 +1,5 @@
 import { toDate, validationFailed } from '@hub/core';
 
-// The strict parser moved to @hub/core (the vault reads its dates the same way); re-exported so
-// this lib's callers keep their imports.
-export { parseTimestamp, toDate } from '@hub/core';
-
 /** A [from, to) window of a usage query. Usage is counted by UTC hour: an hour belongs to the window when its start does. */
 export interface TimeWindow {
   from: Date;

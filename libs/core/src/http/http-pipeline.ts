@@ -6,25 +6,25 @@ import { requestIdFor } from './request-id';
 import { sendProblem } from './problem-details.filter';
 import { ProblemException, validationFailed } from './problem';
 
+/** Postgres refuses NUL and lone UTF-16 surrogates (from a `\ud800`-style escape) in text and jsonb. */
+const refusedByPostgres = (s: string) => s.includes('\u0000') || !s.isWellFormed();
+
 /**
- * Dotted path of the first string (or key) the database would refuse (`bad` says which), or null.
- * Only reached when a byte scan found a candidate, so ordinary bodies never pay for the walk.
+ * The first string (or key) Postgres would refuse, with its dotted path, or null. Only reached
+ * when the bytes hold a `\u` escape (the only way either can get in: invalid UTF-8 decodes to
+ * U+FFFD), so ordinary bodies never pay for the walk.
  */
-function findString(value: unknown, path: string, bad: (s: string) => boolean): string | null {
-  if (typeof value === 'string') return bad(value) ? path : null;
+function findRefused(value: unknown, path: string): { path: string; text: string } | null {
+  if (typeof value === 'string') return refusedByPostgres(value) ? { path, text: value } : null;
   if (value === null || typeof value !== 'object') return null;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const p = path ? `${path}.${k}` : k;
-    if (bad(k)) return p;
-    const hit = findString(v, p, bad);
+    if (refusedByPostgres(k)) return { path: p, text: k };
+    const hit = findRefused(v, p);
     if (hit !== null) return hit;
   }
   return null;
 }
-
-const hasNul = (s: string) => s.includes('\u0000');
-/** A lone UTF-16 surrogate (from a `\ud800`-style escape): Postgres refuses it in text and jsonb. */
-const notWellFormed = (s: string) => !s.isWellFormed();
 
 /**
  * Objects and arrays nested deeper than this are refused: validation and serialisation recurse
@@ -33,15 +33,18 @@ const notWellFormed = (s: string) => !s.isWellFormed();
  */
 export const MAX_JSON_DEPTH = 32;
 
-/** Whether `value` nests objects or arrays deeper than `max` (iterative: the body may be deep). */
-function deeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth > max) return true;
-    for (const child of Object.values(v as Record<string, unknown>)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+/**
+ * Whether `value` (an object or array counts as one level) nests more than `levels` deep. The
+ * recursion stops at `levels`, so it never goes deeper than MAX_JSON_DEPTH frames.
+ */
+function deeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (levels === 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (deeperThan(value[i], levels - 1)) return true;
+    return false;
   }
+  for (const k in value) if (deeperThan((value as Record<string, unknown>)[k], levels - 1)) return true;
   return false;
 }
 
@@ -81,16 +84,13 @@ export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number):
     if (manyBrackets(raw, MAX_JSON_DEPTH) && deeperThan(parsed, MAX_JSON_DEPTH)) {
       return done(new ProblemException(400, 'malformed-json', `The body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`), undefined);
     }
-    // Postgres refuses NUL and lone surrogates in text; catch them here as a 400 rather than as a
-    // 500 from the database. Both can only come from a \u escape (invalid UTF-8 bytes decode to
-    // U+FFFD), so the byte scans are cheap and only a hit pays for the walk that names the field.
-    if (raw.includes('\\u0000')) {
-      const field = findString(parsed, '', hasNul);
-      if (field !== null) return done(validationFailed([{ field: field || '(body)', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
-    }
-    if (raw.includes('\\ud') || raw.includes('\\uD')) {
-      const field = findString(parsed, '', notWellFormed);
-      if (field !== null) return done(validationFailed([{ field: field || '(body)', message: 'must not contain a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape)' }]), undefined);
+    // Caught here as a 400 naming the field rather than as a 500 from the database.
+    if (raw.includes('\\u')) {
+      const hit = findRefused(parsed, '');
+      if (hit !== null) {
+        const message = hit.text.includes('\u0000') ? 'must not contain NUL (\\u0000) characters' : 'must not contain a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape)';
+        return done(validationFailed([{ field: hit.path || '(body)', message }]), undefined);
+      }
     }
     done(null, parsed);
   };
@@ -112,6 +112,17 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The headers every response carries, router refusals included. Set as the request arrives rather
+ * than in an onSend hook (one hook run less per request): a handler that sets its own
+ * cache-control overwrites this one, and Fastify keeps headers on errors.
+ */
+function setDefaultHeaders(req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', req.id);
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('cache-control', 'no-store');
+}
+
 export function createFastifyAdapter(cfg: CoreConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: cfg.BODY_LIMIT_BYTES,
@@ -126,9 +137,7 @@ export function createFastifyAdapter(cfg: CoreConfig): FastifyAdapter {
     // A malformed percent-encoding or an over-long path parameter is refused by Fastify's router
     // before any hook runs; without this it answers in Fastify's own JSON, with no request id.
     frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-      reply.header('x-request-id', req.id);
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('cache-control', 'no-store');
+      setDefaultHeaders(req, reply);
       const problem =
         err.code === 'FST_ERR_MAX_PARAM_LENGTH'
           ? new ProblemException(414, 'uri-too-long', 'A path segment of this URL is longer than any identifier the hub issues')
@@ -153,11 +162,7 @@ export function configureHttpPipeline(app: NestFastifyApplication, cfg: CoreConf
   fastify.addHook('onRequest', (req, reply, done) => {
     req.routeUrl = req.routeOptions.url;
     req.clientIp = resolveClientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
-    reply.header('x-request-id', req.id);
-    // Defaults set here rather than in an onSend hook (one hook run less per request): a handler
-    // that sets its own cache-control overwrites this one, and Fastify keeps headers on errors.
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('cache-control', 'no-store');
+    setDefaultHeaders(req, reply);
     // An encoded NUL in the path or query would reach Postgres (which refuses it) as a 500.
     if (req.url.includes('%00')) {
       return sendProblem(reply, String(req.id), new ProblemException(400, 'bad-request', 'The URL must not contain NUL (%00) characters'), req);

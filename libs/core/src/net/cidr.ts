@@ -5,6 +5,8 @@ export interface Cidr {
   /** Network address as a bigint (IPv4 addresses in the low 32 bits). */
   network: bigint;
   bits: number;
+  /** The prefix mask, computed once: checking a client address against it needs only an AND. */
+  mask: bigint;
   text: string;
 }
 
@@ -47,24 +49,19 @@ export function parseCidr(text: string): Cidr | null {
   const bits = bitsText === undefined ? max : Number(bitsText);
   if (bits > max) return null;
   const mask = bits === 0 ? 0n : ((1n << BigInt(bits)) - 1n) << BigInt(max - bits);
-  return { family, network: ipToBigInt(ip, family) & mask, bits, text: `${ip}/${bits}` };
+  return { family, network: ipToBigInt(ip, family) & mask, bits, mask, text: `${ip}/${bits}` };
 }
 
 export function cidrContains(cidr: Cidr, ip: string): boolean {
   const addr = normalizeIp(ip);
   const family = isIP(addr);
   if (family !== cidr.family) return false;
-  const max = family === 4 ? 32 : 128;
-  const mask = cidr.bits === 0 ? 0n : ((1n << BigInt(cidr.bits)) - 1n) << BigInt(max - cidr.bits);
-  return (ipToBigInt(addr, family) & mask) === cidr.network;
+  return (ipToBigInt(addr, family) & cidr.mask) === cidr.network;
 }
 
 /** Whether every address of `inner` is in `outer` (same family, no wider, same network under outer's mask). */
 export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
-  if (inner.family !== outer.family || inner.bits < outer.bits) return false;
-  const max = outer.family === 4 ? 32 : 128;
-  const mask = outer.bits === 0 ? 0n : ((1n << BigInt(outer.bits)) - 1n) << BigInt(max - outer.bits);
-  return (inner.network & mask) === outer.network;
+  return inner.family === outer.family && inner.bits >= outer.bits && (inner.network & outer.mask) === outer.network;
 }
 
 export function parseCidrList(text: string | undefined): Cidr[] {

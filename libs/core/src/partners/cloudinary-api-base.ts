@@ -3,33 +3,12 @@ import { Sensitive } from '../config/config.loader';
 import { IsUrlWithProtocol } from '../config/validators';
 
 /** The partner sandbox: like every partner base URL, Cloudinary's defaults to it (CONTRACT). */
-export const CLOUDINARY_SANDBOX_API_URL = 'http://127.0.0.1:4010';
-
+const SANDBOX_API_URL = 'http://127.0.0.1:4010';
 /** Where the cloudinary SDK sends a CLOUDINARY_URL that names no upload_prefix. */
-export const CLOUDINARY_PUBLIC_API_URL = 'https://api.cloudinary.com';
-
-/** The two variables that say where Cloudinary lives (declared by MediaConfig and VaultConfig). */
-export interface CloudinaryLocation {
-  CLOUDINARY_API_URL?: string;
-  CLOUDINARY_URL?: string;
-}
-
-/**
- * Cloudinary's API base, the one answer for both the vault's verification ping and the media
- * uploads, without a trailing slash:
- * 1. CLOUDINARY_API_URL, when set;
- * 2. else CLOUDINARY_URL's `upload_prefix` (installs configured before CLOUDINARY_API_URL existed);
- * 3. else, when CLOUDINARY_URL is set without one, https://api.cloudinary.com, where the SDK has
- *    always sent such an install;
- * 4. else the sandbox.
- */
-export function cloudinaryApiBase(loc: CloudinaryLocation): string {
-  const base = loc.CLOUDINARY_API_URL || uploadPrefixOf(loc.CLOUDINARY_URL) || (loc.CLOUDINARY_URL ? CLOUDINARY_PUBLIC_API_URL : CLOUDINARY_SANDBOX_API_URL);
-  return new URL(base).href.replace(/\/+$/, '');
-}
+const PUBLIC_API_URL = 'https://api.cloudinary.com';
 
 /** The `upload_prefix` query parameter of a CLOUDINARY_URL, if it has one. */
-export function uploadPrefixOf(cloudinaryUrl: string | undefined): string | undefined {
+function uploadPrefixOf(cloudinaryUrl: string | undefined): string | undefined {
   if (!cloudinaryUrl) return undefined;
   try {
     return new URL(cloudinaryUrl).searchParams.get('upload_prefix') || undefined;
@@ -40,9 +19,10 @@ export function uploadPrefixOf(cloudinaryUrl: string | undefined): string | unde
 
 /**
  * `cloudinary://<api_key>:<api_secret>@<cloud_name>`, as the SDK requires, whose `upload_prefix`
- * (if any) is an http(s) URL: it may be the API base, so it is validated like the other partner URLs.
+ * (if any) is an http(s) URL: it may be the API base, so it is held to what IsUrlWithProtocol
+ * holds the other partner URLs to.
  */
-export function IsCloudinaryUrl(options?: ValidationOptions): PropertyDecorator {
+function IsCloudinaryUrl(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
       name: 'isCloudinaryUrl',
@@ -68,8 +48,8 @@ export function IsCloudinaryUrl(options?: ValidationOptions): PropertyDecorator 
  * The two settings that say where Cloudinary lives, for the config classes of every process part
  * that talks to it (media uploads, the vault's verification): declared once, so they cannot drift.
  */
-export class CloudinaryLocationConfig implements CloudinaryLocation {
-  /** Cloudinary's API base; unset: CLOUDINARY_URL's upload_prefix, or the sandbox (precedence: cloudinaryApiBase). */
+export class CloudinaryLocationConfig {
+  /** Cloudinary's API base; unset: see cloudinaryApiBase. */
   @IsOptional()
   @IsUrlWithProtocol(['http:', 'https:'])
   CLOUDINARY_API_URL?: string;
@@ -80,7 +60,17 @@ export class CloudinaryLocationConfig implements CloudinaryLocation {
   @Sensitive()
   CLOUDINARY_URL?: string;
 
+  /**
+   * Cloudinary's API base, the one answer for both the vault's verification ping and the media
+   * uploads, without a trailing slash:
+   * 1. CLOUDINARY_API_URL, when set;
+   * 2. else CLOUDINARY_URL's `upload_prefix` (installs configured before CLOUDINARY_API_URL existed);
+   * 3. else, when CLOUDINARY_URL is set without one, https://api.cloudinary.com, where the SDK has
+   *    always sent such an install;
+   * 4. else the sandbox.
+   */
   cloudinaryApiBase(): string {
-    return cloudinaryApiBase(this);
+    const base = this.CLOUDINARY_API_URL || uploadPrefixOf(this.CLOUDINARY_URL) || (this.CLOUDINARY_URL ? PUBLIC_API_URL : SANDBOX_API_URL);
+    return new URL(base).href.replace(/\/+$/, '');
   }
 }
