@@ -2,7 +2,7 @@ import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { fakeRazorpay, seedProduct, stockOf } from '../payments/support/orders-harness';
+import { answer, fakeRazorpay, seedProduct, stockOf } from '../payments/support/orders-harness';
 import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -50,12 +50,6 @@ describe('orders for channel-bound keys: only products sold on the order\'s chan
       headers: { ...bearer(key), 'content-type': 'application/json', 'idempotency-key': `ob-${++n}` },
       body: JSON.stringify({ channel, items: skus.map((sku) => ({ sku, quantity: 1 })) }),
     });
-  /** Status, content type and body, with what legitimately differs (request id, the SKU asked for) masked. */
-  const answer = async (res: Response, sku: string) => {
-    const body = JSON.parse((await res.text()).split(sku).join('<sku>'));
-    delete body.requestId;
-    return { status: res.status, type: res.headers.get('content-type'), body };
-  };
 
   it('refuses a storefront order for an Amazon-only product exactly like an unknown SKU, reserving and pricing nothing', async () => {
     const rzpBefore = razorpay.created();

@@ -4,6 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { MetricsService } from '@hub/core';
 import { OrdersService, ReservationExpiry } from '@hub/orders';
+import { RECONCILED_EVENT_PREFIX } from '@hub/payments';
 import { DataSource } from 'typeorm';
 import type { RazorpayPartner } from '../../apps/partner-sandbox/src/partners/razorpay/razorpay.partner';
 import { pointPartnersAt, RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
@@ -69,8 +70,8 @@ describe('expiry asks Razorpay first: a capture whose webhook was lost pays the 
     }, timeoutMs, 100);
   const commits = async (orderId: string) => Number((await ds.query(`SELECT count(*)::int AS n FROM inventory_movements WHERE order_id = $1 AND kind = 'commit'`, [orderId]))[0].n);
   const audits = async (action: string, orderId: string) => Number((await ds.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = $1 AND subject_id = $2`, [action, orderId]))[0].n);
-  const checks = async (result: string) => {
-    const metric = worker.get(MetricsService, { strict: false }).registry.getSingleMetric('hub_order_expiry_checks_total');
+  const checks = async (result: string, w: INestApplicationContext = worker) => {
+    const metric = w.get(MetricsService, { strict: false }).registry.getSingleMetric('hub_order_expiry_checks_total');
     const values = metric ? (await metric.get()).values : [];
     return values.find((v) => v.labels.result === result)?.value ?? 0;
   };
@@ -101,7 +102,7 @@ describe('expiry asks Razorpay first: a capture whose webhook was lost pays the 
     assert.deepEqual(await stockOf(ds, 'RC-PAID'), { onHand: 1, reserved: 0 });
     assert.equal(await commits(o.id), 1);
     // The trail: the capture is stored as an event of its own, marked as found by reconciliation.
-    const [row] = await ds.query(`SELECT event, outcome, razorpay_payment_id, amount::int AS amount FROM razorpay_events WHERE event_id = $1`, [`reconciled.${paid.payment.id}`]);
+    const [row] = await ds.query(`SELECT event, outcome, razorpay_payment_id, amount::int AS amount FROM razorpay_events WHERE event_id = $1`, [`${RECONCILED_EVENT_PREFIX}${paid.payment.id}`]);
     assert.deepEqual(row, { event: 'payment.captured', outcome: 'order-paid', razorpay_payment_id: paid.payment.id, amount: o.amountMinor });
     assert.equal(await audits('order.payment-reconciled', o.id), 1);
     assert.ok((await checks('paid')) >= 1);
@@ -113,7 +114,7 @@ describe('expiry asks Razorpay first: a capture whose webhook was lost pays the 
     const late = (await deliveriesOf(o.razorpay!.orderId)).filter((d) => d.copy > 0);
     assert.equal(late.length, 3);
     assert.ok(late.every((d) => d.delivered && d.lastStatus === 200), 'the hub took the late webhooks');
-    const outcomes = await ds.query(`SELECT event, outcome FROM razorpay_events WHERE razorpay_order_id = $1 AND event_id NOT LIKE 'reconciled.%' ORDER BY event`, [o.razorpay!.orderId]);
+    const outcomes = await ds.query(`SELECT event, outcome FROM razorpay_events WHERE razorpay_order_id = $1 AND event_id NOT LIKE $2 ORDER BY event`, [o.razorpay!.orderId, `${RECONCILED_EVENT_PREFIX}%`]);
     assert.deepEqual(outcomes, [
       { event: 'order.paid', outcome: 'already-paid' },
       { event: 'payment.authorized', outcome: 'ignored' },
@@ -146,7 +147,7 @@ describe('expiry asks Razorpay first: a capture whose webhook was lost pays the 
     assert.deepEqual(await stockOf(ds, 'RC-NONE'), { onHand: 5, reserved: 0 });
     assert.equal((await checks('no-payment')) - noPaymentBefore, 2, 'Razorpay was asked about both');
     assert.equal((await checks('authorized-only')) - authorizedBefore, 1);
-    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM razorpay_events WHERE event_id LIKE 'reconciled.%' AND razorpay_order_id = ANY($1)`, [[none, failed, authorized].map((x) => x.razorpay!.orderId)]);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM razorpay_events WHERE event_id LIKE $2 AND razorpay_order_id = ANY($1)`, [[none, failed, authorized].map((x) => x.razorpay!.orderId), `${RECONCILED_EVENT_PREFIX}%`]);
     assert.equal(n, 0, 'nothing was applied');
 
     // The authorized payment's webhook arriving late is still ignored.
@@ -193,11 +194,7 @@ describe('expiry asks Razorpay first: a capture whose webhook was lost pays the 
     const second = await startWorker();
     try {
       const counted = ['paid', 'no-payment', 'settled-meanwhile', 'deferred'];
-      const count = async (w: INestApplicationContext) => {
-        const metric = w.get(MetricsService, { strict: false }).registry.getSingleMetric('hub_order_expiry_checks_total');
-        const values = metric ? (await metric.get()).values : [];
-        return values.filter((v) => counted.includes(String(v.labels.result))).reduce((n, v) => n + v.value, 0);
-      };
+      const count = async (w: INestApplicationContext) => (await Promise.all(counted.map((r) => checks(r, w)))).reduce((n, v) => n + v, 0);
       const before = (await count(worker)) + (await count(second));
       await waitUntil(async () => Date.now() > Date.parse(idle[5].reservation.expiresAt!), 15_000, 50);
       await Promise.all([worker.get(ReservationExpiry, { strict: false }).sweep(), second.get(ReservationExpiry, { strict: false }).sweep()]);
@@ -208,7 +205,7 @@ describe('expiry asks Razorpay first: a capture whose webhook was lost pays the 
       await second.close();
     }
     for (const o of payers) assert.equal(await commits(o.id), 1);
-    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM razorpay_events WHERE event_id LIKE 'reconciled.%' AND razorpay_order_id = ANY($1)`, [payers.map((o) => o.razorpay!.orderId)]);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM razorpay_events WHERE event_id LIKE $2 AND razorpay_order_id = ANY($1)`, [payers.map((o) => o.razorpay!.orderId), `${RECONCILED_EVENT_PREFIX}%`]);
     assert.equal(n, 6);
     assert.deepEqual(await stockOf(ds, 'RC-TWO'), { onHand: 14, reserved: 0 });
   });

@@ -199,6 +199,8 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
     }
     assert.deepEqual(await stockOf(ds, 'OR-EXP'), { onHand: 2, reserved: 0 }, 'expired hold released');
     assert.deepEqual(await stockOf(ds, 'OR-GONE'), { onHand: 1, reserved: 0 });
+    // Expired because Razorpay reported no payment, not because it could not be asked.
+    for (const o of [late, gone]) assert.equal((await orders.get(undefined, o.id)).statusReason, 'reservation expired');
 
     // The last OR-GONE unit sells on Amazon meanwhile.
     await orders.create(testAuth(['amazon']), 'exp-amz', { channel: 'amazon', items: [{ sku: 'OR-GONE', quantity: 1 }] } as CreateOrderDto);

@@ -14,10 +14,10 @@ import { isInsufficientStock, OrderStock } from './ports/order-stock';
  */
 /** Razorpay order ids remembered as paid (oldest forgotten first); only the planner's read fills it. */
 const PAID_MEMORY = 50_000;
-/** Outcomes after which the event's order is paid or paid-out-of-stock (both absorbing). */
-const PAID_OUTCOMES = new Set(['order-paid', 'order-paid-re-reserved', 'order-paid-out-of-stock', 'already-paid']);
 /** Outcomes of an event that itself made its order paid (or paid-out-of-stock). */
 export const PAYING_OUTCOMES: ReadonlySet<string> = new Set(['order-paid', 'order-paid-re-reserved', 'order-paid-out-of-stock']);
+/** Outcomes after which the event's order is paid or paid-out-of-stock (both absorbing). */
+const PAID_OUTCOMES: ReadonlySet<string> = new Set([...PAYING_OUTCOMES, 'already-paid']);
 
 /**
  * Why a captured payment cannot pay `order`, or null when it can: its amount (paise) and currency

@@ -19,6 +19,6 @@ import { orderStockProvider } from './ports/stock-binding';
 @Module({
   imports: [BullModule.registerQueue({ name: ORDERS_QUEUE }), PaymentsWorkerModule],
   providers: [provideConfig(OrdersConfig), OrderLifecycle, OrderPaymentEffects, orderStockProvider, ReservationExpiry, OrdersProcessor, ReservationExpirySchedules],
-  exports: [OrderLifecycle, ReservationExpiry],
+  exports: [OrderLifecycle],
 })
 export class OrdersWorkerModule {}

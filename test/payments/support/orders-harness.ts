@@ -19,7 +19,11 @@ export function fakeRazorpay(host = 'http://razorpay.e2e.test'): { host: string;
       if (failStatus) return [failStatus, { error: { code: 'SERVER_ERROR', description: 'The server encountered an error', field: null } }];
       n++;
       return [200, { id: `order_T${String(n).padStart(10, '0')}${Math.random().toString(36).slice(2, 6)}`, entity: 'order', amount: body.amount, amount_paid: 0, amount_due: body.amount, currency: body.currency, receipt: body.receipt, status: 'created', notes: body.notes ?? [], created_at: Math.floor(Date.now() / 1000) }];
-    });
+    })
+    // The expiry sweep asks for an order's payments before releasing it: none were made here.
+    .get(/^\/v1\/orders\/[^/?]+\/payments/)
+    .query(true)
+    .reply(200, { entity: 'collection', count: 0, items: [] });
   process.env.RAZORPAY_API_URL = `${host}/v1/`;
   return { host, created: () => n, failWith: (s) => (failStatus = s), stop: () => (nock.cleanAll(), nock.enableNetConnect()) };
 }
@@ -38,6 +42,13 @@ export async function seedProduct(app: INestApplicationContext, sku: string, onH
 export async function stockOf(ds: DataSource, sku: string): Promise<{ onHand: number; reserved: number }> {
   const [r] = await ds.query(`SELECT on_hand, reserved FROM inventory_items WHERE sku = $1`, [sku]);
   return { onHand: r.on_hand, reserved: r.reserved };
+}
+
+/** Status, content type and body of an answer, with what legitimately differs (request id, the SKU asked for) masked. */
+export async function answer(res: Response, sku: string): Promise<{ status: number; type: string | null; body: any }> {
+  const body = JSON.parse((await res.text()).split(sku).join('<sku>'));
+  delete body.requestId;
+  return { status: res.status, type: res.headers.get('content-type'), body };
 }
 
 export const WEBHOOK_SECRET = () => process.env.RAZORPAY_WEBHOOK_SECRET!;

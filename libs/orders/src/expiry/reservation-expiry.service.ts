@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CredentialRejectedError, MetricsService, PartnerUnavailableError, RateLimitedError, withTimeout } from '@hub/core';
-import { PaymentsConfig, RazorpayGateway, RazorpayPayment, RazorpayWebhookService, reconciledCaptureEvent } from '@hub/payments';
+import { CredentialRejectedError, MetricsService, PartnerUnavailableError, RateLimitedError } from '@hub/core';
+import { CALL_BOUND_SLACK_MS, PaymentsConfig, RazorpayGateway, RazorpayPayment, RazorpayWebhookService, reconciledCaptureEvent } from '@hub/payments';
 import type { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { ExpiringOrder, OrderLifecycle, PAYING_OUTCOMES } from '../order-lifecycle.service';
@@ -38,8 +38,6 @@ export interface SweepResult {
   /** Kept for a later sweep because Razorpay could not be asked. */
   deferred: number;
 }
-
-const NO_ANSWER = 'Razorpay did not answer in time';
 
 /** Errors that say Razorpay (or our access to it) is down, not that this one order is odd. */
 function outage(err: unknown): boolean {
@@ -108,7 +106,7 @@ export class ReservationExpiry {
    * last one statement; SKIP LOCKED lets several workers (and webhooks) go on without waiting.
    */
   private async claim(): Promise<Claimed[]> {
-    const timeoutS = Math.ceil(this.paymentsCfg.RAZORPAY_TIMEOUT_MS / 1000) + 1;
+    const timeoutS = Math.ceil((this.paymentsCfg.RAZORPAY_TIMEOUT_MS + CALL_BOUND_SLACK_MS) / 1000);
     const leaseS = 60 + Math.ceil(BATCH / CONCURRENCY) * timeoutS;
     // Ends in a SELECT: TypeORM answers a bare UPDATE ... RETURNING with [rows, count].
     return this.ds.query(
@@ -129,8 +127,6 @@ export class ReservationExpiry {
   private async ask(orders: Claimed[], circuit: { reason: string | null }): Promise<Map<string, Check>> {
     const out = new Map<string, Check>();
     const queue = orders.filter((o) => o.razorpay_order_id);
-    // The SDK's own timeout covers the HTTP exchange; this also bounds the credential read before it.
-    const bound = this.paymentsCfg.RAZORPAY_TIMEOUT_MS + 1000;
     let next = 0;
     const lane = async () => {
       while (next < queue.length) {
@@ -140,9 +136,9 @@ export class ReservationExpiry {
           continue;
         }
         try {
-          out.set(o.id, { kind: 'answered', payments: await withTimeout(this.razorpay.fetchOrderPayments(o.razorpay_order_id!), bound, NO_ANSWER) });
-        } catch (caught) {
-          const err = caught instanceof Error && caught.message === NO_ANSWER ? new PartnerUnavailableError('storefront', NO_ANSWER) : caught;
+          // Bounded by the gateway (credential read included): a hung call is a PartnerUnavailableError.
+          out.set(o.id, { kind: 'answered', payments: await this.razorpay.fetchOrderPayments(o.razorpay_order_id!) });
+        } catch (err) {
           const reason = errorText(err);
           if (outage(err) && !circuit.reason) {
             circuit.reason = reason;
@@ -163,11 +159,14 @@ export class ReservationExpiry {
     const captures: { order: Claimed; payment: RazorpayPayment }[] = [];
 
     for (const o of claimed) {
-      const check = checks.get(o.id);
-      if (!o.razorpay_order_id || !check) {
+      if (!o.razorpay_order_id) {
         results.set(o.id, 'no-razorpay-order');
         expiring.push({ id: o.id, why: 'reservation expired' });
-      } else if (check.kind === 'unknown') {
+        continue;
+      }
+      // `ask` answers for every order with a Razorpay order id.
+      const check = checks.get(o.id)!;
+      if (check.kind === 'unknown') {
         if (!o.last_chance) {
           results.set(o.id, 'deferred');
           deferred.push(o);

@@ -41,6 +41,9 @@ export interface CreateRazorpayOrder {
   notes?: Record<string, string>;
 }
 
+/** How much longer than the SDK's HTTP timeout a whole call (credential read included) may take. */
+export const CALL_BOUND_SLACK_MS = 1000;
+
 /**
  * The SDK appends `/v1/...` to its host itself, so a base URL configured as `.../v1/` (the form
  * Razorpay documents) is reduced to the part before it.
@@ -94,7 +97,29 @@ export class RazorpayGateway {
     return rzp;
   }
 
+  /**
+   * One Razorpay call, credential read included, bounded: the SDK's own timeout covers only the
+   * HTTP exchange, so a hung vault read (or an SDK that ignores its timeout) would otherwise hang
+   * the caller. Past the bound it rejects with PartnerUnavailableError, like a host that is down.
+   */
   private async call<T>(fn: (rzp: Razorpay) => Promise<T>): Promise<T> {
+    const boundMs = this.cfg.RAZORPAY_TIMEOUT_MS + CALL_BOUND_SLACK_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new PartnerUnavailableError('storefront', `Razorpay did not answer within ${boundMs} ms`);
+        this.logger.warn({ err: err.message }, 'razorpay call timed out');
+        reject(err);
+      }, boundMs);
+    });
+    try {
+      return await Promise.race([this.attempt(fn), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async attempt<T>(fn: (rzp: Razorpay) => Promise<T>): Promise<T> {
     let cred: PartnerCredential<'razorpay'>;
     try {
       cred = await this.credentials.current('razorpay');

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import nock from 'nock';
 import { CredentialRejectedError, EnvPartnerCredentials, PartnerUnavailableError, RateLimitedError } from '@hub/core';
 import { PaymentsConfig } from '../payments.config';
-import { RazorpayGateway, razorpayHostUrl } from './razorpay-gateway.service';
+import { CALL_BOUND_SLACK_MS, RazorpayGateway, razorpayHostUrl } from './razorpay-gateway.service';
 import { RazorpayRequestError } from './razorpay.errors';
 import { freePort } from '../../../../test/support/processes';
 
@@ -70,5 +70,15 @@ describe('RazorpayGateway (the real SDK, pointed elsewhere)', () => {
     await assert.rejects(gateway(`http://127.0.0.1:${port}/v1/`).createOrder({ amount: 100, currency: 'INR', receipt: 'r' }), PartnerUnavailableError);
     nock(HOST).post('/v1/orders').delay(1500).reply(200, {});
     await assert.rejects(gateway(`${HOST}/v1/`, 200).createOrder({ amount: 100, currency: 'INR', receipt: 'r' }), PartnerUnavailableError);
+  });
+
+  it('bounds the whole call, credential read included: a hung read is a PartnerUnavailableError too', async () => {
+    const cfg = Object.assign(new PaymentsConfig(), { RAZORPAY_API_URL: `${HOST}/v1/`, RAZORPAY_TIMEOUT_MS: 50 });
+    const hung = { current: () => new Promise<never>(() => undefined) } as unknown as EnvPartnerCredentials;
+    const g = new RazorpayGateway(cfg, hung);
+    const started = Date.now();
+    await assert.rejects(g.createOrder({ amount: 100, currency: 'INR', receipt: 'r' }), (e: unknown) => e instanceof PartnerUnavailableError && /did not answer within/.test(e.message));
+    await assert.rejects(g.fetchOrderPayments('order_ABC'), PartnerUnavailableError);
+    assert.ok(Date.now() - started < 2 * (50 + CALL_BOUND_SLACK_MS) + 1000, 'each call ends at its bound');
   });
 });

@@ -31,7 +31,7 @@ export interface RazorpayEvent {
    * `reconciliation`: not delivered by Razorpay but built from its API's answer (the payment
    * entity), when the expiry sweep asked about an order whose webhook never came. Absent: a webhook.
    */
-  source?: 'webhook' | 'reconciliation';
+  source?: 'reconciliation';
 }
 
 /**
@@ -83,8 +83,8 @@ export function parseRazorpayEvent(id: string, body: unknown, rawBody: string): 
  * Its id is derived from the payment id, so asking twice about one payment stores one event; the
  * webhook's own events for it carry other ids and find the order already paid.
  */
-export function reconciledCaptureEvent(payment: RazorpayPayment, at = Date.now()): RazorpayEvent {
-  const envelope = { entity: 'event', event: 'payment.captured', source: 'reconciliation', contains: ['payment'], payload: { payment: { entity: payment } }, created_at: Math.floor(at / 1000) };
+export function reconciledCaptureEvent(payment: RazorpayPayment): RazorpayEvent {
+  const envelope = { entity: 'event', event: 'payment.captured', source: 'reconciliation', contains: ['payment'], payload: { payment: { entity: payment } }, created_at: Math.floor(Date.now() / 1000) };
   const rawBody = JSON.stringify(envelope);
   const parsed = parseRazorpayEvent(`${RECONCILED_EVENT_PREFIX}${payment.id}`, envelope, rawBody);
   if ('error' in parsed) throw new Error(`cannot read Razorpay payment ${payment.id}: ${parsed.error}`);

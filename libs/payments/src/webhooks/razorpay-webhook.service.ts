@@ -104,10 +104,27 @@ export class RazorpayWebhookService {
     try {
       return await this.applyBatch(events);
     } catch {
-      const out: WebhookReceipt[] = [];
-      for (const e of events) out.push((await this.applyBatch([e]))[0]);
-      return out;
+      return (await this.applyOneAtATime(events)).map((r) => {
+        if (r.status === 'rejected') throw r.reason;
+        return r.value;
+      });
     }
+  }
+
+  /**
+   * The retry of a batch that failed: each event in a transaction of its own, in order, so one
+   * failure cannot take the others down with it. One settled result per event.
+   */
+  private async applyOneAtATime(events: RazorpayEvent[]): Promise<PromiseSettledResult<WebhookReceipt>[]> {
+    const out: PromiseSettledResult<WebhookReceipt>[] = [];
+    for (const e of events) {
+      try {
+        out.push({ status: 'fulfilled', value: (await this.applyBatch([e]))[0] });
+      } catch (reason) {
+        out.push({ status: 'rejected', reason });
+      }
+    }
+    return out;
   }
 
   /**
@@ -130,7 +147,12 @@ export class RazorpayWebhookService {
             const results = await this.applyBatch(batch.map((p) => p.event));
             batch.forEach((p, i) => p.resolve(results[i]));
           } catch {
-            for (const p of batch) await this.applyBatch([p.event]).then(([r]) => p.resolve(r), p.reject);
+            const results = await this.applyOneAtATime(batch.map((p) => p.event));
+            batch.forEach((p, i) => {
+              const r = results[i];
+              if (r.status === 'fulfilled') p.resolve(r.value);
+              else p.reject(r.reason);
+            });
           }
         }
       } finally {
