@@ -1,15 +1,13 @@
 import '../support/test-env';
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { CoreModule } from '@hub/core';
-import { allocate, AllocationRule, InventoryService, InventoryWorkerModule } from '@hub/inventory';
+import { type INestApplicationContext } from '@nestjs/common';
+import { allocate, AllocationRule, InventoryService } from '@hub/inventory';
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { waitUntil } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { FakeChannel, fakeChannelsModule, RecordingPartnerCredentials } from './support/fake-channels';
+import { TestDatabase } from '../support/test-database';
+import { FakeChannel, startFakeSyncHub } from './support/fake-channels';
 
 type Cmd =
   | { kind: 'reserve'; order: number; lines: { sku: number; quantity: number }[] }
@@ -46,15 +44,11 @@ describe('stock invariants under random interleavings (fast-check scheduler, rea
   const channels = [new FakeChannel('amazon'), new FakeChannel('nykaa'), new FakeChannel('storefront')];
 
   before(async () => {
-    Object.assign(process.env, { INVENTORY_OUTBOX_POLL_MS: '100', INVENTORY_SWEEP_AFTER_MS: '300', INVENTORY_RECONCILE_EVERY_MS: '3600000' });
-    db = await createTestDatabase('invprop');
-    @Module({ imports: [CoreModule, fakeChannelsModule(channels, new RecordingPartnerCredentials()), InventoryWorkerModule] })
-    class PropertyModule {}
-    app = await NestFactory.createApplicationContext(PropertyModule, { logger: false });
-    app.enableShutdownHooks();
-    await app.init();
-    inv = app.get(InventoryService);
-    ds = app.get(DataSource);
+    ({ db, app, inv, ds } = await startFakeSyncHub('invprop', channels, {
+      INVENTORY_OUTBOX_POLL_MS: '100',
+      INVENTORY_SWEEP_AFTER_MS: '300',
+      INVENTORY_RECONCILE_EVERY_MS: '3600000',
+    }));
   });
   after(async () => {
     await app?.close();

@@ -1,34 +1,14 @@
 import '../support/test-env';
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { type INestApplicationContext } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
-import { CoreModule, ListingRejectedError, PartnerUnavailableError } from '@hub/core';
-import { InventoryService, InventoryWorkerModule, OutboxRelay, syncQueueName } from '@hub/inventory';
+import { InventoryService, OutboxRelay, syncQueueName } from '@hub/inventory';
 import type { Queue } from 'bullmq';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { waitUntil } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { FakeChannel, fakeChannelsModule, RecordingPartnerCredentials } from './support/fake-channels';
-
-/** A channel that refuses (for good) or fails (transiently) pushes per SKU, and counts every attempt. */
-class ScriptedChannel extends FakeChannel {
-  readonly attempts: string[] = [];
-  readonly refused = new Set<string>();
-  readonly outages = new Map<string, number>();
-
-  override async updateQuantity(sku: string, quantity: number) {
-    this.attempts.push(sku);
-    if (this.refused.has(sku)) throw new ListingRejectedError(this.channel, 'HTTP 404: NOT_FOUND: listing does not exist');
-    const left = this.outages.get(sku) ?? 0;
-    if (left > 0) {
-      this.outages.set(sku, left - 1);
-      throw new PartnerUnavailableError(this.channel, 'HTTP 503');
-    }
-    return super.updateQuantity(sku, quantity);
-  }
-}
+import { TestDatabase } from '../support/test-database';
+import { FakeChannel, startFakeSyncHub } from './support/fake-channels';
 
 describe('inventory sync: pushes that fail for good are not repeated every sweep; ones that may pass still are', () => {
   let db: TestDatabase;
@@ -38,26 +18,18 @@ describe('inventory sync: pushes that fail for good are not repeated every sweep
   let relay: OutboxRelay;
   let queue: Queue;
   let timeColumns: string[];
-  const amazon = new ScriptedChannel('amazon');
-  const creds = new RecordingPartnerCredentials();
+  // Refusals (ListingRejectedError) and outages (PartnerUnavailableError) are injected per SKU; `attempts` counts every try.
+  const amazon = new FakeChannel('amazon');
 
   before(async () => {
-    Object.assign(process.env, {
+    ({ db, app, inv, ds } = await startFakeSyncHub('invperm', [amazon], {
       INVENTORY_BACKOFF_BASE_MS: '20',
       INVENTORY_BACKOFF_MAX_MS: '100',
       INVENTORY_SYNC_ATTEMPTS: '3',
       INVENTORY_SWEEP_AFTER_MS: '500',
       INVENTORY_OUTBOX_POLL_MS: '200',
       INVENTORY_RECONCILE_EVERY_MS: '3600000',
-    });
-    db = await createTestDatabase('invperm');
-    @Module({ imports: [CoreModule, fakeChannelsModule([amazon], creds), InventoryWorkerModule] })
-    class PermanentFailureTestModule {}
-    app = await NestFactory.createApplicationContext(PermanentFailureTestModule, { logger: false });
-    app.enableShutdownHooks();
-    await app.init();
-    inv = app.get(InventoryService);
-    ds = app.get(DataSource);
+    }));
     relay = app.get(OutboxRelay);
     queue = app.get<Queue>(getQueueToken(syncQueueName('amazon')), { strict: false });
     timeColumns = (
@@ -92,7 +64,7 @@ describe('inventory sync: pushes that fail for good are not repeated every sweep
 
   it('a push the channel refuses is retried less and less often over half an hour, not every 30 s sweep', async () => {
     await publish('PERM-1', 10);
-    amazon.refused.add('PERM-1');
+    amazon.failNextFor('PERM-1', 'refuse', Infinity);
     await inv.adjust('PERM-1', -1, 'damaged', null);
     await waitUntil(async () => (await row('PERM-1'))?.state === 'failed');
     await idle();
@@ -109,7 +81,7 @@ describe('inventory sync: pushes that fail for good are not repeated every sweep
 
   it('a new stock change still goes out at once, whatever the back-off, and a delivered push starts it over', async () => {
     // The listing exists again (fixed on the channel's side) in the middle of a long wait.
-    amazon.refused.delete('PERM-1');
+    amazon.clearFailures('PERM-1');
     const before = attemptsFor('PERM-1');
     await inv.adjust('PERM-1', -2, 'damaged', null);
     await waitUntil(() => amazon.quantities.get('PERM-1') === 7, 3000);
@@ -117,12 +89,12 @@ describe('inventory sync: pushes that fail for good are not repeated every sweep
     assert.ok(attemptsFor('PERM-1') - before <= 2);
 
     // Refused once more: the wait is back to the first step (30 s), not the long one it had reached.
-    amazon.refused.add('PERM-1');
+    amazon.failNextFor('PERM-1', 'refuse', Infinity);
     await inv.adjust('PERM-1', -1, 'damaged', null);
     await waitUntil(async () => (await row('PERM-1')).state === 'failed');
     await idle();
     const refusedAt = attemptsFor('PERM-1');
-    amazon.refused.delete('PERM-1');
+    amazon.clearFailures('PERM-1');
     await elapse('PERM-1', 31);
     assert.equal(attemptsFor('PERM-1'), refusedAt + 1, 'retried at the first step of the back-off');
     assert.equal(amazon.quantities.get('PERM-1'), 6);
@@ -131,7 +103,7 @@ describe('inventory sync: pushes that fail for good are not repeated every sweep
 
   it('a push that failed only because the channel was down is retried at every sweep (30 s), however often it failed', async () => {
     await publish('DOWN-1', 10);
-    amazon.outages.set('DOWN-1', 1_000_000);
+    amazon.failNextFor('DOWN-1', 'unavailable', Infinity);
     await inv.adjust('DOWN-1', -4, 'damaged', null);
     await waitUntil(async () => (await row('DOWN-1'))?.state === 'failed', 5000);
     await idle();
@@ -141,7 +113,7 @@ describe('inventory sync: pushes that fail for good are not repeated every sweep
       assert.ok(attemptsFor('DOWN-1') > before, `outage round ${round}: tried again at the sweep`);
       assert.equal((await row('DOWN-1')).state, 'failed');
     }
-    amazon.outages.delete('DOWN-1');
+    amazon.clearFailures('DOWN-1');
     await elapse('DOWN-1', 31);
     assert.equal(amazon.quantities.get('DOWN-1'), 6, 'delivered at the first sweep after the outage');
     assert.deepEqual(await row('DOWN-1'), { state: 'synced', dirty: false });

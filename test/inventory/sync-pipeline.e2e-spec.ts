@@ -1,14 +1,13 @@
 import '../support/test-env';
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { ChannelSyncControl, CoreModule, MetricsService } from '@hub/core';
-import { allocate, InventoryConfig, InventoryService, InventoryWorkerModule, OutboxRelay, Reconciler, SyncDelivery } from '@hub/inventory';
+import { type INestApplicationContext } from '@nestjs/common';
+import { ChannelSyncControl, MetricsService } from '@hub/core';
+import { allocate, InventoryConfig, InventoryService, OutboxRelay, Reconciler, SyncDelivery } from '@hub/inventory';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { waitUntil } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { BatchingFakeChannel, FakeChannel, fakeChannelsModule, RecordingPartnerCredentials } from './support/fake-channels';
+import { TestDatabase } from '../support/test-database';
+import { BatchingFakeChannel, FakeChannel, RecordingPartnerCredentials, startFakeSyncHub } from './support/fake-channels';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,22 +23,14 @@ describe('inventory sync pipeline (outbox -> BullMQ -> channel adapters; real Po
   const creds = new RecordingPartnerCredentials();
 
   before(async () => {
-    Object.assign(process.env, {
+    ({ db, app, inv, ds } = await startFakeSyncHub('invsync', [amazon, nykaa, storefront], {
       INVENTORY_BACKOFF_BASE_MS: '50',
       INVENTORY_SWEEP_AFTER_MS: '500',
       INVENTORY_OUTBOX_POLL_MS: '200',
       INVENTORY_RECONCILE_EVERY_MS: '3600000',
       // Wide enough that SKUs changed in one transaction always share a bulk call.
       INVENTORY_SYNC_BATCH_WINDOW_MS: '50',
-    });
-    db = await createTestDatabase('invsync');
-    @Module({ imports: [CoreModule, fakeChannelsModule([amazon, nykaa, storefront], creds), InventoryWorkerModule] })
-    class SyncTestModule {}
-    app = await NestFactory.createApplicationContext(SyncTestModule, { logger: false });
-    app.enableShutdownHooks();
-    await app.init();
-    inv = app.get(InventoryService);
-    ds = app.get(DataSource);
+    }, creds));
   });
   after(async () => {
     await app?.close();

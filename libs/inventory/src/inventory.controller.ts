@@ -3,7 +3,7 @@ import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@n
 import { AuthContext, canTouchChannel, CurrentKey, IdempotencyService, notFound, RequireScope, validationFailed } from '@hub/core';
 import type { FastifyReply } from 'fastify';
 import { AdjustStockDto, MovementPage, MovementsQueryDto, SetStockDto, StockView } from './dto/inventory.dto';
-import { InventoryService } from './inventory.service';
+import { InventoryService, StockLevel } from './inventory.service';
 
 const BOUND_KEYS = ' A key bound to channels reaches only SKUs listed on one of them; any other SKU is 404 `not-found`, as if it did not exist.';
 
@@ -33,8 +33,9 @@ export class InventoryController {
   @ApiOperation({ summary: 'Set the absolute on-hand count', description: 'For stocktakes. Refused (422 `below-reserved`) if it would drop below the units reserved for open orders. Every channel is updated within seconds.' + BOUND_KEYS })
   @ApiOkResponse({ type: StockView })
   async set(@Param('sku') sku: string, @Body() body: SetStockDto, @CurrentKey() key?: AuthContext): Promise<StockView> {
-    await this.inventory.setOnHand(checkSku(sku), body.onHand, key?.keyId ?? null, undefined, 'set via API', key?.channels);
-    return this.view(sku, key);
+    // setOnHand applies the channel binding itself (404 for a SKU the key may not reach) and returns the new level.
+    const level = await this.inventory.setOnHand(checkSku(sku), body.onHand, key?.keyId ?? null, undefined, 'set via API', key?.channels);
+    return this.view(sku, key, level);
   }
 
   @Post(':sku/adjustments')
@@ -75,9 +76,10 @@ export class InventoryController {
     return this.inventory.movements(sku, q.cursor, q.limit ?? 50);
   }
 
-  private async view(sku: string, key?: AuthContext): Promise<StockView> {
+  /** The stock view of `sku`; `known` is a level the caller already has (read through the same channel binding). */
+  private async view(sku: string, key: AuthContext | undefined, known?: StockLevel): Promise<StockView> {
     // A key bound to channels reaches only SKUs on one of them; any other answers like an unknown SKU.
-    const level = await this.inventory.getLevel(sku, undefined, key?.channels);
+    const level = known ?? (await this.inventory.getLevel(sku, undefined, key?.channels));
     if (!level) throw notFound(`SKU ${sku}`);
     // A key bound to channels sees only those channels.
     const channels = (await this.inventory.channelStock(sku)).filter((c) => canTouchChannel(key, c.channel));

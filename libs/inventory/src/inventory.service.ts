@@ -158,11 +158,13 @@ export type ChannelBinding = readonly Channel[] | null | undefined;
 /**
  * SQL condition: the stock row `item` is reachable by a key bound to the channels in `param`. Inventory
  * does not read the catalog's tables, so "the SKU is on one of those channels" is its own sync row for
- * the channel, which the catalog's publisher creates and a delist removes. The caller adds it only for a
- * bound key, and a hidden SKU then takes the unknown-SKU path: a bound key cannot tell it exists.
+ * the channel, which the catalog's publisher creates and a delist removes. It applies only to a bound key
+ * (OFFERED_ON_IF_BOUND), and a hidden SKU then takes the unknown-SKU path: a bound key cannot tell it exists.
  */
 const OFFERED_ON = (item: string, param: string) =>
   `EXISTS (SELECT 1 FROM inventory_channel_sync s WHERE s.sku = ${item}.sku AND s.channel = ANY(${param}::text[]))`;
+/** OFFERED_ON when `param` holds channels; true when it is NULL (an unbound key), so one statement serves both. */
+const OFFERED_ON_IF_BOUND = (item: string, param: string) => `(${param}::text[] IS NULL OR ${OFFERED_ON(item, param)})`;
 
 /**
  * The single truth for stock. Every write is a guarded statement (`... WHERE on_hand - reserved >= q`)
@@ -394,9 +396,11 @@ export class InventoryService {
       // FOR NO KEY UPDATE, not FOR UPDATE: the key never changes, and FOR UPDATE would conflict with the
       // KEY SHARE locks that reservation inserts take through their foreign key, deadlocking with a
       // concurrent multi-SKU reservation (found by the fast-check scheduler property test).
-      const [cur] = boundTo
-        ? await sql(m, `SELECT on_hand, reserved FROM inventory_items i WHERE sku = $1 AND ${OFFERED_ON('i', '$2')} FOR NO KEY UPDATE OF i`, [sku, boundTo])
-        : await sql(m, `SELECT on_hand, reserved FROM inventory_items WHERE sku = $1 FOR NO KEY UPDATE`, [sku]);
+      const [cur] = await sql(
+        m,
+        `SELECT on_hand, reserved FROM inventory_items i WHERE sku = $1 AND ${OFFERED_ON_IF_BOUND('i', '$2')} FOR NO KEY UPDATE OF i`,
+        [sku, boundTo ?? null],
+      );
       if (!cur) throw notFound(`SKU ${sku}`);
       if (onHand < cur.reserved) {
         throw new ProblemException(422, 'below-reserved', `onHand ${onHand} is below the ${cur.reserved} units reserved for open orders`, {
@@ -427,7 +431,7 @@ export class InventoryService {
       manager,
       `WITH u AS (
          UPDATE inventory_items i SET on_hand = on_hand + $2, updated_at = now()
-          WHERE sku = $1 AND on_hand + $2 >= reserved AND on_hand + $2 <= ${MAX_QUANTITY} ${boundTo ? `AND ${OFFERED_ON('i', '$5')}` : ''}
+          WHERE sku = $1 AND on_hand + $2 >= reserved AND on_hand + $2 <= ${MAX_QUANTITY} AND ${OFFERED_ON_IF_BOUND('i', '$5')}
           RETURNING sku, on_hand, reserved, updated_at
        ), mv AS (
          INSERT INTO inventory_movements (sku, kind, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reason, actor_key_id)
@@ -436,7 +440,7 @@ export class InventoryService {
          INSERT INTO inventory_outbox (sku) SELECT sku FROM u
        )
        SELECT * FROM u`,
-      boundTo ? [sku, delta, reason, actorKeyId, boundTo] : [sku, delta, reason, actorKeyId],
+      [sku, delta, reason, actorKeyId, boundTo ?? null],
     );
     if (!rows.length) {
       const cur = await this.getLevel(sku, manager, boundTo);
@@ -461,9 +465,11 @@ export class InventoryService {
 
   /** null for an unknown SKU, and for one a key bound to `boundTo` may not reach (see OFFERED_ON). */
   async getLevel(sku: string, manager: EntityManager = this.ds.manager, boundTo: ChannelBinding = null): Promise<StockLevel | null> {
-    const [row] = boundTo
-      ? await sql(manager, `SELECT sku, on_hand, reserved, updated_at FROM inventory_items i WHERE sku = $1 AND ${OFFERED_ON('i', '$2')}`, [sku, boundTo])
-      : await sql(manager, `SELECT sku, on_hand, reserved, updated_at FROM inventory_items WHERE sku = $1`, [sku]);
+    const [row] = await sql(
+      manager,
+      `SELECT sku, on_hand, reserved, updated_at FROM inventory_items i WHERE sku = $1 AND ${OFFERED_ON_IF_BOUND('i', '$2')}`,
+      [sku, boundTo ?? null],
+    );
     return row ? toLevel(row) : null;
   }
 

@@ -153,10 +153,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         WHERE s.wanted_version > s.synced_version
           AND NOT EXISTS (SELECT 1 FROM inventory_channel_pauses p WHERE p.channel = s.channel)
           AND ((s.state <> 'failed' AND s.updated_at < now() - make_interval(secs => $1::double precision / 1000))
-               -- Failed rows wait for their own schedule (SyncDelivery.markError), so a refused one is not re-pushed every pass.
-               OR (s.state = 'failed' AND COALESCE(s.retry_at, s.updated_at + make_interval(secs => $2::double precision / 1000)) <= now()))
+               -- Failed rows wait for their own schedule, so a refused one is not re-pushed every pass. Only
+               -- SyncDelivery.markError sets state 'failed', and it always sets retry_at (the retry migration
+               -- backfilled older failed rows), so no fallback for a NULL retry_at is needed.
+               OR (s.state = 'failed' AND s.retry_at <= now()))
         ORDER BY s.updated_at LIMIT 1000`,
-      [this.cfg.INVENTORY_SWEEP_AFTER_MS, this.cfg.INVENTORY_FAILED_RETRY_MS],
+      [this.cfg.INVENTORY_SWEEP_AFTER_MS],
     );
     await this.enqueuer.enqueue(rows);
     return rows.length;
