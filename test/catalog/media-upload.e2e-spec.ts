@@ -63,7 +63,7 @@ describe('media: each image uploaded once, without holding database connections 
     await sb.call('POST', '/_sandbox/reset');
     await sb.fault({ partner: 'cloudinary', kind: 'server-error', status: 503, count: 1 });
     const url = 'https://images.novaskin.example/test/retry.jpg';
-    await assert.rejects(media.ensureUploaded('NS-MEDIA-RETRY', url), (err: unknown) => err instanceof MediaUploadError && err.retryable);
+    await assert.rejects(media.ensureUploaded('NS-MEDIA-RETRY', url), (err: unknown) => err instanceof MediaUploadError && err.retryable && !err.credentialRejected);
     assert.equal(await claims(), 0);
     await media.ensureUploaded('NS-MEDIA-RETRY', url);
     assert.equal(await uploads(), 1);
@@ -75,5 +75,23 @@ describe('media: each image uploaded once, without holding database connections 
     assert.ok(asset.variants.amazon);
     assert.equal(await uploads(), 2);
     assert.equal(await claims(), 0);
+  });
+
+  it('a refused credential comes back flagged credentialRejected (the publish job pauses on that flag), not retryable', async () => {
+    await sb.call('POST', '/_sandbox/reset');
+    await sb.fault({ partner: 'cloudinary', kind: 'reject-credentials' });
+    try {
+      const url = 'https://images.novaskin.example/test/refused.jpg';
+      await assert.rejects(media.ensureUploaded('NS-MEDIA-REFUSED', url), (err: unknown) => {
+        assert.ok(err instanceof MediaUploadError, String(err));
+        assert.equal(err.credentialRejected, true);
+        assert.equal(err.retryable, false);
+        assert.ok(err.httpCode === 401 || err.httpCode === 403, `httpCode ${err.httpCode}`);
+        return true;
+      });
+      assert.equal(await claims(), 0);
+    } finally {
+      await sb.call('DELETE', '/_sandbox/faults');
+    }
   });
 });

@@ -12,13 +12,14 @@ export interface RunningSandbox {
 }
 
 /**
- * Points every partner client at the sandbox: Amazon LWA and SP-API, Nykaa, Razorpay, and the
- * Cloudinary SDK's upload_prefix (its credentials stay). Call before the api or worker loads: the
+ * Points every partner client at the sandbox: Amazon LWA, SP-API and its notifications queue, Nykaa,
+ * Razorpay, and the Cloudinary SDK's upload_prefix (its credentials stay). Call before the api or worker loads: the
  * SDKs read their configuration once.
  */
 export function pointPartnersAt(url: string): void {
   process.env.AMAZON_LWA_URL = `${url}/auth/o2/token`;
   process.env.AMAZON_SPAPI_URL = url;
+  process.env.AMAZON_NOTIFICATIONS_URL = `${url}/_sqs/amazon-notifications`;
   process.env.NYKAA_API_URL = `${url}/nykaa`;
   process.env.RAZORPAY_API_URL = `${url}/v1/`;
   const cu = new URL(process.env.CLOUDINARY_URL!);

@@ -10,7 +10,8 @@ import { bearer, createTestKey } from '../support/api-keys';
 import { RunningApi, startApi, startWorker } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { amazonFields } from './support/vault-helpers';
+import { amazonFields, insertVersion } from './support/vault-helpers';
+import { pointPartnersAt } from '../sandbox/sandbox-harness';
 
 const DAY = 86_400_000;
 
@@ -26,12 +27,8 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     db = await createTestDatabase('vault');
     sandbox = await createSandboxApp();
     const sb = await sandbox.listen(0);
-    process.env.AMAZON_LWA_URL = `${sb}/auth/o2/token`;
-    process.env.AMAZON_SPAPI_URL = sb;
-    process.env.NYKAA_API_URL = `${sb}/nykaa`;
-    process.env.AMAZON_NOTIFICATIONS_URL = `${sb}/_sqs/amazon-notifications`;
-    process.env.RAZORPAY_API_URL = `${sb}/v1/`;
-    process.env.CLOUDINARY_URL = `cloudinary://222222222222222:test-cloudinary-secret@novaskin-test?upload_prefix=${sb}`;
+    // Every partner URL (Amazon LWA, SP-API and notifications, Nykaa, Razorpay, Cloudinary's upload_prefix).
+    pointPartnersAt(sb);
     // Polling is driven by the test itself (the notices test calls the poller directly).
     process.env.AMAZON_NOTIFICATIONS_POLL_MS = '3600000';
     // The test runs the re-check itself.
@@ -274,15 +271,7 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     const vault = api.app.get(VaultService, { strict: false });
     const good = { cloudName: 'novaskin-test', apiKey: '222222222222222', apiSecret: 'test-cloudinary-secret' };
     // Two PUTs committed their pending rows; their verifications run outside the partner lock.
-    const pending = async () => {
-      const [{ v }] = await ds.query(`SELECT max(version) + 1 AS v FROM vault_credential_versions WHERE partner = 'cloudinary'`);
-      const sealed = vault.envelope.encrypt('cloudinary', v, good);
-      await ds.query(
-        `INSERT INTO vault_credential_versions (partner, version, status, source, master_key_version, wrapped_key, ciphertext, fingerprint) VALUES ('cloudinary', $1, 'pending', 'api', $2, $3, $4, $5)`,
-        [v, sealed.masterKeyVersion, sealed.wrappedKey, sealed.ciphertext, vault.envelope.fingerprint(good)],
-      );
-      return Number(v);
-    };
+    const pending = () => insertVersion(ds, vault, 'cloudinary', good);
     const older = await pending();
     const newer = await pending();
     // The newer one verifies first and becomes current; the older one's verification lands later.

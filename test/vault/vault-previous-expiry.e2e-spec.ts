@@ -1,16 +1,15 @@
 import '../support/test-env';
-import { PartnerCredentials } from '@hub/core';
+import { Partner, PartnerCredentials } from '@hub/core';
 import { AlertsService } from '@hub/alerts';
 import { VaultService } from '@hub/vault';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { createSandboxApp, Sandbox } from '../../apps/partner-sandbox/src/create-sandbox-app';
-import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { bearer } from '../support/api-keys';
+import type { RunningApi } from '../support/hub-harness';
 import { deliver, razorpayEvent } from '../payments/support/orders-harness';
 import { amazonFields } from './support/vault-helpers';
+import { startVaultStack, VaultApiStack } from './support/vault-stack';
 
 const DAY = 86_400_000;
 
@@ -20,42 +19,25 @@ const DAY = 86_400_000;
  * not cut off an older previous version that is still valid, notably for Razorpay webhooks.
  */
 describe('vault: previous versions keep their own expiry', () => {
-  let db: TestDatabase;
-  let sandbox: Sandbox;
+  let stack: VaultApiStack;
   let api: RunningApi;
   let ds: DataSource;
   let vault: VaultService;
   let admin: string;
 
   before(async () => {
-    db = await createTestDatabase('vaultprev');
-    sandbox = await createSandboxApp();
-    const sb = await sandbox.listen(0);
-    Object.assign(process.env, {
-      AMAZON_LWA_URL: `${sb}/auth/o2/token`,
-      AMAZON_SPAPI_URL: sb,
-      NYKAA_API_URL: `${sb}/nykaa`,
-      AMAZON_NOTIFICATIONS_URL: `${sb}/_sqs/amazon-notifications`,
-      RAZORPAY_API_URL: `${sb}/v1/`,
-      CLOUDINARY_URL: `cloudinary://222222222222222:test-cloudinary-secret@novaskin-test?upload_prefix=${sb}`,
-    });
-    api = await startApi();
+    // The api alone; pointPartnersAt (in the stack) gives it the sandbox's RAZORPAY_API_URL and CLOUDINARY_URL among the rest.
+    stack = await startVaultStack('vaultprev', { worker: false });
+    ({ api, key: admin } = stack);
     ds = api.app.get(DataSource);
     vault = api.app.get(VaultService, { strict: false });
-    admin = await createTestKey(api.app, { scopes: 'all' });
   });
   after(async () => {
-    await api?.close();
-    await sandbox?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
-  const versionsOf = async (partner: string) => {
-    const res = await fetch(`${api.url}/v1/vault/credentials`, { headers: bearer(admin) });
-    assert.equal(res.status, 200);
-    return ((await res.json()) as any).data.find((p: any) => p.partner === partner).versions as any[];
-  };
-  const byVersion = async (partner: string) => new Map((await versionsOf(partner)).map((v) => [v.version as number, v]));
+  // stack.versions asserts the listing's 200.
+  const byVersion = async (partner: Partner) => new Map((await stack.versions(partner)).map((v) => [v.version as number, v]));
   const put = async (partner: string, body: unknown) => {
     const res = await fetch(`${api.url}/v1/vault/credentials/${partner}`, { method: 'PUT', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal(res.status, 201, await res.clone().text());

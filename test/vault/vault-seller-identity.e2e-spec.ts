@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { bearer } from '../support/api-keys';
 import type { RunningApi } from '../support/hub-harness';
 import { startVaultStack, VaultStack } from './support/vault-stack';
-import { amazonFields } from './support/vault-helpers';
+import { amazonFields, insertVersion } from './support/vault-helpers';
 
 /**
  * A credential whose secret is right but whose seller is wrong passed verification (LWA and
@@ -48,15 +48,9 @@ describe('vault: verification proves the seller, not only the secret', () => {
   const alertsEverOpened = async (kind: string, subject: string) => (await ds.query(`SELECT count(*)::int AS n FROM alerts WHERE kind = $1 AND subject = $2`, [kind, subject]))[0].n as number;
   /** A version that became current without today's checks (stored by an earlier release, or imported from .env). */
   const currentWithoutVerification = async <P extends Partner>(partner: P, fields: PartnerFields[P]) => {
-    const [{ v }] = await ds.query(`SELECT max(version) + 1 AS v FROM vault_credential_versions WHERE partner = $1`, [partner]);
-    const plain = fields as unknown as Record<string, string>;
-    const sealed = vault.envelope.encrypt(partner, Number(v), plain);
-    await ds.query(
-      `INSERT INTO vault_credential_versions (partner, version, status, source, master_key_version, wrapped_key, ciphertext, fingerprint) VALUES ($1, $2, 'pending', 'environment', $3, $4, $5, $6)`,
-      [partner, v, sealed.masterKeyVersion, sealed.wrappedKey, sealed.ciphertext, vault.envelope.fingerprint(plain)],
-    );
-    await vault.promote(partner, Number(v), { system: 'test' });
-    return Number(v);
+    const v = await insertVersion(ds, vault, partner, fields, 'environment');
+    await vault.promote(partner, v, { system: 'test' });
+    return v;
   };
 
   it('PUT refuses a Nykaa key for another seller: 422 naming the sellerId, kept pending, nothing paused or alerted', async () => {

@@ -15,7 +15,6 @@ import {
   UpdateProductDto,
 } from './dto/product.dto';
 
-/** A path SKU that cannot exist is refused with the pattern, rather than looked up. */
 /**
  * A SKU in the path that no product could have is an unknown SKU: 404, as CONTRACT answers for one
  * (a body's `sku` is validated as a field instead). Checked before the database sees it.

@@ -166,7 +166,7 @@ export class MediaService {
     if (code === 401 || code === 403) {
       const reason = `Cloudinary answered ${code}: ${message}`;
       await this.credentials.reportRejected('cloudinary', version, reason);
-      return new MediaUploadError(`cloudinary rejected credential version ${version}: ${message}`, false, code);
+      return new MediaUploadError(`cloudinary rejected credential version ${version}: ${message}`, false, code, true);
     }
     // 499: the SDK's own request timeout.
     if (code === 420 || code === 429 || code === 499 || !code || code >= 500) return new MediaUploadError(`Cloudinary unavailable: ${message}`, true, code || undefined);

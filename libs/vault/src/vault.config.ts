@@ -3,9 +3,9 @@ import { CloudinaryLocationConfig, IsUrlWithProtocol } from '@hub/core';
 
 /**
  * Where the vault verifies credentials (the same variables the channel adapters use; defaults:
- * the local sandbox) and how it judges their health.
+ * the local sandbox) and how it judges their health. CLOUDINARY_API_URL and CLOUDINARY_URL come
+ * from CloudinaryLocationConfig: the base media uploads to.
  */
-/** CLOUDINARY_API_URL and CLOUDINARY_URL come from CloudinaryLocationConfig: the base media uploads to. */
 export class VaultConfig extends CloudinaryLocationConfig {
   @IsUrlWithProtocol(['http:', 'https:'])
   AMAZON_LWA_URL = 'http://127.0.0.1:4010/auth/o2/token';

@@ -30,8 +30,9 @@ export class VaultController {
       'The version is stored encrypted as `pending`, verified with the partner (Amazon: an LWA token exchange, then an SP-API ' +
       'listing read for the seller and marketplace; Nykaa: its auth check, whose seller must match `sellerId`; Razorpay: an ' +
       'authenticated read; Cloudinary: an Admin API ping), and only then made ' +
-      '`current`. The version it replaces becomes `previous` and stays usable until its own expiry or 7 days ' +
-      '(VAULT_PREVIOUS_GRACE_DAYS), whichever is sooner. If verification fails the answer is 422 `credential-verification-failed` ' +
+      '`current`. The version it replaces becomes `previous` and stays usable until its own expiry (the earlier of the one set ' +
+      'and the one the partner announced); only a version with neither gets a grace of 7 days (VAULT_PREVIOUS_GRACE_DAYS, shown as ' +
+      '`graceUntil`). If verification fails the answer is 422 `credential-verification-failed` ' +
       'with the partner\'s error; the version stays `pending` and can be re-checked with POST .../verify {version}. Versions only ' +
       'move forward: promoting a version retires the pending versions older than it, and a version that verifies after a newer ' +
       'one became current is answered with status `retired` instead of replacing it.',

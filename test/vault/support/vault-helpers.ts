@@ -1,4 +1,24 @@
+import type { Partner, PartnerFields } from '@hub/core';
+import type { VaultService } from '@hub/vault';
 import { createServer, IncomingHttpHeaders } from 'node:http';
+import type { DataSource } from 'typeorm';
+
+/**
+ * Stores the next version of `partner` straight in the table as `pending` (as a PUT's commit leaves
+ * it before verification, or an earlier release / a .env import did), sealed like the vault seals
+ * it, and returns its number. Nothing verifies or promotes it.
+ */
+export async function insertVersion<P extends Partner>(ds: DataSource, vault: VaultService, partner: P, fields: PartnerFields[P], source = 'api'): Promise<number> {
+  const [{ v }] = await ds.query(`SELECT max(version) + 1 AS v FROM vault_credential_versions WHERE partner = $1`, [partner]);
+  const version = Number(v);
+  const plain = fields as unknown as Record<string, string>;
+  const sealed = vault.envelope.encrypt(partner, version, plain);
+  await ds.query(
+    `INSERT INTO vault_credential_versions (partner, version, status, source, master_key_version, wrapped_key, ciphertext, fingerprint) VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7)`,
+    [partner, version, source, sealed.masterKeyVersion, sealed.wrappedKey, sealed.ciphertext, vault.envelope.fingerprint(plain)],
+  );
+  return version;
+}
 
 /** The Amazon credential the tests' environment configures, with another client secret. */
 export function amazonFields(clientSecret: string, env: Record<string, string | undefined> = process.env) {

@@ -1,11 +1,14 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplicationContext } from '@nestjs/common';
+import type { Partner } from '@hub/core';
 import type { Queue } from 'bullmq';
+import assert from 'node:assert/strict';
 import { createSandboxApp, Sandbox } from '../../../apps/partner-sandbox/src/create-sandbox-app';
 import { VAULT_QUEUE } from '../../../libs/vault/src/constants';
 import { bearer, createTestKey } from '../../support/api-keys';
 import { RunningApi, startApi, startWorker } from '../../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../../support/test-database';
+import { pointPartnersAt } from '../../sandbox/sandbox-harness';
 
 /** An api and a worker on a fresh database, with every partner in an in-process sandbox, and an admin key. */
 export interface VaultStack {
@@ -18,9 +21,19 @@ export interface VaultStack {
   key: string;
   /** POST to a sandbox control endpoint; its JSON answer. */
   control(path: string, body?: unknown): Promise<any>;
-  /** The vault's Amazon versions, newest first, as GET /v1/vault/credentials lists them. */
+  /** The vault's versions of one partner, newest first, as GET /v1/vault/credentials lists them (asserting its 200). */
+  versions(partner: Partner): Promise<any[]>;
+  /** versions('amazon'). */
   amazon(): Promise<any[]>;
   close(): Promise<void>;
+}
+
+/** The same stack without a worker (`{ worker: false }`): the api alone runs the vault. */
+export type VaultApiStack = Omit<VaultStack, 'worker'> & { worker?: undefined };
+
+export interface VaultStackOptions {
+  /** Start a worker too (default true). */
+  worker?: boolean;
 }
 
 /**
@@ -29,28 +42,32 @@ export interface VaultStack {
  * worker boots, are awaited: on a loaded machine such a run could otherwise take a test's message
  * or resume a channel in the middle of a test.
  */
-export async function startVaultStack(label: string): Promise<VaultStack> {
+export async function startVaultStack(label: string, opts?: { worker?: true }): Promise<VaultStack>;
+export async function startVaultStack(label: string, opts: { worker: false }): Promise<VaultApiStack>;
+export async function startVaultStack(label: string, opts?: VaultStackOptions): Promise<VaultStack | VaultApiStack>;
+export async function startVaultStack(label: string, { worker: withWorker = true }: VaultStackOptions = {}): Promise<VaultStack | VaultApiStack> {
   const db = await createTestDatabase(label);
   const sandbox = await createSandboxApp();
   const sb = await sandbox.listen(0);
-  Object.assign(process.env, {
-    AMAZON_LWA_URL: `${sb}/auth/o2/token`,
-    AMAZON_SPAPI_URL: sb,
-    NYKAA_API_URL: `${sb}/nykaa`,
-    AMAZON_NOTIFICATIONS_URL: `${sb}/_sqs/amazon-notifications`,
-    AMAZON_NOTIFICATIONS_POLL_MS: '3600000',
-    VAULT_RECHECK_EVERY_MS: '3600000',
-  });
+  pointPartnersAt(sb);
+  Object.assign(process.env, { AMAZON_NOTIFICATIONS_POLL_MS: '3600000', VAULT_RECHECK_EVERY_MS: '3600000' });
   const api = await startApi();
-  const worker = await startWorker();
-  const queue = worker.get<Queue>(getQueueToken(VAULT_QUEUE), { strict: false });
-  for (const t0 = Date.now(); ; ) {
-    const c = await queue.getJobCounts('wait', 'active', 'prioritized', 'delayed');
-    if (c.wait + c.active + c.prioritized === 0 && c.delayed >= 2) break;
-    if (Date.now() - t0 > 20_000) throw new Error(`the worker's first vault jobs did not finish: ${JSON.stringify(c)}`);
-    await new Promise((r) => setTimeout(r, 50));
+  const worker = withWorker ? await startWorker() : undefined;
+  if (worker) {
+    const queue = worker.get<Queue>(getQueueToken(VAULT_QUEUE), { strict: false });
+    for (const t0 = Date.now(); ; ) {
+      const c = await queue.getJobCounts('wait', 'active', 'prioritized', 'delayed');
+      if (c.wait + c.active + c.prioritized === 0 && c.delayed >= 2) break;
+      if (Date.now() - t0 > 20_000) throw new Error(`the worker's first vault jobs did not finish: ${JSON.stringify(c)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
   const key = await createTestKey(api.app, { scopes: 'all' });
+  const versions = async (partner: Partner) => {
+    const res = await fetch(`${api.url}/v1/vault/credentials`, { headers: bearer(key) });
+    assert.equal(res.status, 200);
+    return ((await res.json()) as any).data.find((p: any) => p.partner === partner).versions as any[];
+  };
   return {
     db,
     sandbox,
@@ -60,9 +77,10 @@ export async function startVaultStack(label: string): Promise<VaultStack> {
     key,
     control: async (path, body = {}) =>
       (await fetch(`${sb}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json(),
-    amazon: async () => ((await (await fetch(`${api.url}/v1/vault/credentials`, { headers: bearer(key) })).json()) as any).data.find((p: any) => p.partner === 'amazon').versions,
+    versions,
+    amazon: () => versions('amazon'),
     close: async () => {
-      await worker.close();
+      await worker?.close();
       await api.close();
       await sandbox.close();
       await db.drop();

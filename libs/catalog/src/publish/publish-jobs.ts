@@ -14,6 +14,15 @@ export interface PublishJobData {
   credentialRefusals?: number;
 }
 
+/**
+ * A refused credential is retried after CATALOG_PAUSED_RECHECK_MS, doubling per refusal up to this
+ * many times that: Cloudinary has no channel to pause, so its refusals reach the partner each time.
+ */
+export const MAX_CREDENTIAL_WAIT_FACTOR = 10;
+
+/** The longest a publish job waits between two tries while its credential is refused (before jitter, which only shortens it). */
+export const longestCredentialWaitMs = (cfg: CatalogConfig) => cfg.CATALOG_PAUSED_RECHECK_MS * MAX_CREDENTIAL_WAIT_FACTOR;
+
 export const publishJobId = (delist: boolean, channel: Channel, sku: string, version: number) => `${delist ? 'delist' : 'publish'}-${channel}-${sku}-${version}`;
 
 /**

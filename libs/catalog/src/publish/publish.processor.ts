@@ -9,7 +9,7 @@ import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { CatalogConfig } from '../catalog.config';
 import { CATALOG_PUBLISH_QUEUE } from '../constants';
-import type { PublishJobData } from './publish-jobs';
+import { MAX_CREDENTIAL_WAIT_FACTOR, type PublishJobData } from './publish-jobs';
 
 /** What the listing should be, read when the job starts. */
 interface Wanted {
@@ -21,12 +21,6 @@ interface Wanted {
 
 /** A partner that answers 429 this many times in a row for one job is treated as broken. */
 const MAX_RATE_LIMIT_WAITS = 200;
-
-/**
- * A refused credential is retried after CATALOG_PAUSED_RECHECK_MS, doubling per refusal up to this
- * many times that: Cloudinary has no channel to pause, so its refusals reach the partner each time.
- */
-const MAX_CREDENTIAL_WAIT_FACTOR = 10;
 
 /**
  * Publishes (or delists) one product on one channel: uploads its images once (media lib), asks
@@ -69,9 +63,7 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
     // A follow-up job queued while the previous one ran may find the listing already up to date.
     if (!want.delist && pc.status === 'published' && (pc.published_version ?? 0) >= want.version) return { skipped: 'up to date', version: want.version };
     if (this.syncControl && (await this.syncControl.isPaused(channel))) {
-      await this.mark(sku, channel, want.version, 'paused', `${channel} is paused (its credential is failing); publishing resumes when it is fixed`);
-      await job.moveToDelayed(Date.now() + this.cfg.CATALOG_PAUSED_RECHECK_MS, token);
-      throw new DelayedError();
+      return this.waitThenRetry(job, token, want.version, 'paused', `${channel} is paused (its credential is failing); publishing resumes when it is fixed`, this.cfg.CATALOG_PAUSED_RECHECK_MS);
     }
     try {
       return want.delist ? await this.delist(sku, channel, want.version) : await this.publish(sku, channel, want.version);
@@ -132,11 +124,8 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
     if (err instanceof RateLimitedError) {
       const hits = (job.data.rateLimitHits ?? 0) + 1;
       if (hits <= MAX_RATE_LIMIT_WAITS) {
-        await this.mark(sku, channel, version, 'pending', `${message} (waiting, ${hits} so far)`);
-        await job.updateData({ ...job.data, rateLimitHits: hits });
         // Waiting out Retry-After is not a failed attempt: move the job, do not burn a retry.
-        await job.moveToDelayed(Date.now() + err.retryAfterMs, token);
-        throw new DelayedError();
+        return this.waitThenRetry(job, token, version, 'pending', `${message} (waiting, ${hits} so far)`, err.retryAfterMs, { rateLimitHits: hits });
       }
       await this.mark(sku, channel, version, 'failed', `${what} gave up: still rate limited after ${hits - 1} waits`);
       throw new UnrecoverableError(message);
@@ -149,11 +138,9 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
       // the pause: it waits like the paused-channel check above, which it meets on its next run.
       const refusals = (job.data.credentialRefusals ?? 0) + 1;
       const wait = this.cfg.CATALOG_PAUSED_RECHECK_MS * Math.min(2 ** (refusals - 1), MAX_CREDENTIAL_WAIT_FACTOR);
-      await this.mark(sku, channel, version, 'paused', `${what} waits for a working credential: ${message}`);
-      await job.updateData({ ...job.data, credentialRefusals: refusals });
       // Jitter, so the listings of a whole import refused together do not all come back at once.
-      await job.moveToDelayed(Date.now() + Math.round(wait * (0.75 + Math.random() * 0.25)), token);
-      throw new DelayedError();
+      const jittered = Math.round(wait * (0.75 + Math.random() * 0.25));
+      return this.waitThenRetry(job, token, version, 'paused', `${what} waits for a working credential: ${message}`, jittered, { credentialRefusals: refusals });
     }
 
     if (!isRetryable(err)) {
@@ -173,6 +160,25 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
     throw err;
   }
 
+  /**
+   * Records why the listing waits, keeps `data` on the job and moves it back to delayed for `delayMs`
+   * without counting a failed attempt (BullMQ needs the DelayedError thrown for that).
+   */
+  private async waitThenRetry(
+    job: Job<PublishJobData>,
+    token: string | undefined,
+    version: number,
+    status: 'pending' | 'paused',
+    lastError: string,
+    delayMs: number,
+    data?: Partial<PublishJobData>,
+  ): Promise<never> {
+    await this.mark(job.data.sku, job.data.channel, version, status, lastError);
+    if (data) await job.updateData({ ...job.data, ...data });
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError();
+  }
+
   private async mark(sku: string, channel: string, version: number, status: string, lastError: string): Promise<void> {
     await this.ds.query(
       `UPDATE product_channels SET status = $4, last_error = $5, updated_at = now() WHERE sku = $1 AND channel = $2 AND wanted_version <= $3`,
@@ -181,9 +187,9 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
   }
 }
 
-/** The partner refused our credential (a Cloudinary 401/403 comes as a MediaUploadError). */
+/** The partner refused our credential (Cloudinary's refusal comes as a MediaUploadError the media service flagged). */
 function isCredentialRejection(err: unknown): boolean {
-  return err instanceof CredentialRejectedError || (err instanceof MediaUploadError && (err.httpCode === 401 || err.httpCode === 403));
+  return err instanceof CredentialRejectedError || (err instanceof MediaUploadError && err.credentialRejected);
 }
 
 function isRetryable(err: unknown): boolean {

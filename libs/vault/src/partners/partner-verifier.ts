@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { retryAfterMs } from '@hub/channels';
 import type { Partner, PartnerFields } from '@hub/core';
 import { VaultConfig } from '../vault.config';
 
@@ -128,11 +129,13 @@ export class PartnerVerifier {
 const AMAZON_PROBE_SKU = 'NOVASKIN-HUB-CREDENTIAL-CHECK';
 const AMAZON_THROTTLE_ATTEMPTS = 5;
 
-/** Retry-After when given, else one token's worth of the x-amzn-RateLimit-Limit rate (per second), capped at 2 s. */
+/**
+ * The channels' own reading of a 429 (Retry-After in seconds or as an HTTP date, else one token of
+ * x-amzn-RateLimit-Limit), kept between 50 ms and 2 s: a verify is interactive.
+ */
 function throttleWaitMs(res: Response): number {
-  const after = Number(res.headers.get('retry-after'));
-  const rate = Number(res.headers.get('x-amzn-ratelimit-limit'));
-  const ms = after > 0 ? after * 1000 : rate > 0 ? 1000 / rate : 1000;
+  // fetch's Headers keys are lower-case already, as retryAfterMs expects.
+  const ms = retryAfterMs(Object.fromEntries(res.headers));
   return Math.min(Math.max(ms, 50), 2000);
 }
 
