@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AuditService, Channel, CHANNELS, CoreConfig, FieldError, notFound, parseCidr, parseTimestamp, ProblemException, Scope, SCOPES, Tier, TIERS, validationFailed } from '@hub/core';
+import { afterTimeCursor, AuditService, Channel, CURSOR_AT, decodeTimeCursor, encodeTimeCursor, CHANNELS, CoreConfig, FieldError, notFound, parseCidr, ProblemException, Scope, SCOPES, Tier, TIERS, validationFailed } from '@hub/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiKeyRecord, ApiKeyRow, toRecord } from './api-key.record';
 import { AUDIT, DEFAULT_ROTATION_OVERLAP_SECONDS, LimitOverrides } from './constants';
@@ -200,38 +200,18 @@ export class ApiKeysService {
   async list(opts: { limit?: number; cursor?: string } = {}): Promise<{ data: ApiKeyRecord[]; nextCursor: string | null }> {
     const limit = Math.min(Math.max(opts.limit ?? 50, 1), 200);
     const params: unknown[] = [];
-    let where = '';
-    if (opts.cursor) {
-      const [ts, id] = ApiKeysService.decodeCursor(opts.cursor);
-      params.push(ts, id);
-      where = `WHERE (created_at, key_id) < ($1::timestamptz, $2)`;
-    }
-    // The cursor keeps created_at to the microsecond, as stored: a millisecond one would skip the
-    // keys created later in the same millisecond as the page's last one.
+    const arg = (v: unknown) => (params.push(v), `$${params.length}`);
+    const where = opts.cursor ? `WHERE ${afterTimeCursor(decodeTimeCursor(opts.cursor, KEY_ID_PATTERN), arg, 'key_id', 'text')}` : '';
     const rows: (ApiKeyRow & { cursor_at: string })[] = await this.ds.query(
-      `SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
-         FROM api_keys ${where} ORDER BY created_at DESC, key_id DESC LIMIT ${limit + 1}`,
+      `SELECT *, ${CURSOR_AT} AS cursor_at FROM api_keys ${where} ORDER BY created_at DESC, key_id DESC LIMIT ${limit + 1}`,
       params,
     );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       data: page.map(toRecord),
-      nextCursor: rows.length > limit ? Buffer.from(`${last.cursor_at}|${last.key_id}`).toString('base64url') : null,
+      nextCursor: rows.length > limit ? encodeTimeCursor(last.cursor_at, last.key_id) : null,
     };
-  }
-
-  /**
-   * [createdAt, keyId] of a cursor this API returned, or 400 validation-failed naming `cursor`:
-   * a forged one never reaches Postgres (Date.parse alone takes "x 2020", which Postgres refuses).
-   */
-  private static decodeCursor(cursor: string): [string, string] {
-    const bad = () => validationFailed([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
-    const text = Buffer.from(cursor, 'base64url').toString('latin1');
-    if (Buffer.from(text, 'latin1').toString('base64url') !== cursor) throw bad();
-    const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:\d{3})?Z)\|([0-9A-Za-z]{12})$/.exec(text);
-    if (!m || !parseTimestamp(m[1])) throw bad();
-    return [m[1], m[2]];
   }
 
   private async row(keyId: string, m: EntityManager = this.ds.manager, lock = false): Promise<ApiKeyRow> {

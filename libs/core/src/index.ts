@@ -41,4 +41,5 @@ export * from './channels/channel-sync-control';
 export * from './lifecycle/force-exit';
 export * from './http/pagination';
 export * from './http/timestamp';
+export * from './http/time-cursor';
 export * from './queue/with-timeout';

@@ -1,16 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
+  afterTimeCursor,
   assertChannelAllowed,
   AuditService,
   AuthContext,
   canTouchChannel,
   Channel,
   CredentialRejectedError,
+  CURSOR_AT,
+  decodeTimeCursor,
+  encodeTimeCursor,
   IdempotencyService,
   IdempotentResult,
   notFound,
-  parseTimestamp,
   PartnerUnavailableError,
   ProblemException,
   RequestOrigin,
@@ -34,38 +37,7 @@ import { OrderStock, StockLine } from './ports/order-stock';
 const MARKETPLACES: readonly Channel[] = ['amazon', 'nykaa'];
 const CREATE_SCOPE = 'orders.create';
 
-/**
- * Cursor = base64url of "<created_at, UTC, to the microsecond>|<id>" (keyset pagination, stable
- * under inserts). The time is the exact stored value, formatted by Postgres: a JS Date keeps only
- * milliseconds, and a truncated time skipped every order created later within the same millisecond.
- */
-const encodeCursor = (createdAtUs: string, id: string) => Buffer.from(`${createdAtUs}|${id}`).toString('base64url');
-/** The same text for a row's created_at as the cursor carries (selected with the page). */
-const CURSOR_AT = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
-/** Microseconds (what we write), or milliseconds (cursors issued before the fix, still honoured). */
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(\d{3})?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-interface OrderCursor {
-  createdAt: string;
-  id: string;
-  /** A millisecond cursor: its row's real time lies somewhere within that millisecond. */
-  legacy: boolean;
-}
-/**
- * Accepts exactly what encodeCursor writes (or wrote): a valid timestamp (so Postgres can never
- * refuse it: no "x 2020", no February 30, no year 0) and a canonical UUID.
- */
-function decodeCursor(cursor: string): OrderCursor {
-  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const [createdAt, id] = parts;
-  const m = parts.length === 2 ? CURSOR_TIME.exec(createdAt) : null;
-  const t = m ? parseTimestamp(createdAt) : null;
-  // parseTimestamp reads milliseconds only; the round trip proves the date and time fields are real.
-  if (!t || t.toISOString() !== `${createdAt.slice(0, 23)}Z` || !UUID.test(id)) {
-    throw validationFailed([{ field: 'cursor', message: 'must be a cursor returned by a previous page' }]);
-  }
-  return { createdAt, id, legacy: m![1] === undefined };
-}
 
 function duplicateOrder(channel: Channel, externalId: string, orderId: string | undefined): ProblemException {
   return new ProblemException(409, 'duplicate-order', `A ${channel} order with externalId ${externalId} already exists`, {
@@ -182,18 +154,9 @@ export class OrdersService {
     if (q.status) where.push(`status = ${arg(q.status)}`);
     if (q.channel) where.push(`channel = ${arg(q.channel)}`);
     if (auth?.channels) where.push(`channel = ANY(${arg(auth.channels)})`);
-    if (q.cursor) {
-      const c = decodeCursor(q.cursor);
-      if (c.legacy) {
-        // The last row shown lies somewhere in that millisecond: show the rest of it again rather
-        // than risk skipping any (a page may repeat a few same-millisecond orders, never lose one).
-        where.push(`created_at < ${arg(c.createdAt)}::timestamptz + interval '1 millisecond' AND id <> ${arg(c.id)}::uuid`);
-      } else {
-        where.push(`(created_at, id) < (${arg(c.createdAt)}::timestamptz, ${arg(c.id)}::uuid)`);
-      }
-    }
+    if (q.cursor) where.push(afterTimeCursor(decodeTimeCursor(q.cursor, UUID), arg, 'id', 'uuid'));
     const rows: (OrderRow & { cursor_at: string })[] = await this.ds.query(
-      `SELECT *, ${CURSOR_AT} FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(limit + 1)}`,
+      `SELECT *, ${CURSOR_AT} AS cursor_at FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(limit + 1)}`,
       args,
     );
     const page = rows.slice(0, limit);
@@ -201,7 +164,7 @@ export class OrdersService {
     const last = page[page.length - 1];
     return {
       data: page.map((r) => toView(r, lines.get(r.id) ?? [])),
-      nextCursor: rows.length > limit ? encodeCursor(last.cursor_at, last.id) : null,
+      nextCursor: rows.length > limit ? encodeTimeCursor(last.cursor_at, last.id) : null,
     };
   }
 
