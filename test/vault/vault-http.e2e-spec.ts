@@ -129,6 +129,34 @@ describe('vault over HTTP (sandbox partners in-process)', () => {
     assert.equal(vs[0].health, 'failing');
   });
 
+  it('answers 503 partner-unavailable with Retry-After when the partner cannot answer; the version stays pending and verifies later', async () => {
+    const sb = sandbox.ctx.publicUrl();
+    const before = (await versionsOf('nykaa')).find((v) => v.status === 'current').version;
+    await fetch(`${sb}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partner: 'nykaa', kind: 'server-error', status: 503, match: '/v1/auth/verify' }) });
+    let res: Response;
+    try {
+      res = await put('nykaa', { fields: { apiKey: process.env.NYKAA_API_KEY, sellerId: process.env.NYKAA_SELLER_ID } });
+    } finally {
+      await fetch(`${sb}/_sandbox/faults`, { method: 'DELETE' });
+    }
+    assert.equal(res.status, 503, await res.clone().text());
+    assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.equal(res.headers.get('retry-after'), '30');
+    const body: any = await res.json();
+    assert.ok(body.type.endsWith('/partner-unavailable'));
+    assert.equal(body.retryable, true);
+    assert.equal(body.credentialStatus, 'pending');
+    assert.ok(!JSON.stringify(body).includes(process.env.NYKAA_API_KEY!));
+    const vs = await versionsOf('nykaa');
+    assert.equal(vs.find((v) => v.status === 'current').version, before, 'current unchanged');
+    // Once the partner answers, the pending version verifies and becomes current.
+    const again = await fetch(`${api.url}/v1/vault/credentials/nykaa/verify`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ version: body.version }) });
+    assert.equal(again.status, 200);
+    const out: any = await again.json();
+    assert.equal(out.verification.ok, true);
+    assert.equal(out.credential.status, 'current');
+  });
+
   it('rotates: a verified new secret becomes current, the old one stays usable as previous for 7 days, every instance sees it at once', async () => {
     const workerCreds = worker.get(PartnerCredentials, { strict: false });
     assert.equal((await workerCreds.current('amazon')).version, 1); // warms the worker's cache

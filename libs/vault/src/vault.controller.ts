@@ -1,9 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { CurrentOrigin, notFound, Partner, PARTNERS, ProblemException, RequestOrigin, RequireScope, toDate, validationFailed } from '@hub/core';
 import { CredentialListDto, CredentialOutcomeDto, PutCredentialDto, VerifyCredentialDto } from './dto/credential.dto';
 import { isPartner, validatePartnerFields } from './partners/partner-fields';
 import { VaultService } from './vault.service';
+
+/** When to try again after a partner could not answer a verification: its outages are short, its throttling shorter. */
+const PARTNER_RETRY_AFTER_SECONDS = 30;
 
 const partnerParam = { name: 'partner', enum: PARTNERS as unknown as string[] };
 
@@ -32,13 +35,14 @@ export class VaultController {
       'authenticated read; Cloudinary: an Admin API ping), and only then made ' +
       '`current`. The version it replaces becomes `previous` and stays usable until its own expiry (the earlier of the one set ' +
       'and the one the partner announced); only a version with neither gets a grace of 7 days (VAULT_PREVIOUS_GRACE_DAYS, shown as ' +
-      '`graceUntil`). If verification fails the answer is 422 `credential-verification-failed` ' +
-      'with the partner\'s error; the version stays `pending` and can be re-checked with POST .../verify {version}. Versions only ' +
+      '`graceUntil`). If the partner refuses it the answer is 422 `credential-verification-failed` ' +
+      'with the partner\'s error (503 `partner-unavailable` with Retry-After when it could not be reached); the version stays `pending` and can be re-checked with POST .../verify {version}. Versions only ' +
       'move forward: promoting a version retires the pending versions older than it, and a version that verifies after a newer ' +
       'one became current is answered with status `retired` instead of replacing it.',
   })
   @ApiCreatedResponse({ type: CredentialOutcomeDto })
-  @ApiUnprocessableEntityResponse({ description: 'The partner refused the credential (or could not be reached); it stays pending.' })
+  @ApiUnprocessableEntityResponse({ description: 'The partner refused the credential; it stays pending.' })
+  @ApiServiceUnavailableResponse({ description: 'The partner could not be reached (down, timing out, throttling); the credential stays pending: re-check it with POST .../verify {version}.' })
   async put(@Param('partner') partner: string, @Body() body: PutCredentialDto, @CurrentOrigin() origin: RequestOrigin): Promise<CredentialOutcomeDto> {
     const p = this.partner(partner);
     const checked = validatePartnerFields(p, body.fields);
@@ -50,9 +54,19 @@ export class VaultController {
     const outcome = await this.vault.write(p, { fields: checked.fields, expiresAt, rotateEveryDays: body.rotateEveryDays ?? null }, origin);
     if (!outcome.verification.ok) {
       const v = outcome.verification;
+      const extensions = { partner: p, version: outcome.credential.version, credentialStatus: outcome.credential.status, error: v.error, retryable: !v.rejected, credential: outcome.credential };
+      // A partner that could not answer (down, timing out, throttling) said nothing about the
+      // credential: that is not the caller's input being wrong, so not a 422.
+      if (!v.rejected) {
+        throw new ProblemException(503, 'partner-unavailable', `${p} could not be reached to verify credential v${outcome.credential.version}: ${v.error}`, {
+          title: 'The partner could not verify this credential right now',
+          headers: { 'Retry-After': String(PARTNER_RETRY_AFTER_SECONDS) },
+          extensions,
+        });
+      }
       throw new ProblemException(422, 'credential-verification-failed', `${p} did not accept credential v${outcome.credential.version}: ${v.error}`, {
         title: 'The partner did not accept this credential',
-        extensions: { partner: p, version: outcome.credential.version, credentialStatus: outcome.credential.status, error: v.error, retryable: !v.rejected, credential: outcome.credential },
+        extensions,
       });
     }
     return outcome;
