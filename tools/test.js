@@ -35,7 +35,8 @@ const concurrency = process.env.TEST_CONCURRENCY || '2';
 // keys the run leaves behind can be deleted when it ends.
 const stem = newRedisStem('test');
 const r = spawnSync(process.execPath, [
-  '--enable-source-maps', '--disable-warning=ExperimentalWarning',
+  // --trace-warnings: a warning a test run prints (MaxListenersExceeded...) comes with the stack that caused it.
+  '--enable-source-maps', '--disable-warning=ExperimentalWarning', '--trace-warnings',
   '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, '--test-timeout=180000',
   ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []),
   ...files,
