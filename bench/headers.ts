@@ -4,7 +4,8 @@
  * What HTTP itself charges for the bytes an authenticated request carries, with no hub code at all:
  * a plain node:http server (bench/_headers-server.main.ts) answering the same small JSON, measured
  * with and without the `Authorization` header a key request sends and the two RateLimit headers
- * CONTRACT puts on every authenticated response. bench:auth's R2 compares a key-checked route with
+ * CONTRACT puts on every authenticated response; then the same with plain Fastify (no Nest) setting
+ * its headers with reply.header, as the hub does. bench:auth's R2 compares a key-checked route with
  * a public one; the ratio printed here is the best R2 could be on this machine if checking a key
  * (and everything Fastify and Nest add per header) cost nothing.
  *
@@ -24,9 +25,16 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** The length of a real key's header: `Bearer ` and 71 characters (CONTRACT's format); never checked here. */
 const AUTHORIZATION = `Bearer nsk_live_${'A'.repeat(12)}_${'b'.repeat(38)}`;
 
-async function main() {
+/** The two servers measured, one after the other: HTTP alone, then Fastify setting headers the way the hub does. */
+const SERVERS = [
+  { kind: 'node', label: 'plain node:http' },
+  { kind: 'fastify', label: 'plain Fastify (reply.header in an onRequest hook, no Nest)' },
+] as const;
+
+/** Runs the four scenarios against one server; returns the ceiling (both, by req/s) it measured. */
+async function measure(kind: string, label: string): Promise<number> {
   const port = await freePort();
-  const server = spawnEntry('bench/_headers-server.main.js', { ...process.env, PORT: String(port) });
+  const server = spawnEntry('bench/_headers-server.main.js', { ...process.env, PORT: String(port), HEADERS_SERVER: kind });
   try {
     await server.waitFor(/headers server listening/, 30_000);
     const pid = server.child.pid!;
@@ -52,7 +60,7 @@ async function main() {
       }
     }
     const bare = scenarios[0];
-    console.log(`\nHTTP header cost, plain node:http: ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION}s; ${pinning}\n`);
+    console.log(`\nHTTP header cost, ${label}: ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION}s; ${pinning}\n`);
     console.log(`${'scenario'.padEnd(44)}  ${'req/s'.padStart(8)}  ${'x bare'.padStart(6)}  ${'us/req'.padStart(7)}  ${'+us/req'.padStart(7)}  ${'bare/this by CPU'.padStart(16)}`);
     for (const s of scenarios) {
       const byRps = median(s.rps.map((x, k) => x / bare.rps[k]));
@@ -63,14 +71,21 @@ async function main() {
     const both = scenarios[3];
     const rounds = both.rps.map((x, k) => x / bare.rps[k]);
     console.log(
-      `\nceiling for an authenticated/bare ratio from the bytes alone (plain node:http, no check at all): ${median(rounds).toFixed(3)} by req/s ` +
+      `\nceiling for an authenticated/bare ratio from the bytes alone (${label}, no check at all): ${median(rounds).toFixed(3)} by req/s ` +
         `(rounds in order: ${rounds.map((x) => x.toFixed(2)).join(' ')}), ${median(both.cpu.map((x, k) => bare.cpu[k] / x)).toFixed(3)} by server CPU`,
     );
     console.log('(x bare and bare/this are medians of per-round ratios; +us/req is the median per-round difference from bare)');
     if (failed) throw new Error(`${failed} requests failed`);
+    return median(rounds);
   } finally {
     await server.kill();
   }
+}
+
+async function main() {
+  const ceilings: string[] = [];
+  for (const { kind, label } of SERVERS) ceilings.push(`${kind} ${(await measure(kind, label)).toFixed(3)}`);
+  console.log(`\nceilings for R2 from the bytes alone: ${ceilings.join(', ')} (bench:auth's own "bytes" scenario is the same measure through the whole hub stack)`);
 }
 
 main().catch((err) => {

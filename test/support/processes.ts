@@ -1,6 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { cpus as machineCpus } from 'node:os';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -105,9 +105,17 @@ export function processCpuMicros(pid: number | undefined): number | null {
  * done, for the report.
  */
 export function pinApart(serverPid: number | undefined, server: string): string {
-  const cpus = availableParallelism();
+  // The machine's CPUs, not availableParallelism(): that is this process's affinity, one CPU once an
+  // earlier call in the same run pinned it.
+  const cpus = machineCpus().length;
   if (process.env.BENCH_PIN === '0' || cpus < 2 || serverPid === undefined) return 'not pinned';
-  const a = spawnSync('taskset', ['-a', '-p', '-c', String(cpus - 1), String(serverPid)], { stdio: 'ignore' });
-  const b = spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
-  return a.status === 0 && b.status === 0 ? `${server} pinned to CPU ${cpus - 1}, autocannon to CPU 0` : 'not pinned (taskset unavailable)';
+  // `taskset -a` walks the process's threads and fails if one ends meanwhile: try again rather than
+  // leave the server on the load generator's core, which a child spawned after an earlier pinning inherits.
+  const pin = (cpu: string, pid: number) => {
+    for (let attempt = 0; attempt < 5; attempt++) if (spawnSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' }).status === 0) return true;
+    return false;
+  };
+  const a = pin(String(cpus - 1), serverPid);
+  const b = pin('0', process.pid);
+  return a && b ? `${server} pinned to CPU ${cpus - 1}, autocannon to CPU 0` : 'not pinned (taskset unavailable)';
 }
