@@ -1,43 +1,31 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
 import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { fakeRazorpay, seedProduct, stockOf } from '../payments/support/orders-harness';
+import { seedProduct, stockOf } from '../payments/support/orders-harness';
+import { OrdersStack, startOrdersStack } from './support/orders-stack';
 
 /** The catalog's highest price, 9,999,999,999.99, in paise. */
 const TOP_PRICE_PAISE = 999_999_999_999;
 
 describe('order totals beyond 2^53 paise', () => {
-  let db: TestDatabase;
-  let api: RunningApi;
-  let ds: DataSource;
-  let razorpay: ReturnType<typeof fakeRazorpay>;
+  let stack: OrdersStack;
   let writer: string;
 
   before(async () => {
-    db = await createTestDatabase('ordersamounts');
-    razorpay = fakeRazorpay();
-    api = await startApi();
-    ds = api.app.get(DataSource);
-    await seedProduct(api.app, 'BIG-1', 20_000, '9999999999.99');
-    await seedProduct(api.app, 'BIG-2', 20_000, '9999999999.99');
-    writer = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'] });
+    stack = await startOrdersStack('ordersamounts');
+    await seedProduct(stack.api.app, 'BIG-1', 20_000, '9999999999.99');
+    await seedProduct(stack.api.app, 'BIG-2', 20_000, '9999999999.99');
+    writer = await createTestKey(stack.api.app, { scopes: ['orders:write', 'orders:read'] });
   });
-  after(async () => {
-    razorpay?.stop();
-    await api?.close();
-    await db?.drop();
-  });
+  after(() => stack?.close());
 
   const post = (body: unknown, idem: string) =>
-    fetch(`${api.url}/v1/orders`, { method: 'POST', headers: { ...bearer(writer), 'content-type': 'application/json', 'idempotency-key': idem }, body: JSON.stringify(body) });
-  const orderCount = async () => Number((await ds.query(`SELECT count(*)::int AS n FROM orders`))[0].n);
+    fetch(`${stack.api.url}/v1/orders`, { method: 'POST', headers: { ...bearer(writer), 'content-type': 'application/json', 'idempotency-key': idem }, body: JSON.stringify(body) });
+  const orderCount = async () => Number((await stack.ds.query(`SELECT count(*)::int AS n FROM orders`))[0].n);
 
   it('refuses a total over Number.MAX_SAFE_INTEGER paise with 422 naming items, creating and reserving nothing', async () => {
-    const rzpBefore = razorpay.created();
+    const rzpBefore = stack.razorpay.created();
     const before = await orderCount();
     // One line: 999999999999 * 9999 = 9998999999990001, which a JS number rounds.
     // Two lines, each exact on its own: the sum is what overflows.
@@ -52,9 +40,9 @@ describe('order totals beyond 2^53 paise', () => {
       assert.ok(body.type.endsWith('/amount-too-large'), body.type);
       assert.ok(body.errors.some((e: any) => e.field === 'items'), JSON.stringify(body.errors));
     }
-    assert.equal(razorpay.created(), rzpBefore, 'no Razorpay order for an amount it would get wrong');
+    assert.equal(stack.razorpay.created(), rzpBefore, 'no Razorpay order for an amount it would get wrong');
     assert.equal(await orderCount(), before);
-    assert.deepEqual(await stockOf(ds, 'BIG-1'), { onHand: 20_000, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'BIG-1'), { onHand: 20_000, reserved: 0 });
   });
 
   it('keeps a total just under the limit exact, in the answer and in Postgres', async () => {
@@ -64,7 +52,7 @@ describe('order totals beyond 2^53 paise', () => {
     assert.equal(o.amountMinor, TOP_PRICE_PAISE * 9007);
     assert.equal(o.amountMinor, 9_006_999_999_990_993);
     assert.equal(o.amount, '90069999999909.93');
-    const [row] = await ds.query(`SELECT amount_minor::text AS a FROM orders WHERE id = $1`, [o.id]);
+    const [row] = await stack.ds.query(`SELECT amount_minor::text AS a FROM orders WHERE id = $1`, [o.id]);
     assert.equal(row.a, '9006999999990993');
   });
 });

@@ -1,11 +1,9 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
-import { answer, fakeRazorpay, seedProduct, stockOf } from '../payments/support/orders-harness';
+import { answer, seedProduct, stockOf } from '../payments/support/orders-harness';
 import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { OrdersStack, startOrdersStack } from './support/orders-stack';
 
 /**
  * CONTRACT "API keys": a key bound to channels only touches those channels' resources. An order
@@ -14,45 +12,35 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
  * another channel's product nor learn that it exists.
  */
 describe('orders for channel-bound keys: only products sold on the order\'s channel', () => {
-  let db: TestDatabase;
-  let api: RunningApi;
-  let ds: DataSource;
-  let razorpay: ReturnType<typeof fakeRazorpay>;
+  let stack: OrdersStack;
   let storefront: string;
   let amazon: string;
   let both: string;
   let admin: string;
-  const orderCount = async () => Number((await ds.query(`SELECT count(*)::int AS n FROM orders`))[0].n);
+  const orderCount = async () => Number((await stack.ds.query(`SELECT count(*)::int AS n FROM orders`))[0].n);
 
   before(async () => {
-    db = await createTestDatabase('ordersbinding');
-    razorpay = fakeRazorpay();
-    api = await startApi();
-    ds = api.app.get(DataSource);
-    await seedProduct(api.app, 'OB-AMZ', 10, '1200.00', ['amazon']);
-    await seedProduct(api.app, 'OB-SF', 10, '499.00', ['storefront']);
+    stack = await startOrdersStack('ordersbinding');
+    await seedProduct(stack.api.app, 'OB-AMZ', 10, '1200.00', ['amazon']);
+    await seedProduct(stack.api.app, 'OB-SF', 10, '499.00', ['storefront']);
     const scopes = ['orders:write', 'orders:read'] as const;
-    storefront = await createTestKey(api.app, { scopes: [...scopes], channels: ['storefront'] });
-    amazon = await createTestKey(api.app, { scopes: [...scopes], channels: ['amazon'] });
-    both = await createTestKey(api.app, { scopes: [...scopes], channels: ['storefront', 'amazon'] });
-    admin = await createTestKey(api.app, { scopes: [...scopes] });
+    storefront = await createTestKey(stack.api.app, { scopes: [...scopes], channels: ['storefront'] });
+    amazon = await createTestKey(stack.api.app, { scopes: [...scopes], channels: ['amazon'] });
+    both = await createTestKey(stack.api.app, { scopes: [...scopes], channels: ['storefront', 'amazon'] });
+    admin = await createTestKey(stack.api.app, { scopes: [...scopes] });
   });
-  after(async () => {
-    razorpay?.stop();
-    await api?.close();
-    await db?.drop();
-  });
+  after(() => stack?.close());
 
   let n = 0;
   const order = (key: string, channel: string, skus: string[]) =>
-    fetch(`${api.url}/v1/orders`, {
+    fetch(`${stack.api.url}/v1/orders`, {
       method: 'POST',
       headers: { ...bearer(key), 'content-type': 'application/json', 'idempotency-key': `ob-${++n}` },
       body: JSON.stringify({ channel, items: skus.map((sku) => ({ sku, quantity: 1 })) }),
     });
 
   it('refuses a storefront order for an Amazon-only product exactly like an unknown SKU, reserving and pricing nothing', async () => {
-    const rzpBefore = razorpay.created();
+    const rzpBefore = stack.razorpay.created();
     const ordersBefore = await orderCount();
     for (const key of [storefront, both]) {
       const hidden = await answer(await order(key, 'storefront', ['OB-SF', 'OB-AMZ']), 'OB-AMZ');
@@ -62,9 +50,9 @@ describe('orders for channel-bound keys: only products sold on the order\'s chan
       assert.deepEqual(hidden.body.errors.map((e: any) => e.field), ['items.1.sku']);
       assert.deepEqual(hidden, missing, 'the refusal must not reveal that OB-AMZ exists');
     }
-    assert.deepEqual(await stockOf(ds, 'OB-AMZ'), { onHand: 10, reserved: 0 });
-    assert.deepEqual(await stockOf(ds, 'OB-SF'), { onHand: 10, reserved: 0 });
-    assert.equal(razorpay.created(), rzpBefore, 'no Razorpay order for a refused order');
+    assert.deepEqual(await stockOf(stack.ds, 'OB-AMZ'), { onHand: 10, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'OB-SF'), { onHand: 10, reserved: 0 });
+    assert.equal(stack.razorpay.created(), rzpBefore, 'no Razorpay order for a refused order');
     assert.equal(await orderCount(), ordersBefore);
   });
 
@@ -73,7 +61,7 @@ describe('orders for channel-bound keys: only products sold on the order\'s chan
     const missing = await answer(await order(amazon, 'amazon', ['OB-NOPE']), 'OB-NOPE');
     assert.equal(hidden.status, 422);
     assert.deepEqual(hidden, missing);
-    assert.deepEqual(await stockOf(ds, 'OB-SF'), { onHand: 10, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'OB-SF'), { onHand: 10, reserved: 0 });
   });
 
   it('accepts products sold on the order\'s channel', async () => {
@@ -82,13 +70,13 @@ describe('orders for channel-bound keys: only products sold on the order\'s chan
     assert.equal(((await sf.json()) as any).amountMinor, 49900);
     const amz = await order(amazon, 'amazon', ['OB-AMZ']);
     assert.equal(amz.status, 201, await amz.clone().text());
-    assert.deepEqual(await stockOf(ds, 'OB-SF'), { onHand: 10, reserved: 1 });
-    assert.deepEqual(await stockOf(ds, 'OB-AMZ'), { onHand: 9, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'OB-SF'), { onHand: 10, reserved: 1 });
+    assert.deepEqual(await stockOf(stack.ds, 'OB-AMZ'), { onHand: 9, reserved: 0 });
   });
 
   it('an unbound key keeps full access (an admin may record an order of any product on any channel)', async () => {
     const res = await order(admin, 'storefront', ['OB-AMZ']);
     assert.equal(res.status, 201, await res.clone().text());
-    assert.deepEqual(await stockOf(ds, 'OB-AMZ'), { onHand: 9, reserved: 1 });
+    assert.deepEqual(await stockOf(stack.ds, 'OB-AMZ'), { onHand: 9, reserved: 1 });
   });
 });

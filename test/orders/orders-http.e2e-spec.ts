@@ -1,45 +1,33 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
 import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { fakeRazorpay, seedProduct, stockOf } from '../payments/support/orders-harness';
+import { seedProduct, stockOf } from '../payments/support/orders-harness';
+import { OrdersStack, startOrdersStack } from './support/orders-stack';
 
 describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
-  let db: TestDatabase;
-  let api: RunningApi;
-  let ds: DataSource;
-  let razorpay: ReturnType<typeof fakeRazorpay>;
+  let stack: OrdersStack;
   let writer: string;
   let reader: string;
   let amazon: string;
 
   before(async () => {
-    db = await createTestDatabase('ordershttp');
-    razorpay = fakeRazorpay();
-    api = await startApi();
-    ds = api.app.get(DataSource);
-    await seedProduct(api.app, 'HT-SERUM', 20, '899.00');
-    await seedProduct(api.app, 'HT-CREAM', 20, '450.50');
-    writer = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'] });
-    reader = await createTestKey(api.app, { scopes: ['orders:read'] });
-    amazon = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'], channels: ['amazon'] });
+    stack = await startOrdersStack('ordershttp');
+    await seedProduct(stack.api.app, 'HT-SERUM', 20, '899.00');
+    await seedProduct(stack.api.app, 'HT-CREAM', 20, '450.50');
+    writer = await createTestKey(stack.api.app, { scopes: ['orders:write', 'orders:read'] });
+    reader = await createTestKey(stack.api.app, { scopes: ['orders:read'] });
+    amazon = await createTestKey(stack.api.app, { scopes: ['orders:write', 'orders:read'], channels: ['amazon'] });
   });
-  after(async () => {
-    razorpay?.stop();
-    await api?.close();
-    await db?.drop();
-  });
+  after(() => stack?.close());
 
   const post = (path: string, key: string, body: unknown, idem?: string) =>
-    fetch(`${api.url}${path}`, {
+    fetch(`${stack.api.url}${path}`, {
       method: 'POST',
       headers: { ...bearer(key), 'content-type': 'application/json', ...(idem ? { 'idempotency-key': idem } : {}) },
       body: JSON.stringify(body),
     });
-  const get = (path: string, key: string) => fetch(`${api.url}${path}`, { headers: bearer(key) });
+  const get = (path: string, key: string) => fetch(`${stack.api.url}${path}`, { headers: bearer(key) });
   const problem = async (res: Response, status: number, slug: string) => {
     assert.equal(res.status, status, `${slug}: ${res.status}`);
     assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
@@ -67,17 +55,17 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
     const read = await get(`/v1/orders/${o.id}`, reader);
     assert.equal(read.status, 200);
     assert.deepEqual(((await read.json()) as any).items.map((i: any) => [i.sku, i.quantity, i.unitPrice]), [['HT-SERUM', 2, '899.00'], ['HT-CREAM', 1, '450.50']]);
-    assert.deepEqual(await stockOf(ds, 'HT-SERUM'), { onHand: 20, reserved: 2 });
+    assert.deepEqual(await stockOf(stack.ds, 'HT-SERUM'), { onHand: 20, reserved: 2 });
 
     const cancelled = await post(`/v1/orders/${o.id}/cancel`, writer, { reason: 'changed my mind' });
     assert.equal(cancelled.status, 200);
     assert.equal(((await cancelled.json()) as any).status, 'cancelled');
-    assert.deepEqual(await stockOf(ds, 'HT-SERUM'), { onHand: 20, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'HT-SERUM'), { onHand: 20, reserved: 0 });
     const list: any = await (await get('/v1/orders?status=cancelled', reader)).json();
     assert.deepEqual(list.data.map((x: any) => x.id), [o.id]);
 
     // One order.created (the replay wrote nothing), then order.cancelled: each with the request that did it.
-    const audit = await ds.query(`SELECT action, request_id, ip FROM audit_events WHERE subject_type = 'order' AND subject_id = $1 ORDER BY id`, [o.id]);
+    const audit = await stack.ds.query(`SELECT action, request_id, ip FROM audit_events WHERE subject_type = 'order' AND subject_id = $1 ORDER BY id`, [o.id]);
     assert.deepEqual(audit, [
       { action: 'order.created', request_id: res.headers.get('x-request-id'), ip: '127.0.0.1' },
       { action: 'order.cancelled', request_id: cancelled.headers.get('x-request-id'), ip: '127.0.0.1' },
@@ -103,17 +91,17 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
     await problem(await post('/v1/orders', writer, { channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 1 }] }), 400, 'missing-idempotency-key');
     await problem(await post('/v1/orders', amazon, { channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 1 }] }, 'amz-sf'), 403, 'channel-not-allowed');
     await problem(await post('/v1/orders', reader, { channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 1 }] }, 'reader-1'), 403, 'insufficient-scope');
-    await problem(await fetch(`${api.url}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'x' }, body: '{}' }), 401, 'missing-api-key');
+    await problem(await fetch(`${stack.api.url}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'x' }, body: '{}' }), 401, 'missing-api-key');
     await problem(await get('/v1/orders/not-a-uuid', reader), 404, 'not-found');
     await problem(await get('/v1/orders?status=lost', reader), 400, 'validation-failed');
     await problem(await post('/v1/orders/00000000-0000-4000-8000-000000000000/cancel', writer, {}), 404, 'not-found');
-    assert.deepEqual(await stockOf(ds, 'HT-SERUM'), { onHand: 20, reserved: 0 });
-    assert.deepEqual(await stockOf(ds, 'HT-CREAM'), { onHand: 20, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'HT-SERUM'), { onHand: 20, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'HT-CREAM'), { onHand: 20, reserved: 0 });
   });
 
   it('cancels without a body', async () => {
     const created: any = await (await post('/v1/orders', writer, { channel: 'storefront', items: [{ sku: 'HT-SERUM', quantity: 1 }] }, 'nobody-1')).json();
-    const res = await fetch(`${api.url}/v1/orders/${created.id}/cancel`, { method: 'POST', headers: bearer(writer) });
+    const res = await fetch(`${stack.api.url}/v1/orders/${created.id}/cancel`, { method: 'POST', headers: bearer(writer) });
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal(((await res.json()) as any).status, 'cancelled');
   });
@@ -124,13 +112,13 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
     const o: any = await res.json();
     assert.equal(o.status, 'paid');
     assert.equal(o.razorpay, null);
-    assert.deepEqual(await stockOf(ds, 'HT-CREAM'), { onHand: 17, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'HT-CREAM'), { onHand: 17, reserved: 0 });
     const mine: any = await (await get('/v1/orders', amazon)).json();
     assert.ok(mine.data.length >= 1 && mine.data.every((x: any) => x.channel === 'amazon'));
   });
 
   it('answers concurrent orders with one externalId and different Idempotency-Keys with one 201 and 409 duplicate-order for the rest', async () => {
-    await seedProduct(api.app, 'HT-RACE', 100, '100.00');
+    await seedProduct(stack.api.app, 'HT-RACE', 100, '100.00');
     for (let round = 0; round < 5; round++) {
       const externalId = `171-RACE000-${round}`;
       const answers = await Promise.all(
@@ -150,8 +138,8 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
       const late = await problem(await post('/v1/orders', amazon, { channel: 'amazon', externalId, items: [{ sku: 'HT-RACE', quantity: 2 }] }, `race-${round}-late`), 409, 'duplicate-order');
       assert.equal(late.orderId, created.id);
     }
-    assert.deepEqual(await stockOf(ds, 'HT-RACE'), { onHand: 100 - 5 * 2, reserved: 0 }, 'stock taken once per externalId');
-    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM inventory_movements WHERE sku = 'HT-RACE' AND order_id IS NOT NULL`);
+    assert.deepEqual(await stockOf(stack.ds, 'HT-RACE'), { onHand: 100 - 5 * 2, reserved: 0 }, 'stock taken once per externalId');
+    const [{ n }] = await stack.ds.query(`SELECT count(*)::int AS n FROM inventory_movements WHERE sku = 'HT-RACE' AND order_id IS NOT NULL`);
     assert.equal(n, 5);
   });
 
@@ -185,7 +173,7 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
   });
 
   it('documents the order and webhook routes in OpenAPI', async () => {
-    const doc: any = await (await fetch(`${api.url}/docs/openapi.json`)).json();
+    const doc: any = await (await fetch(`${stack.api.url}/docs/openapi.json`)).json();
     for (const path of ['/v1/orders', '/v1/orders/{id}', '/v1/orders/{id}/cancel', '/v1/webhooks/razorpay']) assert.ok(doc.paths[path], path);
     assert.ok(doc.components.schemas.CreateOrderDto.properties.items);
   });

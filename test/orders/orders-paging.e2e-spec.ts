@@ -2,19 +2,15 @@ import '../support/test-env';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
 import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { OfflineOrdersStack, startOrdersStack } from './support/orders-stack';
 
 /**
  * Orders are stored to the microsecond; a JS Date holds milliseconds. A cursor built from the Date
  * skipped every order created later within the same millisecond as a page's last one.
  */
 describe('GET /v1/orders paging (microsecond created_at)', () => {
-  let db: TestDatabase;
-  let api: RunningApi;
-  let ds: DataSource;
+  let stack: OfflineOrdersStack;
   let reader: string;
   // Identical times, times within one millisecond, and its neighbours on either side.
   const times = [
@@ -27,25 +23,20 @@ describe('GET /v1/orders paging (microsecond created_at)', () => {
   let expected: { id: string; at: string }[];
 
   before(async () => {
-    db = await createTestDatabase('orderspaging');
-    api = await startApi();
-    ds = api.app.get(DataSource);
-    reader = await createTestKey(api.app, { scopes: ['orders:read'] });
+    stack = await startOrdersStack('orderspaging', { partners: 'none' });
+    reader = await createTestKey(stack.api.app, { scopes: ['orders:read'] });
     const rows = times.map((at) => ({ id: randomUUID(), at }));
-    await ds.query(
+    await stack.ds.query(
       `INSERT INTO orders (id, channel, status, currency, amount_minor, created_at)
        SELECT id, 'amazon', 'paid', 'INR', 100, at FROM unnest($1::uuid[], $2::timestamptz[]) AS t(id, at)`,
       [rows.map((r) => r.id), rows.map((r) => r.at)],
     );
     expected = rows.sort((a, b) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1));
   });
-  after(async () => {
-    await api?.close();
-    await db?.drop();
-  });
+  after(() => stack?.close());
 
   const page = async (query: string) => {
-    const res = await fetch(`${api.url}/v1/orders?${query}`, { headers: bearer(reader) });
+    const res = await fetch(`${stack.api.url}/v1/orders?${query}`, { headers: bearer(reader) });
     assert.equal(res.status, 200, await res.clone().text());
     return (await res.json()) as { data: { id: string }[]; nextCursor: string | null };
   };
@@ -70,7 +61,7 @@ describe('GET /v1/orders paging (microsecond created_at)', () => {
     // Same millisecond, different microseconds: the one the old cursor lost.
     const a = randomUUID();
     const b = randomUUID();
-    await ds.query(
+    await stack.ds.query(
       `INSERT INTO orders (id, channel, status, currency, amount_minor, created_at)
        VALUES ($1, 'nykaa', 'paid', 'INR', 1, '2026-04-01T08:00:00.500100Z'), ($2, 'nykaa', 'paid', 'INR', 1, '2026-04-01T08:00:00.500900Z')`,
       [a, b],
@@ -99,7 +90,7 @@ describe('GET /v1/orders paging (microsecond created_at)', () => {
   it('answers forged microsecond cursors with 400 naming cursor', async () => {
     const id = expected[0].id;
     for (const text of [`2026-02-30T10:00:00.123456Z|${id}`, `2026-03-01T10:00:00.1234Z|${id}`, `2026-03-01T24:00:00.123456Z|${id}`, `2026-03-01T10:00:00.123456789Z|${id}`]) {
-      const res = await fetch(`${api.url}/v1/orders?cursor=${Buffer.from(text).toString('base64url')}`, { headers: bearer(reader) });
+      const res = await fetch(`${stack.api.url}/v1/orders?cursor=${Buffer.from(text).toString('base64url')}`, { headers: bearer(reader) });
       assert.equal(res.status, 400, text);
       const body: any = await res.json();
       assert.ok(body.type.endsWith('/validation-failed'));

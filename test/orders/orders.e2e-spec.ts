@@ -4,12 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { createValidationPipe, ProblemException } from '@hub/core';
 import { InventoryService } from '@hub/inventory';
-import { CreateOrderDto, OrdersService } from '@hub/orders';
-import { DataSource } from 'typeorm';
-import { RunningApi, startApi, startWorker } from '../support/hub-harness';
+import { CreateOrderDto } from '@hub/orders';
+import { startWorker } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { deliver, fakeRazorpay, razorpayEvent, seedProduct, stockOf, testAuth } from '../payments/support/orders-harness';
+import { deliver, razorpayEvent, seedProduct, stockOf, testAuth } from '../payments/support/orders-harness';
+import { OrdersStack, startOrdersStack } from './support/orders-stack';
 
 async function rejects(p: Promise<unknown>, status: number, slug: string, field?: string): Promise<ProblemException> {
   let caught: unknown;
@@ -22,33 +21,19 @@ async function rejects(p: Promise<unknown>, status: number, slug: string, field?
 }
 
 describe('orders: create, idempotency, cancel, marketplaces, expiry and late capture', () => {
-  let db: TestDatabase;
-  let api: RunningApi;
-  let ds: DataSource;
-  let orders: OrdersService;
-  let razorpay: ReturnType<typeof fakeRazorpay>;
-  const orderCount = async () => Number((await ds.query(`SELECT count(*)::int AS n FROM orders`))[0].n);
+  let stack: OrdersStack;
+  const orderCount = async () => Number((await stack.ds.query(`SELECT count(*)::int AS n FROM orders`))[0].n);
 
   before(async () => {
-    db = await createTestDatabase('orders');
-    razorpay = fakeRazorpay();
-    process.env.ORDER_RESERVATION_TTL_SECONDS = '2';
-    process.env.ORDER_EXPIRY_SWEEP_SECONDS = '1';
-    api = await startApi();
-    ds = api.app.get(DataSource);
-    orders = api.app.get(OrdersService);
+    stack = await startOrdersStack('orders', { env: { ORDER_RESERVATION_TTL_SECONDS: '2', ORDER_EXPIRY_SWEEP_SECONDS: '1' } });
   });
-  after(async () => {
-    razorpay?.stop();
-    await api?.close();
-    await db?.drop();
-  });
+  after(() => stack?.close());
 
   it('reserves storefront stock and returns the Razorpay order id and the amount in paise', async () => {
-    await seedProduct(api.app, 'OR-A', 10, '899.10');
-    await seedProduct(api.app, 'OR-B', 10, '250');
-    const before = razorpay.created();
-    const res = await orders.create(testAuth(), 'create-1', { channel: 'storefront', items: [{ sku: 'OR-A', quantity: 2 }, { sku: 'OR-B', quantity: 1 }], customer: { email: 'asha@example.com' } } as CreateOrderDto);
+    await seedProduct(stack.api.app, 'OR-A', 10, '899.10');
+    await seedProduct(stack.api.app, 'OR-B', 10, '250');
+    const before = stack.razorpay.created();
+    const res = await stack.orders.create(testAuth(), 'create-1', { channel: 'storefront', items: [{ sku: 'OR-A', quantity: 2 }, { sku: 'OR-B', quantity: 1 }], customer: { email: 'asha@example.com' } } as CreateOrderDto);
     assert.equal(res.status, 201);
     const o = res.body;
     assert.equal(o.status, 'pending-payment');
@@ -58,87 +43,87 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
     assert.equal(o.razorpay!.amount, o.amountMinor);
     assert.equal(o.reservation.status, 'held');
     assert.ok(Date.parse(o.reservation.expiresAt!) > Date.now());
-    assert.equal(razorpay.created(), before + 1);
-    assert.deepEqual(await stockOf(ds, 'OR-A'), { onHand: 10, reserved: 2 });
-    assert.deepEqual(await stockOf(ds, 'OR-B'), { onHand: 10, reserved: 1 });
+    assert.equal(stack.razorpay.created(), before + 1);
+    assert.deepEqual(await stockOf(stack.ds, 'OR-A'), { onHand: 10, reserved: 2 });
+    assert.deepEqual(await stockOf(stack.ds, 'OR-B'), { onHand: 10, reserved: 1 });
 
     // Same key, same body: the first response, no second Razorpay order, no second reservation.
-    const again = await orders.create(testAuth(), 'create-1', { channel: 'storefront', items: [{ sku: 'OR-A', quantity: 2 }, { sku: 'OR-B', quantity: 1 }], customer: { email: 'asha@example.com' } } as CreateOrderDto);
+    const again = await stack.orders.create(testAuth(), 'create-1', { channel: 'storefront', items: [{ sku: 'OR-A', quantity: 2 }, { sku: 'OR-B', quantity: 1 }], customer: { email: 'asha@example.com' } } as CreateOrderDto);
     assert.equal(again.replayed, true);
     assert.equal(again.body.id, o.id);
-    assert.equal(razorpay.created(), before + 1);
-    assert.deepEqual(await stockOf(ds, 'OR-A'), { onHand: 10, reserved: 2 });
+    assert.equal(stack.razorpay.created(), before + 1);
+    assert.deepEqual(await stockOf(stack.ds, 'OR-A'), { onHand: 10, reserved: 2 });
     // Same key, different body: refused.
-    await rejects(orders.create(testAuth(), 'create-1', { channel: 'storefront', items: [{ sku: 'OR-A', quantity: 3 }] } as CreateOrderDto), 422, 'idempotency-key-reused');
+    await rejects(stack.orders.create(testAuth(), 'create-1', { channel: 'storefront', items: [{ sku: 'OR-A', quantity: 3 }] } as CreateOrderDto), 422, 'idempotency-key-reused');
   });
 
   it('reserves nothing when any line is short, a SKU is unknown or repeated, or the key is bound elsewhere', async () => {
-    await seedProduct(api.app, 'OR-SHORT', 1);
-    await seedProduct(api.app, 'OR-PLENTY', 50);
+    await seedProduct(stack.api.app, 'OR-SHORT', 1);
+    await seedProduct(stack.api.app, 'OR-PLENTY', 50);
     const n = await orderCount();
-    const p = await rejects(orders.create(testAuth(), 'short-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 5 }, { sku: 'OR-SHORT', quantity: 2 }] } as CreateOrderDto), 409, 'insufficient-stock');
+    const p = await rejects(stack.orders.create(testAuth(), 'short-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 5 }, { sku: 'OR-SHORT', quantity: 2 }] } as CreateOrderDto), 409, 'insufficient-stock');
     assert.match(p.detail, /OR-SHORT/);
-    await rejects(orders.create(testAuth(), 'unknown-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 1 }, { sku: 'NO-SUCH-SKU', quantity: 1 }] } as CreateOrderDto), 422, 'unknown-sku', 'items.1.sku');
-    await rejects(orders.create(testAuth(), 'dupe-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 1 }, { sku: 'OR-PLENTY', quantity: 1 }] } as CreateOrderDto), 400, 'validation-failed', 'items.1.sku');
-    await rejects(orders.create(testAuth(['amazon']), 'bound-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 1 }] } as CreateOrderDto), 403, 'channel-not-allowed');
-    await rejects(orders.create(testAuth(), undefined, { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 1 }] } as CreateOrderDto), 400, 'missing-idempotency-key');
+    await rejects(stack.orders.create(testAuth(), 'unknown-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 1 }, { sku: 'NO-SUCH-SKU', quantity: 1 }] } as CreateOrderDto), 422, 'unknown-sku', 'items.1.sku');
+    await rejects(stack.orders.create(testAuth(), 'dupe-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 1 }, { sku: 'OR-PLENTY', quantity: 1 }] } as CreateOrderDto), 400, 'validation-failed', 'items.1.sku');
+    await rejects(stack.orders.create(testAuth(['amazon']), 'bound-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 1 }] } as CreateOrderDto), 403, 'channel-not-allowed');
+    await rejects(stack.orders.create(testAuth(), undefined, { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 1 }] } as CreateOrderDto), 400, 'missing-idempotency-key');
     assert.equal(await orderCount(), n, 'no order rows');
-    assert.deepEqual(await stockOf(ds, 'OR-PLENTY'), { onHand: 50, reserved: 0 });
-    assert.deepEqual(await stockOf(ds, 'OR-SHORT'), { onHand: 1, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'OR-PLENTY'), { onHand: 50, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'OR-SHORT'), { onHand: 1, reserved: 0 });
     // The idempotency key of a refused request is free to use again.
-    const ok = await orders.create(testAuth(), 'short-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 5 }, { sku: 'OR-SHORT', quantity: 1 }] } as CreateOrderDto);
+    const ok = await stack.orders.create(testAuth(), 'short-1', { channel: 'storefront', items: [{ sku: 'OR-PLENTY', quantity: 5 }, { sku: 'OR-SHORT', quantity: 1 }] } as CreateOrderDto);
     assert.equal(ok.status, 201);
   });
 
   it('answers 503 and reserves nothing when Razorpay is down', async () => {
-    await seedProduct(api.app, 'OR-RZPDOWN', 3);
+    await seedProduct(stack.api.app, 'OR-RZPDOWN', 3);
     const n = await orderCount();
-    razorpay.failWith(503);
+    stack.razorpay.failWith(503);
     try {
-      const p = await rejects(orders.create(testAuth(), 'down-1', { channel: 'storefront', items: [{ sku: 'OR-RZPDOWN', quantity: 1 }] } as CreateOrderDto), 503, 'payment-provider-unavailable');
+      const p = await rejects(stack.orders.create(testAuth(), 'down-1', { channel: 'storefront', items: [{ sku: 'OR-RZPDOWN', quantity: 1 }] } as CreateOrderDto), 503, 'payment-provider-unavailable');
       assert.ok(p.problem.headers?.['Retry-After']);
     } finally {
-      razorpay.failWith(null);
+      stack.razorpay.failWith(null);
     }
     assert.equal(await orderCount(), n);
-    assert.deepEqual(await stockOf(ds, 'OR-RZPDOWN'), { onHand: 3, reserved: 0 });
-    const retried = await orders.create(testAuth(), 'down-1', { channel: 'storefront', items: [{ sku: 'OR-RZPDOWN', quantity: 1 }] } as CreateOrderDto);
+    assert.deepEqual(await stockOf(stack.ds, 'OR-RZPDOWN'), { onHand: 3, reserved: 0 });
+    const retried = await stack.orders.create(testAuth(), 'down-1', { channel: 'storefront', items: [{ sku: 'OR-RZPDOWN', quantity: 1 }] } as CreateOrderDto);
     assert.equal(retried.status, 201);
   });
 
   it('takes marketplace stock at once for a key bound to that channel, without Razorpay', async () => {
-    await seedProduct(api.app, 'OR-MKT', 5);
-    const before = razorpay.created();
-    const res = await orders.create(testAuth(['amazon']), 'amz-1', { channel: 'amazon', externalId: '402-0000001-0000001', items: [{ sku: 'OR-MKT', quantity: 2 }] } as CreateOrderDto);
+    await seedProduct(stack.api.app, 'OR-MKT', 5);
+    const before = stack.razorpay.created();
+    const res = await stack.orders.create(testAuth(['amazon']), 'amz-1', { channel: 'amazon', externalId: '402-0000001-0000001', items: [{ sku: 'OR-MKT', quantity: 2 }] } as CreateOrderDto);
     assert.equal(res.body.status, 'paid');
     assert.equal(res.body.razorpay, null);
     assert.equal(res.body.reservation.status, 'committed');
-    assert.equal(razorpay.created(), before);
-    assert.deepEqual(await stockOf(ds, 'OR-MKT'), { onHand: 3, reserved: 0 });
-    await rejects(orders.create(testAuth(['amazon']), 'amz-2', { channel: 'amazon', externalId: '402-0000001-0000001', items: [{ sku: 'OR-MKT', quantity: 1 }] } as CreateOrderDto), 409, 'duplicate-order', 'externalId');
-    await rejects(orders.create(testAuth(['amazon']), 'nyk-1', { channel: 'nykaa', items: [{ sku: 'OR-MKT', quantity: 1 }] } as CreateOrderDto), 403, 'channel-not-allowed');
-    await rejects(orders.cancel(testAuth(), res.body.id, 'x'), 409, 'order-not-cancellable');
+    assert.equal(stack.razorpay.created(), before);
+    assert.deepEqual(await stockOf(stack.ds, 'OR-MKT'), { onHand: 3, reserved: 0 });
+    await rejects(stack.orders.create(testAuth(['amazon']), 'amz-2', { channel: 'amazon', externalId: '402-0000001-0000001', items: [{ sku: 'OR-MKT', quantity: 1 }] } as CreateOrderDto), 409, 'duplicate-order', 'externalId');
+    await rejects(stack.orders.create(testAuth(['amazon']), 'nyk-1', { channel: 'nykaa', items: [{ sku: 'OR-MKT', quantity: 1 }] } as CreateOrderDto), 403, 'channel-not-allowed');
+    await rejects(stack.orders.cancel(testAuth(), res.body.id, 'x'), 409, 'order-not-cancellable');
     // A key bound to another channel does not see the order at all.
-    await rejects(orders.get(testAuth(['nykaa']), res.body.id), 404, 'not-found');
-    assert.deepEqual(await stockOf(ds, 'OR-MKT'), { onHand: 3, reserved: 0 });
+    await rejects(stack.orders.get(testAuth(['nykaa']), res.body.id), 404, 'not-found');
+    assert.deepEqual(await stockOf(stack.ds, 'OR-MKT'), { onHand: 3, reserved: 0 });
   });
 
   it('locks the stock row only at the end of the order transaction, so a slow order does not hold up a hot SKU', async () => {
-    await seedProduct(api.app, 'OR-HOT', 10, '100');
+    await seedProduct(stack.api.app, 'OR-HOT', 10, '100');
     // Hold the audit table so the order's transaction stops at its audit insert.
-    const blocker = ds.createQueryRunner();
+    const blocker = stack.ds.createQueryRunner();
     await blocker.connect();
     await blocker.startTransaction();
     await blocker.query(`LOCK TABLE audit_events IN EXCLUSIVE MODE`);
     let created: Promise<unknown> | undefined;
     try {
-      created = orders.create(testAuth(), 'hot-slow', { channel: 'amazon', externalId: '402-0000009-0000009', items: [{ sku: 'OR-HOT', quantity: 1 }] } as CreateOrderDto).catch((e) => e);
-      await waitUntil(async () => (await ds.query(`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'audit_events'::regclass AND NOT granted`))[0].n > 0, 5_000, 20);
+      created = stack.orders.create(testAuth(), 'hot-slow', { channel: 'amazon', externalId: '402-0000009-0000009', items: [{ sku: 'OR-HOT', quantity: 1 }] } as CreateOrderDto).catch((e) => e);
+      await waitUntil(async () => (await stack.ds.query(`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'audit_events'::regclass AND NOT granted`))[0].n > 0, 5_000, 20);
       // Meanwhile another sale of the same SKU must not wait for the stuck order.
       const t0 = Date.now();
-      const inv = api.app.get(InventoryService, { strict: false });
+      const inv = stack.api.app.get(InventoryService, { strict: false });
       await Promise.race([
-        ds.transaction((m) => inv.sellDirect(m, { orderId: 'hot-other', channel: 'nykaa', lines: [{ lineId: '1', sku: 'OR-HOT', quantity: 1 }] })),
+        stack.ds.transaction((m) => inv.sellDirect(m, { orderId: 'hot-other', channel: 'nykaa', lines: [{ lineId: '1', sku: 'OR-HOT', quantity: 1 }] })),
         new Promise((_, reject) => setTimeout(() => reject(new Error('the stock row was locked by the stuck order')), 2_000)),
       ]);
       assert.ok(Date.now() - t0 < 2_000);
@@ -148,19 +133,19 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
     }
     const res = (await created) as { status: number };
     assert.equal(res.status, 201);
-    assert.equal((await stockOf(ds, 'OR-HOT')).onHand, 8);
+    assert.equal((await stockOf(stack.ds, 'OR-HOT')).onHand, 8);
   });
 
   it('cancels an unpaid order, releasing its stock once', async () => {
-    await seedProduct(api.app, 'OR-CANCEL', 4);
-    const { body } = await orders.create(testAuth(), 'cancel-1', { channel: 'storefront', items: [{ sku: 'OR-CANCEL', quantity: 3 }] } as CreateOrderDto);
-    assert.deepEqual(await stockOf(ds, 'OR-CANCEL'), { onHand: 4, reserved: 3 });
-    const c = await orders.cancel(testAuth(), body.id, 'customer asked');
+    await seedProduct(stack.api.app, 'OR-CANCEL', 4);
+    const { body } = await stack.orders.create(testAuth(), 'cancel-1', { channel: 'storefront', items: [{ sku: 'OR-CANCEL', quantity: 3 }] } as CreateOrderDto);
+    assert.deepEqual(await stockOf(stack.ds, 'OR-CANCEL'), { onHand: 4, reserved: 3 });
+    const c = await stack.orders.cancel(testAuth(), body.id, 'customer asked');
     assert.equal(c.status, 'cancelled');
     assert.equal(c.reservation.status, 'released');
-    assert.equal((await orders.cancel(testAuth(), body.id, undefined)).status, 'cancelled');
-    assert.deepEqual(await stockOf(ds, 'OR-CANCEL'), { onHand: 4, reserved: 0 });
-    await rejects(orders.get(testAuth(), '00000000-0000-4000-8000-000000000000'), 404, 'not-found');
+    assert.equal((await stack.orders.cancel(testAuth(), body.id, undefined)).status, 'cancelled');
+    assert.deepEqual(await stockOf(stack.ds, 'OR-CANCEL'), { onHand: 4, reserved: 0 });
+    await rejects(stack.orders.get(testAuth(), '00000000-0000-4000-8000-000000000000'), 404, 'not-found');
   });
 
   it('names every bad field of a create request (empty items, zero or negative quantity, too many lines, unknown channel)', async () => {
@@ -184,44 +169,44 @@ describe('orders: create, idempotency, cancel, marketplaces, expiry and late cap
   });
 
   it('expires unpaid reservations through the worker; a late capture re-reserves, or marks the order paid-out-of-stock', async () => {
-    await seedProduct(api.app, 'OR-EXP', 2);
-    await seedProduct(api.app, 'OR-GONE', 1);
-    const late = (await orders.create(testAuth(), 'exp-1', { channel: 'storefront', items: [{ sku: 'OR-EXP', quantity: 2 }] } as CreateOrderDto)).body;
-    const gone = (await orders.create(testAuth(), 'exp-2', { channel: 'storefront', items: [{ sku: 'OR-GONE', quantity: 1 }] } as CreateOrderDto)).body;
-    assert.deepEqual(await stockOf(ds, 'OR-EXP'), { onHand: 2, reserved: 2 });
+    await seedProduct(stack.api.app, 'OR-EXP', 2);
+    await seedProduct(stack.api.app, 'OR-GONE', 1);
+    const late = (await stack.orders.create(testAuth(), 'exp-1', { channel: 'storefront', items: [{ sku: 'OR-EXP', quantity: 2 }] } as CreateOrderDto)).body;
+    const gone = (await stack.orders.create(testAuth(), 'exp-2', { channel: 'storefront', items: [{ sku: 'OR-GONE', quantity: 1 }] } as CreateOrderDto)).body;
+    assert.deepEqual(await stockOf(stack.ds, 'OR-EXP'), { onHand: 2, reserved: 2 });
 
     // The real worker process's module, with its repeatable expiry sweep (every ORDER_EXPIRY_SWEEP_SECONDS).
     const worker: INestApplicationContext = await startWorker();
     try {
-      await waitUntil(async () => (await orders.get(undefined, late.id)).status === 'expired' && (await orders.get(undefined, gone.id)).status === 'expired', 10_000, 200);
+      await waitUntil(async () => (await stack.orders.get(undefined, late.id)).status === 'expired' && (await stack.orders.get(undefined, gone.id)).status === 'expired', 10_000, 200);
     } finally {
       await worker.close();
     }
-    assert.deepEqual(await stockOf(ds, 'OR-EXP'), { onHand: 2, reserved: 0 }, 'expired hold released');
-    assert.deepEqual(await stockOf(ds, 'OR-GONE'), { onHand: 1, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'OR-EXP'), { onHand: 2, reserved: 0 }, 'expired hold released');
+    assert.deepEqual(await stockOf(stack.ds, 'OR-GONE'), { onHand: 1, reserved: 0 });
     // Expired because Razorpay reported no payment, not because it could not be asked.
-    for (const o of [late, gone]) assert.equal((await orders.get(undefined, o.id)).statusReason, 'reservation expired');
+    for (const o of [late, gone]) assert.equal((await stack.orders.get(undefined, o.id)).statusReason, 'reservation expired');
 
     // The last OR-GONE unit sells on Amazon meanwhile.
-    await orders.create(testAuth(['amazon']), 'exp-amz', { channel: 'amazon', items: [{ sku: 'OR-GONE', quantity: 1 }] } as CreateOrderDto);
+    await stack.orders.create(testAuth(['amazon']), 'exp-amz', { channel: 'amazon', items: [{ sku: 'OR-GONE', quantity: 1 }] } as CreateOrderDto);
 
-    const r1 = await deliver(api.url, 'evt_late_1', JSON.stringify(razorpayEvent('payment.captured', late.razorpay!.orderId, 'pay_Late000000001', late.amountMinor)));
+    const r1 = await deliver(stack.api.url, 'evt_late_1', JSON.stringify(razorpayEvent('payment.captured', late.razorpay!.orderId, 'pay_Late000000001', late.amountMinor)));
     assert.equal(((await r1.json()) as any).outcome, 'order-paid-re-reserved');
-    const paid = await orders.get(undefined, late.id);
+    const paid = await stack.orders.get(undefined, late.id);
     assert.equal(paid.status, 'paid');
-    assert.deepEqual(await stockOf(ds, 'OR-EXP'), { onHand: 0, reserved: 0 }, 'stock taken again and sold');
+    assert.deepEqual(await stockOf(stack.ds, 'OR-EXP'), { onHand: 0, reserved: 0 }, 'stock taken again and sold');
 
-    const r2 = await deliver(api.url, 'evt_late_2', JSON.stringify(razorpayEvent('payment.captured', gone.razorpay!.orderId, 'pay_Gone000000001', gone.amountMinor)));
+    const r2 = await deliver(stack.api.url, 'evt_late_2', JSON.stringify(razorpayEvent('payment.captured', gone.razorpay!.orderId, 'pay_Gone000000001', gone.amountMinor)));
     assert.equal(((await r2.json()) as any).outcome, 'order-paid-out-of-stock');
-    const oos = await orders.get(undefined, gone.id);
+    const oos = await stack.orders.get(undefined, gone.id);
     assert.equal(oos.status, 'paid-out-of-stock');
     assert.match(oos.statusReason!, /refund/);
-    assert.deepEqual(await stockOf(ds, 'OR-GONE'), { onHand: 0, reserved: 0 }, 'no oversell');
+    assert.deepEqual(await stockOf(stack.ds, 'OR-GONE'), { onHand: 0, reserved: 0 }, 'no oversell');
     // A later order.paid and payment.failed change nothing.
-    await deliver(api.url, 'evt_late_3', JSON.stringify(razorpayEvent('payment.failed', gone.razorpay!.orderId, 'pay_Gone000000002', gone.amountMinor)));
-    assert.equal((await orders.get(undefined, gone.id)).status, 'paid-out-of-stock');
+    await deliver(stack.api.url, 'evt_late_3', JSON.stringify(razorpayEvent('payment.failed', gone.razorpay!.orderId, 'pay_Gone000000002', gone.amountMinor)));
+    assert.equal((await stack.orders.get(undefined, gone.id)).status, 'paid-out-of-stock');
 
-    const refunds = await orders.list(testAuth(), { status: 'paid-out-of-stock' });
+    const refunds = await stack.orders.list(testAuth(), { status: 'paid-out-of-stock' });
     assert.deepEqual(refunds.data.map((o) => o.id), [gone.id]);
   });
 });

@@ -1,11 +1,9 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
 import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { deliver, fakeRazorpay, razorpayEvent, seedProduct, stockOf } from './support/orders-harness';
+import { OrdersStack, startOrdersStack } from '../orders/support/orders-stack';
+import { deliver, razorpayEvent, seedProduct, stockOf } from './support/orders-harness';
 
 /**
  * The Razorpay credential read per request: a vault without a usable one (missing, or no longer
@@ -13,37 +11,25 @@ import { deliver, fakeRazorpay, razorpayEvent, seedProduct, stockOf } from './su
  * (nothing reserved), never 500, and the webhook service keeps no secret of its own.
  */
 describe('Razorpay credential missing or undecryptable', () => {
-  let db: TestDatabase;
-  let api: RunningApi;
-  let ds: DataSource;
-  let razorpay: ReturnType<typeof fakeRazorpay>;
+  let stack: OrdersStack;
   let writer: string;
   let saved: { id: string; ciphertext: Buffer; status: string };
 
   before(async () => {
-    db = await createTestDatabase('rzpcreds');
-    razorpay = fakeRazorpay();
     // Every lookup goes to Postgres, so a change made there is seen by the next request.
-    process.env.VAULT_CACHE_TTL_MS = '0';
-    api = await startApi();
-    ds = api.app.get(DataSource);
-    await seedProduct(api.app, 'RC-SERUM', 10, '899.00', ['storefront']);
-    writer = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'] });
-    const [row] = await ds.query(`SELECT id, ciphertext, status FROM vault_credential_versions WHERE partner = 'razorpay' AND status = 'current'`);
+    stack = await startOrdersStack('rzpcreds', { env: { VAULT_CACHE_TTL_MS: '0' } });
+    await seedProduct(stack.api.app, 'RC-SERUM', 10, '899.00', ['storefront']);
+    writer = await createTestKey(stack.api.app, { scopes: ['orders:write', 'orders:read'] });
+    const [row] = await stack.ds.query(`SELECT id, ciphertext, status FROM vault_credential_versions WHERE partner = 'razorpay' AND status = 'current'`);
     assert.ok(row, 'the environment credential was imported into the vault');
     saved = row;
   });
-  after(async () => {
-    delete process.env.VAULT_CACHE_TTL_MS;
-    razorpay?.stop();
-    await api?.close();
-    await db?.drop();
-  });
+  after(() => stack?.close());
 
   let n = 0;
-  const signedEvent = () => deliver(api.url, `evt_cred_${++n}`, JSON.stringify(razorpayEvent('payment.captured', `order_Cred${String(n).padStart(10, '0')}`, `pay_Cred${String(n).padStart(10, '0')}`, 89900)));
+  const signedEvent = () => deliver(stack.api.url, `evt_cred_${++n}`, JSON.stringify(razorpayEvent('payment.captured', `order_Cred${String(n).padStart(10, '0')}`, `pay_Cred${String(n).padStart(10, '0')}`, 89900)));
   const order = () =>
-    fetch(`${api.url}/v1/orders`, {
+    fetch(`${stack.api.url}/v1/orders`, {
       method: 'POST',
       headers: { ...bearer(writer), 'content-type': 'application/json', 'idempotency-key': `cred-${++n}` },
       body: JSON.stringify({ channel: 'storefront', items: [{ sku: 'RC-SERUM', quantity: 2 }] }),
@@ -56,47 +42,47 @@ describe('Razorpay credential missing or undecryptable', () => {
     assert.ok(Number(res.headers.get('retry-after')) > 0, 'Retry-After');
     return body;
   };
-  const orderRows = async () => Number((await ds.query(`SELECT count(*)::int AS n FROM orders`))[0].n);
-  const eventRows = async () => Number((await ds.query(`SELECT count(*)::int AS n FROM razorpay_events`))[0].n);
+  const orderRows = async () => Number((await stack.ds.query(`SELECT count(*)::int AS n FROM orders`))[0].n);
+  const eventRows = async () => Number((await stack.ds.query(`SELECT count(*)::int AS n FROM razorpay_events`))[0].n);
 
   async function assertUnavailable(): Promise<void> {
     const events = await eventRows();
     const orders = await orderRows();
-    const calls = razorpay.created();
+    const calls = stack.razorpay.created();
     await problem(await signedEvent(), 503, 'payment-provider-unavailable');
-    await problem(await deliver(api.url, `evt_cred_${++n}`, '{"event":"payment.captured"}', { signature: 'f'.repeat(64) }), 503, 'payment-provider-unavailable');
+    await problem(await deliver(stack.api.url, `evt_cred_${++n}`, '{"event":"payment.captured"}', { signature: 'f'.repeat(64) }), 503, 'payment-provider-unavailable');
     const body = await problem(await order(), 503, 'payment-provider-unavailable');
     assert.doesNotMatch(JSON.stringify(body), /secret|decrypt|vault/i, 'no credential detail to the API caller');
     assert.equal(await eventRows(), events, 'no event stored');
     assert.equal(await orderRows(), orders, 'no order stored');
-    assert.equal(razorpay.created(), calls, 'no Razorpay order created');
-    assert.deepEqual(await stockOf(ds, 'RC-SERUM'), { onHand: 10, reserved: 2 }, 'nothing more reserved');
+    assert.equal(stack.razorpay.created(), calls, 'no Razorpay order created');
+    assert.deepEqual(await stockOf(stack.ds, 'RC-SERUM'), { onHand: 10, reserved: 2 }, 'nothing more reserved');
   }
 
   it('works with the credential, then answers 503 at once when it stops decrypting, and recovers when it is fixed', async () => {
     assert.equal((await signedEvent()).status, 200);
     assert.equal((await order()).status, 201);
-    assert.deepEqual(await stockOf(ds, 'RC-SERUM'), { onHand: 10, reserved: 2 });
+    assert.deepEqual(await stockOf(stack.ds, 'RC-SERUM'), { onHand: 10, reserved: 2 });
 
     const flipped = Buffer.from(saved.ciphertext);
     flipped[flipped.length - 1] ^= 0xff;
-    await ds.query(`UPDATE vault_credential_versions SET ciphertext = $2 WHERE id = $1`, [saved.id, flipped]);
+    await stack.ds.query(`UPDATE vault_credential_versions SET ciphertext = $2 WHERE id = $1`, [saved.id, flipped]);
     await assertUnavailable();
 
-    await ds.query(`UPDATE vault_credential_versions SET ciphertext = $2 WHERE id = $1`, [saved.id, saved.ciphertext]);
+    await stack.ds.query(`UPDATE vault_credential_versions SET ciphertext = $2 WHERE id = $1`, [saved.id, saved.ciphertext]);
     assert.equal((await signedEvent()).status, 200);
   });
 
   it('answers 503 while the vault holds no usable Razorpay credential', async () => {
-    await ds.query(`UPDATE vault_credential_versions SET status = 'retired' WHERE id = $1`, [saved.id]);
+    await stack.ds.query(`UPDATE vault_credential_versions SET status = 'retired' WHERE id = $1`, [saved.id]);
     try {
       await assertUnavailable();
     } finally {
-      await ds.query(`UPDATE vault_credential_versions SET status = $2 WHERE id = $1`, [saved.id, saved.status]);
+      await stack.ds.query(`UPDATE vault_credential_versions SET status = $2 WHERE id = $1`, [saved.id, saved.status]);
     }
     assert.equal((await signedEvent()).status, 200);
     const res = await order();
     assert.equal(res.status, 201);
-    assert.deepEqual(await stockOf(ds, 'RC-SERUM'), { onHand: 10, reserved: 4 });
+    assert.deepEqual(await stockOf(stack.ds, 'RC-SERUM'), { onHand: 10, reserved: 4 });
   });
 });

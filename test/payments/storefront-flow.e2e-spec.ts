@@ -5,15 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { verifyRazorpaySignature } from '@hub/payments';
 import Razorpay from 'razorpay';
-import { DataSource } from 'typeorm';
 import type { RazorpayPartner } from '../../apps/partner-sandbox/src/partners/razorpay/razorpay.partner';
-import { pointPartnersAt, RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
 import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi, startWorker } from '../support/hub-harness';
-import type { INestApplicationContext } from '@nestjs/common';
 import { waitUntil } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { deliver, razorpayEvent, seedProduct, stockOf } from './support/orders-harness';
+import { SandboxOrdersStack, startOrdersStack } from '../orders/support/orders-stack';
 
 interface Delivery {
   headers: IncomingHttpHeaders;
@@ -67,40 +63,28 @@ class Tap {
 }
 
 describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> pay -> signed webhooks -> paid, channels updated', () => {
-  let db: TestDatabase;
-  let sb: RunningSandbox;
-  let api: RunningApi;
-  let worker: INestApplicationContext;
-  let ds: DataSource;
+  let stack: SandboxOrdersStack;
   let key: string;
-  const tap = new Tap(() => api.url);
-  const partner = () => sb.sandbox.partners.find((p) => p.name === 'razorpay') as RazorpayPartner;
+  const tap = new Tap(() => stack.api.url);
+  const partner = () => stack.sb.sandbox.partners.find((p) => p.name === 'razorpay') as RazorpayPartner;
 
   before(async () => {
-    db = await createTestDatabase('storefront');
-    sb = await startSandbox();
-    pointPartnersAt(sb.url);
-    api = await startApi();
-    worker = await startWorker();
-    ds = api.app.get(DataSource);
+    stack = await startOrdersStack('storefront', { partners: 'sandbox' });
     await tap.start();
-    await sb.call('POST', '/_sandbox/razorpay/webhook-target', { url: tap.url });
-    await sb.call('POST', '/_sandbox/razorpay/webhook-retry', { baseDelayMs: 50, maxDelayMs: 200, maxAttempts: 10 });
-    await seedProduct(api.app, 'SF-SERUM', 10, '899.00', ['storefront', 'amazon', 'nykaa']);
-    await seedProduct(api.app, 'SF-MIST', 5, '349.50', ['storefront', 'amazon', 'nykaa']);
-    await waitUntil(async () => (await sb.state()).amazon.listings['SF-SERUM']?.quantity === 10 && (await sb.state()).nykaa.listings['SF-SERUM']?.quantity === 10, 15_000);
-    key = await createTestKey(api.app, { scopes: ['orders:write', 'orders:read'], channels: ['storefront'] });
+    await stack.sb.call('POST', '/_sandbox/razorpay/webhook-target', { url: tap.url });
+    await stack.sb.call('POST', '/_sandbox/razorpay/webhook-retry', { baseDelayMs: 50, maxDelayMs: 200, maxAttempts: 10 });
+    await seedProduct(stack.api.app, 'SF-SERUM', 10, '899.00', ['storefront', 'amazon', 'nykaa']);
+    await seedProduct(stack.api.app, 'SF-MIST', 5, '349.50', ['storefront', 'amazon', 'nykaa']);
+    await waitUntil(async () => (await stack.sb.state()).amazon.listings['SF-SERUM']?.quantity === 10 && (await stack.sb.state()).nykaa.listings['SF-SERUM']?.quantity === 10, 15_000);
+    key = await createTestKey(stack.api.app, { scopes: ['orders:write', 'orders:read'], channels: ['storefront'] });
   });
   after(async () => {
-    await sb?.close();
+    await stack?.close();
     await tap.close();
-    await worker?.close();
-    await api?.close();
-    await db?.drop();
   });
 
   const placeOrder = async (items: { sku: string; quantity: number }[]) => {
-    const res = await fetch(`${api.url}/v1/orders`, {
+    const res = await fetch(`${stack.api.url}/v1/orders`, {
       method: 'POST',
       headers: { ...bearer(key), 'content-type': 'application/json', 'idempotency-key': `sf-${Math.random()}` },
       body: JSON.stringify({ channel: 'storefront', items, customer: { email: 'asha@example.com' } }),
@@ -108,9 +92,9 @@ describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> p
     assert.equal(res.status, 201, await res.clone().text());
     return (await res.json()) as any;
   };
-  const getOrder = async (id: string) => (await (await fetch(`${api.url}/v1/orders/${id}`, { headers: bearer(key) })).json()) as any;
+  const getOrder = async (id: string) => (await (await fetch(`${stack.api.url}/v1/orders/${id}`, { headers: bearer(key) })).json()) as any;
   const pay = async (rzpOrderId: string, outcome: 'captured' | 'failed') => {
-    const r = await sb.call('POST', `/_sandbox/razorpay/orders/${rzpOrderId}/pay`, { outcome });
+    const r = await stack.sb.call('POST', `/_sandbox/razorpay/orders/${rzpOrderId}/pay`, { outcome });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body;
   };
@@ -118,11 +102,11 @@ describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> p
   it('pays an order end to end: Razorpay order created in the sandbox, webhooks applied, stock committed', async () => {
     const order = await placeOrder([{ sku: 'SF-SERUM', quantity: 2 }, { sku: 'SF-MIST', quantity: 1 }]);
     assert.equal(order.status, 'pending-payment');
-    const rzp = (await sb.state()).razorpay.orders[order.razorpay.orderId];
+    const rzp = (await stack.sb.state()).razorpay.orders[order.razorpay.orderId];
     assert.ok(rzp, 'the Razorpay order exists in the sandbox');
     assert.equal(rzp.amount, 2 * 89900 + 34950);
     assert.equal(rzp.receipt, order.id);
-    assert.deepEqual(await stockOf(ds, 'SF-SERUM'), { onHand: 10, reserved: 2 });
+    assert.deepEqual(await stockOf(stack.ds, 'SF-SERUM'), { onHand: 10, reserved: 2 });
 
     await pay(order.razorpay.orderId, 'captured');
     const paid = await waitUntil(async () => {
@@ -132,46 +116,46 @@ describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> p
     assert.match(paid.razorpay.paymentId, /^pay_/);
     assert.equal(paid.reservation.status, 'committed');
     await partner().idle();
-    assert.deepEqual(await stockOf(ds, 'SF-SERUM'), { onHand: 8, reserved: 0 });
-    assert.deepEqual(await stockOf(ds, 'SF-MIST'), { onHand: 4, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'SF-SERUM'), { onHand: 8, reserved: 0 });
+    assert.deepEqual(await stockOf(stack.ds, 'SF-MIST'), { onHand: 4, reserved: 0 });
     // Channels converge on what is left to sell: 10 - 2 serums, 5 - 1 mists.
     await waitUntil(async () => {
-      const s = await sb.state();
+      const s = await stack.sb.state();
       return s.amazon.listings['SF-SERUM']?.quantity === 8 && s.nykaa.listings['SF-SERUM']?.quantity === 8 && s.amazon.listings['SF-MIST']?.quantity === 4 && s.nykaa.listings['SF-MIST']?.quantity === 4;
     }, 15_000);
-    const [sf] = await ds.query(`SELECT quantity FROM storefront_listings WHERE sku = 'SF-SERUM'`);
+    const [sf] = await stack.ds.query(`SELECT quantity FROM storefront_listings WHERE sku = 'SF-SERUM'`);
     assert.equal(sf.quantity, 8);
-    const outcomes = await ds.query(`SELECT event, outcome FROM razorpay_events WHERE razorpay_order_id = $1 ORDER BY received_at`, [order.razorpay.orderId]);
+    const outcomes = await stack.ds.query(`SELECT event, outcome FROM razorpay_events WHERE razorpay_order_id = $1 ORDER BY received_at`, [order.razorpay.orderId]);
     assert.deepEqual(outcomes.map((r: any) => r.event).sort(), ['order.paid', 'payment.authorized', 'payment.captured']);
     assert.equal(outcomes.filter((r: any) => r.outcome === 'order-paid').length, 1);
   });
 
   it('survives duplicated, reordered and badly signed deliveries: one effect, then converges', async () => {
     const order = await placeOrder([{ sku: 'SF-SERUM', quantity: 1 }]);
-    const before = await stockOf(ds, 'SF-SERUM');
-    await sb.fault({ partner: 'razorpay', kind: 'duplicate-delivery', times: 3, count: 1 });
-    await sb.fault({ partner: 'razorpay', kind: 'reorder', count: 1 });
-    await sb.fault({ partner: 'razorpay', kind: 'bad-signature', count: 1 });
+    const before = await stockOf(stack.ds, 'SF-SERUM');
+    await stack.sb.fault({ partner: 'razorpay', kind: 'duplicate-delivery', times: 3, count: 1 });
+    await stack.sb.fault({ partner: 'razorpay', kind: 'reorder', count: 1 });
+    await stack.sb.fault({ partner: 'razorpay', kind: 'bad-signature', count: 1 });
     await pay(order.razorpay.orderId, 'captured');
     await waitUntil(async () => (await getOrder(order.id)).status === 'paid', 10_000);
     await partner().idle();
-    await sb.call('DELETE', '/_sandbox/faults');
-    assert.deepEqual(await stockOf(ds, 'SF-SERUM'), { onHand: before.onHand - 1, reserved: before.reserved - 1 });
-    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM razorpay_events WHERE razorpay_order_id = $1`, [order.razorpay.orderId]);
+    await stack.sb.call('DELETE', '/_sandbox/faults');
+    assert.deepEqual(await stockOf(stack.ds, 'SF-SERUM'), { onHand: before.onHand - 1, reserved: before.reserved - 1 });
+    const [{ n }] = await stack.ds.query(`SELECT count(*)::int AS n FROM razorpay_events WHERE razorpay_order_id = $1`, [order.razorpay.orderId]);
     assert.equal(n, 3, 'three distinct events stored once each');
     const mine = tap.deliveries.filter((d) => JSON.parse(d.raw).payload.payment.entity.order_id === order.razorpay.orderId);
     assert.ok(mine.length >= 3 * 4, `duplicates delivered (${mine.length})`);
     assert.ok(mine.some((d) => !d.ours && d.hubStatus === 400), 'the badly signed delivery was refused');
-    const [{ commits }] = await ds.query(`SELECT count(*)::int AS commits FROM inventory_movements WHERE order_id = $1 AND kind = 'commit'`, [order.id]);
+    const [{ commits }] = await stack.ds.query(`SELECT count(*)::int AS commits FROM inventory_movements WHERE order_id = $1 AND kind = 'commit'`, [order.id]);
     assert.equal(commits, 1);
   });
 
   it('releases the stock of a failed payment', async () => {
     const order = await placeOrder([{ sku: 'SF-MIST', quantity: 2 }]);
-    const held = await stockOf(ds, 'SF-MIST');
+    const held = await stockOf(stack.ds, 'SF-MIST');
     await pay(order.razorpay.orderId, 'failed');
     await waitUntil(async () => (await getOrder(order.id)).status === 'payment-failed', 10_000);
-    assert.deepEqual(await stockOf(ds, 'SF-MIST'), { onHand: held.onHand, reserved: held.reserved - 2 });
+    assert.deepEqual(await stockOf(stack.ds, 'SF-MIST'), { onHand: held.onHand, reserved: held.reserved - 2 });
   });
 
   it('our verifier and the SDK agree on every delivery the sandbox made', async () => {
@@ -185,15 +169,15 @@ describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> p
   });
 
   it('keeps accepting the previous webhook secret after a rotation through the vault, and the new one at once', async () => {
-    const admin = await createTestKey(api.app, { scopes: ['vault:write', 'vault:read'] });
+    const admin = await createTestKey(stack.api.app, { scopes: ['vault:write', 'vault:read'] });
     const rotated = 'whsec_rotated_razorpay_0001';
-    const put = await fetch(`${api.url}/v1/vault/credentials/razorpay`, {
+    const put = await fetch(`${stack.api.url}/v1/vault/credentials/razorpay`, {
       method: 'PUT',
       headers: { ...bearer(admin), 'content-type': 'application/json' },
       body: JSON.stringify({ fields: { keyId: process.env.RAZORPAY_KEY_ID, keySecret: process.env.RAZORPAY_KEY_SECRET, webhookSecret: rotated } }),
     });
     assert.equal(put.status, 201, await put.clone().text());
-    await sb.call('POST', '/_sandbox/razorpay/webhook-secret', { secret: rotated });
+    await stack.sb.call('POST', '/_sandbox/razorpay/webhook-secret', { secret: rotated });
     tap.secret = rotated;
 
     // The sandbox now signs with the new secret: applied at once (the cached secrets are re-read).
@@ -204,10 +188,10 @@ describe('storefront flow over HTTP: order -> Razorpay order in the sandbox -> p
     // A delivery still signed with the previous secret (sent before the switch, retried after) is accepted.
     const late = await placeOrder([{ sku: 'SF-SERUM', quantity: 1 }]);
     const body = JSON.stringify(razorpayEvent('payment.captured', late.razorpay.orderId, 'pay_OldSecret0001', late.amountMinor));
-    const old = await deliver(api.url, 'evt_old_secret_1', body, { secret: process.env.RAZORPAY_WEBHOOK_SECRET! });
+    const old = await deliver(stack.api.url, 'evt_old_secret_1', body, { secret: process.env.RAZORPAY_WEBHOOK_SECRET! });
     assert.equal(old.status, 200, await old.clone().text());
     assert.equal((await getOrder(late.id)).status, 'paid');
-    const forged = await deliver(api.url, 'evt_forged_1', body, { secret: 'whsec_never_configured' });
+    const forged = await deliver(stack.api.url, 'evt_forged_1', body, { secret: 'whsec_never_configured' });
     assert.equal(forged.status, 400);
   });
 });
