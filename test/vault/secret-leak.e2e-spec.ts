@@ -90,8 +90,8 @@ describe('no secret written to the vault reaches Postgres, logs or responses', (
     assert.equal((await call('PUT', '/v1/vault/credentials/nykaa', { fields: { apiKey: nykaaWrong, sellerId: env.NYKAA_SELLER_ID } })).status, 422);
     const rzp = { keyId: 'rzp_test_leak', keySecret: canary('rzp-put'), webhookSecret: canary('rzp-webhook-put') };
     canaries.push(rzp.keySecret, rzp.webhookSecret);
-    // The sandbox has no Razorpay here: unreachable is a 422 too, and the version stays pending.
-    assert.equal((await call('PUT', '/v1/vault/credentials/razorpay', { fields: rzp })).status, 422);
+    // The sandbox has no Razorpay here: unreachable is a 503, and the version stays pending.
+    assert.equal((await call('PUT', '/v1/vault/credentials/razorpay', { fields: rzp })).status, 503);
 
     const rotate = async () => {
       const r = await fetch(`${sandbox.ctx.publicUrl()}/_sandbox/amazon/rotate-secret`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
