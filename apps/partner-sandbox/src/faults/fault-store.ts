@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 
 /**
  * A fault injected into one partner. Common kinds (every partner honours them through
@@ -49,7 +50,12 @@ export class FaultStore {
   /** Signal a held request waits on, so clearing faults (or shutting down) never leaves it hanging. */
   holdSignal(partner: string): AbortSignal {
     let c = this.holds.get(partner);
-    if (!c) this.holds.set(partner, (c = new AbortController()));
+    if (!c) {
+      this.holds.set(partner, (c = new AbortController()));
+      // Every request a latency or timeout fault holds listens on it (and stops when its wait ends):
+      // dozens at once under a sync burst are expected, not the leak Node's default limit of 10 warns about.
+      setMaxListeners(0, c.signal);
+    }
     return c.signal;
   }
 
