@@ -5,40 +5,29 @@ import type { Queue } from 'bullmq';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { bearer } from '../support/api-keys';
+import type { RunningApi } from '../support/hub-harness';
+import { CatalogApiStack, startCatalogStack } from './support/catalog-stack';
+import { sampleProduct } from './support/sample-product';
 
-const product = (sku: string) => ({
-  sku,
-  name: `NovaSkin Test ${sku}`,
-  price: 899,
-  currency: 'INR',
-  stock: 5,
-  images: [`https://images.novaskin.example/test/${sku.toLowerCase()}.jpg`],
-  category: 'serum',
-  description: 'SAMPLE DATA - fictional test product',
-});
+const product = (sku: string) => sampleProduct(sku, { stock: 5 });
 
 /** The catalog enqueue waits 2 s for Redis; a write must answer well within this. */
 const ANSWER_WITHIN_MS = 4_000;
 
 describe('catalog: bad input is a 400, and writes answer while Redis does not take jobs (api only, no worker)', () => {
-  let db: TestDatabase;
+  let stack: CatalogApiStack;
   let api: RunningApi;
   let auth: Record<string, string>;
   let ds: DataSource;
 
   before(async () => {
-    process.env.HUB_CHANNELS = 'amazon,nykaa,storefront';
-    db = await createTestDatabase('catalog-bad-input');
-    api = await startApi();
-    auth = bearer(await createTestKey(api.app, { scopes: 'all' }));
-    ds = api.app.get(DataSource);
+    stack = await startCatalogStack('catalog-bad-input', { partners: 'none', worker: false, env: { HUB_CHANNELS: 'amazon,nykaa,storefront' } });
+    ({ api, ds } = stack);
+    auth = bearer(stack.key);
   });
   after(async () => {
-    await api?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   // Aborted after a bound, so a hanging request fails the test instead of stalling it.

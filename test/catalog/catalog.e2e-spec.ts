@@ -1,5 +1,4 @@
 import '../support/test-env';
-import type { INestApplicationContext } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
 import { CATALOG_PUBLISH_QUEUE, CatalogService, PendingSweeper } from '@hub/catalog';
 import { InventoryService } from '@hub/inventory';
@@ -10,50 +9,27 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi, startWorker } from '../support/hub-harness';
+import type { RunningApi } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { pointPartnersAt, RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
+import type { RunningSandbox } from '../sandbox/sandbox-harness';
+import { CatalogStack, startCatalogStack } from './support/catalog-stack';
+import { sampleProduct as product } from './support/sample-product';
 
 const PRESETS = { amazon: 'c_pad,w_2000,h_2000,b_white', nykaa: 'c_fill,w_800,h_800', storefront: 'c_thumb,w_400,h_400' };
 
-const product = (sku: string, extra: Record<string, unknown> = {}) => ({
-  sku,
-  name: `NovaSkin Test ${sku}`,
-  price: 899,
-  currency: 'INR',
-  stock: 25,
-  images: [`https://images.novaskin.example/test/${sku.toLowerCase()}.jpg`],
-  category: 'serum',
-  description: 'SAMPLE DATA - fictional test product',
-  ...extra,
-});
-
 describe('catalog: publish once, everywhere (api + worker + partner sandbox in-process)', () => {
+  let stack: CatalogStack;
   let sb: RunningSandbox;
-  let db: TestDatabase;
   let api: RunningApi;
-  let worker: INestApplicationContext;
   let admin: Record<string, string>;
   let ds: DataSource;
 
   before(async () => {
-    sb = await startSandbox();
-    pointPartnersAt(sb.url);
-    process.env.HUB_CHANNELS = 'amazon,nykaa,storefront';
-    process.env.CATALOG_PUBLISH_BACKOFF_MS = '200';
-    process.env.CATALOG_PUBLISH_ATTEMPTS = '5';
-    db = await createTestDatabase('catalog');
-    api = await startApi();
-    worker = await startWorker();
-    admin = { ...bearer(await createTestKey(api.app, { scopes: 'all' })), 'content-type': 'application/json' };
-    ds = api.app.get(DataSource);
+    stack = await startCatalogStack('catalog', { env: { HUB_CHANNELS: 'amazon,nykaa,storefront', CATALOG_PUBLISH_BACKOFF_MS: '200', CATALOG_PUBLISH_ATTEMPTS: '5' } });
+    ({ sb, api, admin, ds } = stack);
   });
   after(async () => {
-    await api?.close();
-    await worker?.close();
-    await sb?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   const post = (path: string, body: unknown, headers = admin) => fetch(`${api.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
@@ -453,7 +429,7 @@ describe('catalog: publish once, everywhere (api + worker + partner sandbox in-p
     await ds.query(
       `INSERT INTO product_channels (sku, channel, status, wanted_version, updated_at) VALUES ('NS-PAGE-B', 'nykaa', 'pending', 1, now() - interval '5 minutes')`,
     );
-    assert.ok((await worker.get(PendingSweeper, { strict: false }).sweep()) >= 1);
+    assert.ok((await stack.worker.get(PendingSweeper, { strict: false }).sweep()) >= 1);
     await waitForStatuses('NS-PAGE-B', { nykaa: 'published' }, 5000);
     assert.equal((await sb.state()).nykaa.listings['NS-PAGE-B'].quantity, 25);
   });

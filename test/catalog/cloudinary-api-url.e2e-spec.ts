@@ -3,42 +3,35 @@ import { MediaService } from '@hub/media';
 import type { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi, startWorker } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
+import type { RunningApi } from '../support/hub-harness';
+import type { RunningSandbox } from '../sandbox/sandbox-harness';
+import { CatalogStack, startCatalogStack } from './support/catalog-stack';
 
 /** The sandbox's Cloudinary account when the environment names none (.env.example's values). */
 const SANDBOX_CLOUDINARY = { cloudName: 'novaskin-fake', apiKey: '111111111111111', apiSecret: 'fake-cloudinary-secret-0001' };
 
 describe('Cloudinary API base: vault verification and media uploads go to CLOUDINARY_API_URL when CLOUDINARY_URL is unset', () => {
+  let stack: CatalogStack;
   let sb: RunningSandbox;
-  let db: TestDatabase;
   let api: RunningApi;
   let worker: INestApplicationContext;
-  let admin: string;
+  let admin: Record<string, string>;
 
   before(async () => {
-    // After first boot the vault is the only source of credentials, so an operator removes
-    // CLOUDINARY_URL; the sandbox then serves its own (fallback) Cloudinary account.
-    delete process.env.CLOUDINARY_URL;
-    sb = await startSandbox();
-    process.env.CLOUDINARY_API_URL = sb.url;
-    db = await createTestDatabase('cldbase');
-    api = await startApi();
-    worker = await startWorker();
-    admin = await createTestKey(api.app, { scopes: 'all' });
+    stack = await startCatalogStack('cldbase', {
+      // After first boot the vault is the only source of credentials, so an operator removes
+      // CLOUDINARY_URL; the sandbox then serves its own (fallback) Cloudinary account.
+      env: { CLOUDINARY_URL: undefined },
+      partners: (sandboxUrl) => ({ CLOUDINARY_API_URL: sandboxUrl }),
+    });
+    ({ sb, api, worker, admin } = stack);
   });
   after(async () => {
-    await worker?.close();
-    await api?.close();
-    await sb?.close();
-    await db?.drop();
-    delete process.env.CLOUDINARY_API_URL;
+    // Also takes CLOUDINARY_API_URL out again, and puts CLOUDINARY_URL back.
+    await stack?.close();
   });
 
-  const put = (fields: unknown) =>
-    fetch(`${api.url}/v1/vault/credentials/cloudinary`, { method: 'PUT', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ fields }) });
+  const put = (fields: unknown) => fetch(`${api.url}/v1/vault/credentials/cloudinary`, { method: 'PUT', headers: admin, body: JSON.stringify({ fields }) });
 
   it('verifies a new Cloudinary credential against the configured base, then uploads there with it', async () => {
     // A refusal only this sandbox gives proves where the verification ping went.

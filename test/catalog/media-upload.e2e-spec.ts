@@ -1,34 +1,26 @@
 import '../support/test-env';
-import type { INestApplicationContext } from '@nestjs/common';
 import { MediaService, MediaUploadError } from '@hub/media';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { startWorker } from '../support/hub-harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { pointPartnersAt, RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
+import type { RunningSandbox } from '../sandbox/sandbox-harness';
+import { CatalogWorkerStack, startCatalogStack } from './support/catalog-stack';
 
 describe('media: each image uploaded once, without holding database connections during the upload', () => {
+  let stack: CatalogWorkerStack;
   let sb: RunningSandbox;
-  let db: TestDatabase;
-  let worker: INestApplicationContext;
   let media: MediaService;
   let ds: DataSource;
 
   before(async () => {
-    sb = await startSandbox();
-    pointPartnersAt(sb.url);
-    // A small pool: more concurrent uploads of one image than connections.
-    process.env.DB_POOL_SIZE = '4';
-    db = await createTestDatabase('media');
-    worker = await startWorker();
-    media = worker.get(MediaService, { strict: false });
-    ds = worker.get(DataSource);
+    // A small pool: more concurrent uploads of one image than connections. No api, so `ds` is the
+    // worker's connection, the pool the uploads must leave free.
+    stack = await startCatalogStack('media', { api: false, env: { DB_POOL_SIZE: '4' } });
+    ({ sb, ds } = stack);
+    media = stack.worker.get(MediaService, { strict: false });
   });
   after(async () => {
-    await worker?.close();
-    await sb?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   // Bounded, so a pool deadlock (the old lock-held-during-upload design, with the vault reading the

@@ -1,59 +1,38 @@
 import '../support/test-env';
-import type { INestApplicationContext } from '@nestjs/common';
 import { PendingSweeper } from '@hub/catalog';
 import { ChannelSyncControl } from '@hub/core';
 import { InventoryService } from '@hub/inventory';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
-import { bearer, createTestKey } from '../support/api-keys';
-import { RunningApi, startApi, startWorker } from '../support/hub-harness';
+import type { RunningApi } from '../support/hub-harness';
 import { waitUntil } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { pointPartnersAt, RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
-
-const product = (sku: string, extra: Record<string, unknown> = {}) => ({
-  sku,
-  name: `NovaSkin Test ${sku}`,
-  price: 899,
-  currency: 'INR',
-  stock: 25,
-  images: [`https://images.novaskin.example/test/${sku.toLowerCase()}.jpg`],
-  category: 'serum',
-  description: 'SAMPLE DATA - fictional test product',
-  ...extra,
-});
+import type { RunningSandbox } from '../sandbox/sandbox-harness';
+import { CatalogStack, startCatalogStack } from './support/catalog-stack';
+import { sampleProduct as product } from './support/sample-product';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('catalog: a refused credential pauses a listing until it works again (api + worker + partner sandbox in-process)', () => {
+  let stack: CatalogStack;
   let sb: RunningSandbox;
-  let db: TestDatabase;
   let api: RunningApi;
-  let worker: INestApplicationContext;
   let admin: Record<string, string>;
-  let ds: DataSource;
 
   before(async () => {
-    sb = await startSandbox();
-    pointPartnersAt(sb.url);
-    process.env.HUB_CHANNELS = 'amazon,nykaa,storefront';
-    process.env.CATALOG_PUBLISH_BACKOFF_MS = '200';
-    process.env.CATALOG_PUBLISH_ATTEMPTS = '5';
-    // Short, so a paused listing notices a working credential within the test's patience.
-    process.env.CATALOG_PAUSED_RECHECK_MS = '300';
-    process.env.INVENTORY_OUTBOX_POLL_MS = '200';
-    db = await createTestDatabase('catpause');
-    api = await startApi();
-    worker = await startWorker();
-    admin = { ...bearer(await createTestKey(api.app, { scopes: 'all' })), 'content-type': 'application/json' };
-    ds = api.app.get(DataSource);
+    stack = await startCatalogStack('catpause', {
+      env: {
+        HUB_CHANNELS: 'amazon,nykaa,storefront',
+        CATALOG_PUBLISH_BACKOFF_MS: '200',
+        CATALOG_PUBLISH_ATTEMPTS: '5',
+        // Short, so a paused listing notices a working credential within the test's patience.
+        CATALOG_PAUSED_RECHECK_MS: '300',
+        INVENTORY_OUTBOX_POLL_MS: '200',
+      },
+    });
+    ({ sb, api, admin } = stack);
   });
   after(async () => {
-    await api?.close();
-    await worker?.close();
-    await sb?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   const post = (path: string, body?: unknown) =>
@@ -115,11 +94,11 @@ describe('catalog: a refused credential pauses a listing until it works again (a
 
   it('re-enqueues a paused listing whose job was lost, so it is published once the channel works', async () => {
     // NS-CRED-IMG is on the storefront only; fake a nykaa listing left paused without a job.
-    await ds.query(
+    await stack.ds.query(
       `INSERT INTO product_channels (sku, channel, status, wanted_version, last_error, updated_at)
        VALUES ('NS-CRED-IMG', 'nykaa', 'paused', 1, 'nykaa is paused', now() - interval '5 minutes')`,
     );
-    assert.ok((await worker.get(PendingSweeper, { strict: false }).sweep()) >= 1);
+    assert.ok((await stack.worker.get(PendingSweeper, { strict: false }).sweep()) >= 1);
     await waitForStatuses('NS-CRED-IMG', { nykaa: 'published' }, 10_000);
     assert.equal((await sb.state()).nykaa.listings['NS-CRED-IMG'].quantity, 25);
   });

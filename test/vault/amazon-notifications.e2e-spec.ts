@@ -1,27 +1,19 @@
 import '../support/test-env';
-import type { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { AmazonNotificationsPoller } from '../../libs/vault/src/rotation/amazon-notifications.poller';
-import { bearer } from '../support/api-keys';
-import type { RunningApi } from '../support/hub-harness';
 import { startVaultStack, VaultStack } from './support/vault-stack';
 
 const DAY = 86_400_000;
 
 describe("Amazon's rotation notices (SQS-like queue in the sandbox)", () => {
   let stack: VaultStack;
-  let sb: string;
-  let api: RunningApi;
-  let worker: INestApplicationContext;
-  let key: string;
   let poller: AmazonNotificationsPoller;
 
   before(async () => {
     stack = await startVaultStack('amznotice');
-    ({ sb, api, worker, key } = stack);
-    poller = worker.get(AmazonNotificationsPoller, { strict: false });
+    poller = stack.worker.get(AmazonNotificationsPoller, { strict: false });
   });
   after(async () => {
     await stack?.close();
@@ -29,8 +21,8 @@ describe("Amazon's rotation notices (SQS-like queue in the sandbox)", () => {
 
   const control = (path: string, body?: unknown) => stack.control(path, body);
   const amazon = () => stack.amazon();
-  const queued = async () => ((await (await fetch(`${sb}/_sandbox/state`)).json()) as any).amazon.notificationsQueued.total as number;
-  const openAlerts = async () => ((await (await fetch(`${api.url}/v1/alerts?status=open`, { headers: bearer(key) })).json()) as any).data as any[];
+  const queued = async () => ((await (await fetch(`${stack.sb}/_sandbox/state`)).json()) as any).amazon.notificationsQueued.total as number;
+  const openAlerts = () => stack.openAlerts();
 
   it('records an announced expiry on the current version (health expiring, alert open) and deletes the message', async () => {
     const at = new Date(Date.now() + 3 * DAY).toISOString();
@@ -55,7 +47,7 @@ describe("Amazon's rotation notices (SQS-like queue in the sandbox)", () => {
     assert.deepEqual(vs.map((v) => [v.version, v.status]), [[2, 'pending'], [1, 'current']]);
     assert.equal(vs[0].source, 'amazon-notification');
     assert.match(vs[0].lastError, /unreachable|503|server_error/);
-    await fetch(`${sb}/_sandbox/faults`, { method: 'DELETE' });
+    await stack.clearFaults();
 
     // SQS redelivers after the visibility timeout (30 s in the sandbox); the stored pending version is reused, not duplicated.
     let again = await poller.poll();
@@ -67,7 +59,7 @@ describe("Amazon's rotation notices (SQS-like queue in the sandbox)", () => {
     assert.ok(Math.abs(Date.parse(vs[1].expiresAt) - Math.min(Date.parse(rot.oldSecretExpiresAt), Date.now() + 3 * DAY)) < 60_000);
     assert.equal(await queued(), 0);
     assert.ok(!(await openAlerts()).some((a) => a.kind === 'credential-expiring' && a.subject === 'amazon'), 'the new current version has no expiry');
-    const ds = api.app.get(DataSource);
+    const ds = stack.api.app.get(DataSource);
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'vault.credential.rotated' AND subject_id = 'amazon:v2'`);
     assert.equal(n, 1);
   });

@@ -2,12 +2,10 @@ import '../support/test-env';
 import { AlertsService } from '@hub/alerts';
 import { ChannelSyncControl } from '@hub/core';
 import { VaultService } from '@hub/vault';
-import type { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AmazonNotificationsPoller } from '../../libs/vault/src/rotation/amazon-notifications.poller';
 import { bearer } from '../support/api-keys';
-import type { RunningApi } from '../support/hub-harness';
 import { startVaultStack, VaultStack } from './support/vault-stack';
 import { amazonFields } from './support/vault-helpers';
 
@@ -16,18 +14,13 @@ const DAY = 86_400_000;
 /** Amazon's rotation notices when things go wrong: LWA refusing the new secret, notices arriving out of order. */
 describe("Amazon's rotation notices: a refused new secret, and an expiry notice older than the current version", () => {
   let stack: VaultStack;
-  let sb: string;
-  let api: RunningApi;
-  let worker: INestApplicationContext;
-  let key: string;
   let poller: AmazonNotificationsPoller;
   let vault: VaultService;
 
   before(async () => {
     stack = await startVaultStack('amzrotfail');
-    ({ sb, api, worker, key } = stack);
-    poller = worker.get(AmazonNotificationsPoller, { strict: false });
-    vault = worker.get(VaultService, { strict: false });
+    poller = stack.worker.get(AmazonNotificationsPoller, { strict: false });
+    vault = stack.worker.get(VaultService, { strict: false });
   });
   after(async () => {
     await stack?.close();
@@ -35,7 +28,7 @@ describe("Amazon's rotation notices: a refused new secret, and an expiry notice 
 
   const control = (path: string, body?: unknown) => stack.control(path, body);
   const amazon = () => stack.amazon();
-  const openAlert = async (kind: string) => (((await (await fetch(`${api.url}/v1/alerts?status=open`, { headers: bearer(key) })).json()) as any).data as any[]).find((a) => a.kind === kind && a.subject === 'amazon');
+  const openAlert = async (kind: string) => (await stack.openAlerts()).find((a) => a.kind === kind && a.subject === 'amazon');
   const near = (a: string | null, b: string, ms = 60_000) => a !== null && Math.abs(Date.parse(a) - Date.parse(b)) < ms;
 
   it('a new secret LWA refuses: the old expiry is kept on the current version, an alert opens, and the re-check promotes it once LWA accepts it', async () => {
@@ -57,9 +50,9 @@ describe("Amazon's rotation notices: a refused new secret, and an expiry notice 
     assert.match(failing.message, /v2/);
     assert.equal(failing.details.pendingVersion, 2);
     // v1 still works: Amazon sync is not paused for a secret that is not in use yet.
-    assert.equal(await worker.get(ChannelSyncControl, { strict: false }).isPaused('amazon'), false);
+    assert.equal(await stack.worker.get(ChannelSyncControl, { strict: false }).isPaused('amazon'), false);
     // The periodic evaluator agrees with the event: the alert is not resolved behind our back.
-    await worker.get(AlertsService, { strict: false }).evaluateAll();
+    await stack.worker.get(AlertsService, { strict: false }).evaluateAll();
     assert.equal((await openAlert('credential-failing'))?.id, failing.id);
 
     // While LWA still refuses it the re-check retries and changes nothing.
@@ -67,7 +60,7 @@ describe("Amazon's rotation notices: a refused new secret, and an expiry notice 
     assert.deepEqual(rc.promoted, []);
     assert.equal((await amazon())[0].status, 'pending');
 
-    await fetch(`${sb}/_sandbox/faults`, { method: 'DELETE' });
+    await stack.clearFaults();
     rc = await vault.recheck();
     assert.deepEqual(rc.promoted, ['amazon:v2']);
     vs = await amazon();
@@ -79,12 +72,12 @@ describe("Amazon's rotation notices: a refused new secret, and an expiry notice 
   });
 
   it('an expiry notice published before the current version became current is skipped, not written onto the new secret', async () => {
-    await fetch(`${sb}/_sandbox/faults`, { method: 'DELETE' });
+    await stack.clearFaults();
     // Amazon announces the current secret's end, then rotates; the operator stores the new secret before the worker polls.
     await control('/_sandbox/amazon/notify-expiry', { clientSecretExpiryTime: new Date(Date.now() + 3 * DAY).toISOString() });
     const rot = await control('/_sandbox/amazon/rotate-secret', { oldSecretValidDays: 7 });
     await new Promise((r) => setTimeout(r, 20));
-    const res = await fetch(`${api.url}/v1/vault/credentials/amazon`, { method: 'PUT', headers: { ...bearer(key), 'content-type': 'application/json' }, body: JSON.stringify({ fields: amazonFields(rot.newClientSecret) }) });
+    const res = await fetch(`${stack.api.url}/v1/vault/credentials/amazon`, { method: 'PUT', headers: { ...bearer(stack.key), 'content-type': 'application/json' }, body: JSON.stringify({ fields: amazonFields(rot.newClientSecret) }) });
     assert.equal(res.status, 201, await res.text());
 
     const r = await poller.poll();
@@ -102,7 +95,7 @@ describe("Amazon's rotation notices: a refused new secret, and an expiry notice 
     assert.ok(await openAlert('credential-expiring'));
   });
   it('a new-secret notice older than the notice-sourced current version is skipped, not promoted back over it', async () => {
-    await fetch(`${sb}/_sandbox/faults`, { method: 'DELETE' });
+    await stack.clearFaults();
     // Amazon rotates twice; SQS hands the notices over newest first.
     await control('/_sandbox/amazon/rotate-secret', { oldSecretValidDays: 7 });
     await control('/_sandbox/amazon/rotate-secret', { oldSecretValidDays: 7 });

@@ -44,8 +44,7 @@ describe('vault: previous versions keep their own expiry', () => {
     return ((await res.json()) as any).credential;
   };
   const near = (a: string | null, b: number, ms = 60_000) => a !== null && Math.abs(Date.parse(a) - b) < ms;
-  const openAlerts = async (subject: string) =>
-    (((await (await fetch(`${api.url}/v1/alerts?status=open`, { headers: bearer(admin) })).json()) as any).data as any[]).filter((a) => a.subject === subject).map((a) => a.kind as string);
+  const openAlerts = async (subject: string) => (await stack.openAlerts()).filter((a) => a.subject === subject).map((a) => a.kind as string);
 
   it('a replaced version keeps its own expiresAt; only one without any gets the grace, shown apart as graceUntil', async () => {
     const nykaa = { apiKey: process.env.NYKAA_API_KEY, sellerId: process.env.NYKAA_SELLER_ID };

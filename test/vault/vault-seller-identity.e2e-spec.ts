@@ -43,8 +43,7 @@ describe('vault: verification proves the seller, not only the secret', () => {
     const res = await fetch(`${api.url}/v1/vault/credentials/${partner}`, { method: 'PUT', headers: { ...bearer(key), 'content-type': 'application/json' }, body: JSON.stringify({ fields }) });
     return { status: res.status, json: (await res.json()) as any };
   };
-  const openAlert = async (kind: string, subject: string) =>
-    (((await (await fetch(`${api.url}/v1/alerts?status=open`, { headers: bearer(key) })).json()) as any).data as any[]).find((a) => a.kind === kind && a.subject === subject);
+  const openAlert = async (kind: string, subject: string) => (await stack.openAlerts()).find((a) => a.kind === kind && a.subject === subject);
   const alertsEverOpened = async (kind: string, subject: string) => (await ds.query(`SELECT count(*)::int AS n FROM alerts WHERE kind = $1 AND subject = $2`, [kind, subject]))[0].n as number;
   /** A version that became current without today's checks (stored by an earlier release, or imported from .env). */
   const currentWithoutVerification = async <P extends Partner>(partner: P, fields: PartnerFields[P]) => {
@@ -94,7 +93,7 @@ describe('vault: verification proves the seller, not only the secret', () => {
     { partner: 'amazon' as const, wrong: () => ({ ...amazonFields(process.env.AMAZON_LWA_CLIENT_SECRET!), sellerId: 'A1TESTSELLRE' }) as PartnerFields['amazon'], right: () => amazonFields(process.env.AMAZON_LWA_CLIENT_SECRET!), reason: /SP-API refused seller A1TESTSELLRE/ },
   ]) {
     it(`${c.partner}: a current version with a wrong sellerId stays failing and paused through the re-check (one alert, no flapping) until a right one is PUT`, async () => {
-      await fetch(`${sb}/_sandbox/faults`, { method: 'DELETE' });
+      await stack.clearFaults();
       const creds = worker.get(PartnerCredentials, { strict: false });
       const adapter = c.partner === 'nykaa' ? new NykaaAdapter(cfg, creds) : new AmazonAdapter(cfg, creds);
       const version = await currentWithoutVerification(c.partner, c.wrong());

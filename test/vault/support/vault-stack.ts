@@ -25,6 +25,10 @@ export interface VaultStack {
   versions(partner: Partner): Promise<any[]>;
   /** versions('amazon'). */
   amazon(): Promise<any[]>;
+  /** The open alerts, as GET /v1/alerts?status=open lists them (asserting its 200). */
+  openAlerts(): Promise<any[]>;
+  /** Takes away every fault set on the sandbox, so a partner answers normally again. */
+  clearFaults(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,11 +67,13 @@ export async function startVaultStack(label: string, { worker: withWorker = true
     }
   }
   const key = await createTestKey(api.app, { scopes: 'all' });
-  const versions = async (partner: Partner) => {
-    const res = await fetch(`${api.url}/v1/vault/credentials`, { headers: bearer(key) });
+  /** The `data` of a GET list with the admin key; its 200 is asserted so a refusal fails here, not as a missing field later. */
+  const list = async (path: string) => {
+    const res = await fetch(`${api.url}${path}`, { headers: bearer(key) });
     assert.equal(res.status, 200);
-    return ((await res.json()) as any).data.find((p: any) => p.partner === partner).versions as any[];
+    return ((await res.json()) as any).data as any[];
   };
+  const versions = async (partner: Partner) => (await list('/v1/vault/credentials')).find((p: any) => p.partner === partner).versions as any[];
   return {
     db,
     sandbox,
@@ -79,6 +85,10 @@ export async function startVaultStack(label: string, { worker: withWorker = true
       (await fetch(`${sb}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json(),
     versions,
     amazon: () => versions('amazon'),
+    openAlerts: () => list('/v1/alerts?status=open'),
+    clearFaults: async () => {
+      await fetch(`${sb}/_sandbox/faults`, { method: 'DELETE' });
+    },
     close: async () => {
       await worker?.close();
       await api.close();
