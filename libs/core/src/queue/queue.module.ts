@@ -1,6 +1,8 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { CoreConfig } from '../config/core.config';
+import { QueueErrorLogging } from './queue-error-logging';
 import { redisOptionsFromUrl } from './redis-connection';
 import { SYSTEM_QUEUE } from './queue-names';
 
@@ -11,6 +13,7 @@ import { SYSTEM_QUEUE } from './queue-names';
 @Global()
 @Module({
   imports: [
+    DiscoveryModule,
     BullModule.forRootAsync({
       inject: [CoreConfig],
       useFactory: (cfg: CoreConfig) => ({
@@ -21,6 +24,7 @@ import { SYSTEM_QUEUE } from './queue-names';
     }),
     BullModule.registerQueue({ name: SYSTEM_QUEUE }),
   ],
+  providers: [QueueErrorLogging],
   exports: [BullModule],
 })
 export class QueueModule {}

@@ -1,17 +1,20 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { CoreConfig } from '../config/core.config';
+import { logConnectionErrors } from './connection-errors';
 import { assertNoEviction } from './redis-eviction';
 import { REDIS, REDIS_SUBSCRIBER } from './redis.tokens';
 
 export function createRedis(url: string, name: string): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     connectionName: name,
     // Fail commands fast while disconnected instead of queueing them forever.
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     lazyConnect: false,
   });
+  redis.on('ready', logConnectionErrors(redis, new Logger(`Redis ${name}`), 'Redis'));
+  return redis;
 }
 
 @Global()
