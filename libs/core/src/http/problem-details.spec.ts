@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ArgumentsHost } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ProblemException } from './problem';
-import { problemJsonHead, sendProblem, toProblem } from './problem-details.filter';
+import { ProblemDetailsFilter, problemJsonHead, sendProblem, toProblem } from './problem-details.filter';
 
 /** Records what sendProblem does to a reply. */
 function fakeReply() {
@@ -47,5 +48,33 @@ describe('sendProblem', () => {
     }
     assert.equal(problemJsonHead(cases[3]), null, 'extensions are serialised per request');
     assert.ok(problemJsonHead(cases[0])?.endsWith('"requestId":'));
+  });
+});
+
+describe('ProblemDetailsFilter logging', () => {
+  /** Runs the filter on one exception and returns what it logged, by level. */
+  function logged(exception: unknown) {
+    const filter = new ProblemDetailsFilter();
+    const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+    const record = (level: string) => (obj: Record<string, unknown>, msg: string) => void lines.push({ level, obj, msg });
+    (filter as unknown as { logger: unknown }).logger = { error: record('error'), warn: record('warn') };
+    const { reply } = fakeReply();
+    const req = { id: 'req_0123abcd', routeUrl: '/v1/x' };
+    const host = { switchToHttp: () => ({ getRequest: () => req, getResponse: () => reply }) } as unknown as ArgumentsHost;
+    filter.catch(exception, host);
+    return lines;
+  }
+
+  it('logs a 5xx the code chose (partner unavailable) as one warn line without a stack, and an unexpected error with its stack', () => {
+    const chosen = logged(new ProblemException(503, 'partner-unavailable', 'nykaa could not be reached'));
+    assert.deepEqual(chosen.map((l) => [l.level, l.msg]), [['warn', 'answered 503']]);
+    assert.ok(!('err' in chosen[0].obj), 'no stack for an answer the code chose');
+    assert.match(String(chosen[0].obj.type), /partner-unavailable$/);
+
+    const bug = logged(new TypeError('x is undefined'));
+    assert.deepEqual(bug.map((l) => [l.level, l.msg]), [['error', 'unhandled error']]);
+    assert.ok(bug[0].obj.err instanceof TypeError);
+
+    assert.deepEqual(logged(new ProblemException(404, 'not-found', 'nope')), []);
   });
 });
