@@ -56,8 +56,9 @@ export class VaultController {
       const v = outcome.verification;
       const extensions = { partner: p, version: outcome.credential.version, credentialStatus: outcome.credential.status, error: v.error, retryable: !v.rejected, credential: outcome.credential };
       // A partner that could not answer (down, timing out, throttling) said nothing about the
-      // credential: that is not the caller's input being wrong, so not a 422.
-      if (!v.rejected) {
+      // credential: that is not the caller's input being wrong, so not a 422. An answer that proves
+      // nothing (a wrong partner URL) stays a 422: retrying in 30 s would not change it.
+      if (v.unavailable) {
         throw new ProblemException(503, 'partner-unavailable', `${p} could not be reached to verify credential v${outcome.credential.version}: ${v.error}`, {
           title: 'The partner could not verify this credential right now',
           headers: { 'Retry-After': String(PARTNER_RETRY_AFTER_SECONDS) },

@@ -134,9 +134,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const { body } = toProblem(exception, String(req.id), req);
     if (body.status >= 500) {
-      // A 5xx our code chose (a partner or Redis unavailable) is an answer, not a bug: one warn line
-      // naming it; the request log line still carries the status. Anything else gets its stack.
-      if (exception instanceof ProblemException) this.logger.warn({ type: body.type, detail: body.detail, requestId: req.id, route: req.routeUrl }, `answered ${body.status}`);
+      // A 5xx code chose to answer (ours, a partner or Redis unavailable; terminus's 503 for a failing
+      // health check) is an answer, not a bug: one warn line naming it; the request log line still
+      // carries the status. Anything else gets its stack.
+      if (exception instanceof HttpException) this.logger.warn({ type: body.type, detail: body.detail, requestId: req.id, route: req.routeUrl }, `answered ${body.status}`);
       else this.logger.error({ err: exception, requestId: req.id, route: req.routeUrl }, 'unhandled error');
     }
     if (reply.sent) return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ArgumentsHost } from '@nestjs/common';
+import { ArgumentsHost, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ProblemException } from './problem';
 import { ProblemDetailsFilter, problemJsonHead, sendProblem, toProblem } from './problem-details.filter';
@@ -70,6 +70,9 @@ describe('ProblemDetailsFilter logging', () => {
     assert.deepEqual(chosen.map((l) => [l.level, l.msg]), [['warn', 'answered 503']]);
     assert.ok(!('err' in chosen[0].obj), 'no stack for an answer the code chose');
     assert.match(String(chosen[0].obj.type), /partner-unavailable$/);
+
+    // terminus answers a failing health check with Nest's ServiceUnavailableException.
+    assert.deepEqual(logged(new ServiceUnavailableException({ status: 'error' })).map((l) => [l.level, l.msg]), [['warn', 'answered 503']]);
 
     const bug = logged(new TypeError('x is undefined'));
     assert.deepEqual(bug.map((l) => [l.level, l.msg]), [['error', 'unhandled error']]);

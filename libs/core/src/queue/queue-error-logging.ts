@@ -5,9 +5,9 @@ import { QueueBase } from 'bullmq';
 import { logConnectionErrors } from '../redis/connection-errors';
 
 /**
- * Gives every BullMQ queue and worker of the app an 'error' listener unless it already has one
- * (some processors log their own). A queue or worker without one prints each failed reconnect to
- * stderr while Redis is down, unstructured and several lines a second per queue.
+ * Gives every BullMQ queue and worker of the app an 'error' listener (quiet where a processor logs
+ * its worker's errors itself: see logConnectionErrors). A queue or worker without one prints each
+ * failed reconnect to stderr while Redis is down, unstructured and several lines a second per queue.
  */
 @Injectable()
 export class QueueErrorLogging implements OnApplicationBootstrap {
@@ -20,7 +20,11 @@ export class QueueErrorLogging implements OnApplicationBootstrap {
       const instance: unknown = wrapper.isDependencyTreeStatic() ? wrapper.instance : undefined;
       // A processor's worker exists once @nestjs/bullmq has explored it (onModuleInit, before this).
       const target = instance instanceof QueueBase ? instance : instance instanceof WorkerHost ? workerOf(instance) : undefined;
-      if (target && target.listenerCount('error') === 0) logConnectionErrors(target, this.logger, `queue ${target.name}`);
+      if (!target) continue;
+      const reachable = logConnectionErrors(target, this.logger, `queue ${target.name}`);
+      // Its ioredis client says when Redis is back. Not awaited: while Redis is down it never settles
+      // (and a worker that has not started yet has none).
+      Promise.resolve(target.client).then((client) => client?.on('ready', reachable), () => undefined);
     }
   }
 }

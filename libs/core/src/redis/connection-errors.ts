@@ -8,21 +8,38 @@ interface ErrorEmitter {
   listenerCount(event: string): number;
 }
 
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A failure to reach Redis (what a reconnect loop repeats), as opposed to an error worth a line each time. */
+export function isConnectionError(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code !== undefined && CONNECTION_CODES.has(code)) || /Connection is closed|Stream isn't writeable/.test(err.message);
+}
+
 /**
- * Logs an ioredis client's or a BullMQ queue's / worker's connection errors, at most once per
- * CONNECTION_ERROR_LOG_EVERY_MS. Without an 'error' listener both print every failed reconnect
- * attempt to stderr ("[ioredis] Unhandled error event"), outside the structured log. Returns a
- * function to call when the connection works again, so the next outage is logged at once.
+ * Logs an ioredis client's or a BullMQ queue's / worker's errors. Without an 'error' listener both
+ * print every failed reconnect attempt to stderr ("[ioredis] Unhandled error event"), outside the
+ * structured log. Connection failures are logged at most once per CONNECTION_ERROR_LOG_EVERY_MS;
+ * anything else (a lost job lock, a failed script) every time, at error level. When the emitter
+ * has a listener of its own too (a processor logging its worker's errors), this one stays quiet.
+ * Returns a function to call when the connection works again, so the next outage is logged at once.
  */
 export function logConnectionErrors(emitter: ErrorEmitter, logger: Logger, what: string): () => void {
   let down = false;
   let lastLogged = 0;
   emitter.on('error', (err: Error) => {
+    if (emitter.listenerCount('error') > 1) return;
+    // The message and code only: an ioredis error can carry the connection options (a URL may hold a
+    // password) or a command's arguments.
+    const fields = { err: { name: err.name, message: err.message, code: (err as NodeJS.ErrnoException).code } };
+    if (!isConnectionError(err)) {
+      logger.error(fields, `${what} error`);
+      return;
+    }
     const now = Date.now();
     if (now - lastLogged < CONNECTION_ERROR_LOG_EVERY_MS) return;
     lastLogged = now;
-    // The message only: an ioredis error can carry the connection options, whose URL may hold a password.
-    logger.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, down ? `${what} still unreachable` : `${what} unreachable; retrying`);
+    logger.warn(fields, down ? `${what} still unreachable` : `${what} unreachable; retrying`);
     down = true;
   });
   return () => {

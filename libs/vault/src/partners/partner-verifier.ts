@@ -5,8 +5,12 @@ import { VaultConfig } from '../vault.config';
 
 export type VerifyResult =
   | { ok: true }
-  /** rejected: the partner refused the credential; otherwise it could not be reached or answered 5xx. */
-  | { ok: false; rejected: boolean; error: string };
+  /**
+   * rejected: the partner refused the credential. unavailable: it could not answer (unreachable,
+   * timed out, 5xx, 429), so nothing is known about the credential. Neither: an answer that proves
+   * nothing either way (a wrong partner URL, an answer missing what the check reads).
+   */
+  | { ok: false; rejected: boolean; unavailable?: boolean; error: string };
 
 /**
  * Proves a credential works with one cheap authenticated call per partner, the same call an
@@ -33,7 +37,7 @@ export class PartnerVerifier {
     } catch (err) {
       const e = err as Error;
       const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timed out after ${this.cfg.VAULT_VERIFY_TIMEOUT_MS} ms` : (e.cause as Error)?.message ?? e.message;
-      return { ok: false, rejected: false, error: `${partner} unreachable: ${why}` };
+      return { ok: false, rejected: false, unavailable: true, error: `${partner} unreachable: ${why}` };
     }
   }
 
@@ -142,7 +146,7 @@ function throttleWaitMs(res: Response): number {
 function judge(status: number, error: string): VerifyResult {
   // 400/401/403 mean the credential itself is refused; 429/5xx say nothing about it.
   const rejected = status === 400 || status === 401 || status === 403 || status === 404;
-  return { ok: false, rejected, error: error.slice(0, 500) };
+  return { ok: false, rejected, unavailable: status === 429 || status >= 500, error: error.slice(0, 500) };
 }
 
 function basic(user: string, pass: string): string {
