@@ -20,11 +20,7 @@ export class QueueErrorLogging implements OnApplicationBootstrap {
       const instance: unknown = wrapper.isDependencyTreeStatic() ? wrapper.instance : undefined;
       // A processor's worker exists once @nestjs/bullmq has explored it (onModuleInit, before this).
       const target = instance instanceof QueueBase ? instance : instance instanceof WorkerHost ? workerOf(instance) : undefined;
-      if (!target) continue;
-      const reachable = logConnectionErrors(target, this.logger, `queue ${target.name}`);
-      // Its ioredis client says when Redis is back. Not awaited: while Redis is down it never settles
-      // (and a worker that has not started yet has none).
-      Promise.resolve(target.client).then((client) => client?.on('ready', reachable), () => undefined);
+      if (target) logConnectionErrors(target, this.logger, `queue ${target.name}`);
     }
   }
 }

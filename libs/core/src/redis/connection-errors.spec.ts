@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import type { Logger } from '@nestjs/common';
-import { logConnectionErrors } from './connection-errors';
+import { CONNECTION_ERROR_LOG_EVERY_MS, logConnectionErrors } from './connection-errors';
 
 function recorder() {
   const lines: [string, string][] = [];
@@ -38,5 +38,22 @@ describe('logConnectionErrors', () => {
     emitter.emit('error', refused());
     emitter.emit('error', new Error('could not renew lock'));
     assert.deepEqual(lines, []);
+  });
+
+  it('without a reconnect signal (a BullMQ queue), two quiet intervals end an outage: the next one is logged at once', () => {
+    mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    try {
+      const { lines, logger } = recorder();
+      const emitter = new EventEmitter();
+      logConnectionErrors(emitter, logger, 'queue q');
+      emitter.emit('error', refused());
+      mock.timers.tick(CONNECTION_ERROR_LOG_EVERY_MS + 1);
+      emitter.emit('error', refused());
+      mock.timers.tick(3 * CONNECTION_ERROR_LOG_EVERY_MS);
+      emitter.emit('error', refused());
+      assert.deepEqual(lines.map((l) => l[1]), ['queue q unreachable; retrying', 'queue q still unreachable', 'queue q unreachable; retrying']);
+    } finally {
+      mock.timers.reset();
+    }
   });
 });

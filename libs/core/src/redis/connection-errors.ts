@@ -22,11 +22,13 @@ export function isConnectionError(err: Error): boolean {
  * structured log. Connection failures are logged at most once per CONNECTION_ERROR_LOG_EVERY_MS;
  * anything else (a lost job lock, a failed script) every time, at error level. When the emitter
  * has a listener of its own too (a processor logging its worker's errors), this one stays quiet.
- * Returns a function to call when the connection works again, so the next outage is logged at once.
+ * Returns a function to call when the connection works again (an ioredis client's 'ready'), which logs
+ * it; without one, two quiet intervals end an outage.
  */
 export function logConnectionErrors(emitter: ErrorEmitter, logger: Logger, what: string): () => void {
   let down = false;
   let lastLogged = 0;
+  let lastError = 0;
   emitter.on('error', (err: Error) => {
     if (emitter.listenerCount('error') > 1) return;
     // The message and code only: an ioredis error can carry the connection options (a URL may hold a
@@ -37,6 +39,13 @@ export function logConnectionErrors(emitter: ErrorEmitter, logger: Logger, what:
       return;
     }
     const now = Date.now();
+    // Quiet for two intervals: that outage is over (a BullMQ queue tells no one it reconnected), so
+    // this is a new one, logged at once.
+    if (now - lastError > 2 * CONNECTION_ERROR_LOG_EVERY_MS) {
+      down = false;
+      lastLogged = 0;
+    }
+    lastError = now;
     if (now - lastLogged < CONNECTION_ERROR_LOG_EVERY_MS) return;
     lastLogged = now;
     logger.warn(fields, down ? `${what} still unreachable` : `${what} unreachable; retrying`);
