@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ChannelReview } from '@hub/core';
+import { ChannelReview, MissingPartnerCredentialError } from '@hub/core';
 import { ChannelRegistry } from '@hub/channels';
 import { DataSource } from 'typeorm';
 
@@ -29,7 +29,10 @@ export class ReviewPuller {
       } catch (err) {
         // One channel failing must not stop the others; the next pull tries again.
         out[adapter.channel] = `error: ${(err as Error).message}`;
-        this.logger.warn({ channel: adapter.channel, err: (err as Error).message }, 'review pull failed');
+        // No credential yet (a first boot importing them from .env at this moment, or a channel not
+        // set up) is a state the vault's health and alerts report, not a failure of this pull.
+        if (err instanceof MissingPartnerCredentialError) this.logger.log({ channel: adapter.channel, err: err.message }, 'review pull skipped: no credential');
+        else this.logger.warn({ channel: adapter.channel, err: (err as Error).message }, 'review pull failed');
       }
     }
     return out;
