@@ -2,6 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { bearer, createTestKey } from '../../support/api-keys';
 import { RunningApi, startApi, startWorker } from '../../support/hub-harness';
+import { closeInOrder, snapshotEnv } from '../../support/stack-teardown';
 import { createTestDatabase, TestDatabase } from '../../support/test-database';
 import { pointPartnersAt, RunningSandbox, startSandbox } from '../../sandbox/sandbox-harness';
 
@@ -63,20 +64,20 @@ export async function startCatalogStack(
   label: string,
   { partners = 'sandbox', api: withApi = true, worker: withWorker = true, env = {} }: CatalogStackOptions = {},
 ): Promise<CatalogStack | CatalogApiStack | CatalogWorkerStack> {
-  const savedEnv = { ...process.env };
+  const restoreEnv = snapshotEnv();
   let sb: RunningSandbox | undefined;
   let db: TestDatabase | undefined;
   let api: RunningApi | undefined;
   let worker: INestApplicationContext | undefined;
   // The worker first: its publish jobs would otherwise meet a sandbox that is gone.
-  const close = async () => {
-    await worker?.close();
-    await api?.close();
-    await sb?.close();
-    await db?.drop();
-    for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
-    Object.assign(process.env, savedEnv);
-  };
+  const close = () =>
+    closeInOrder(
+      () => worker?.close(),
+      () => api?.close(),
+      () => sb?.close(),
+      () => db?.drop(),
+      restoreEnv,
+    );
   try {
     setEnv(env);
     if (partners !== 'none') {

@@ -3,6 +3,7 @@ import { OrdersService } from '@hub/orders';
 import { DataSource } from 'typeorm';
 import { pointPartnersAt, RunningSandbox, startSandbox } from '../../sandbox/sandbox-harness';
 import { RunningApi, startApi, startWorker } from '../../support/hub-harness';
+import { closeInOrder, snapshotEnv } from '../../support/stack-teardown';
 import { createTestDatabase, TestDatabase } from '../../support/test-database';
 import { fakeRazorpay } from '../../payments/support/orders-harness';
 
@@ -50,19 +51,17 @@ export async function startOrdersStack(label: string, { partners = 'fake-razorpa
   let sb: RunningSandbox | undefined;
   let api: RunningApi | undefined;
   let worker: INestApplicationContext | undefined;
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const restoreEnv = snapshotEnv();
   // The sandbox before the api: its webhook retries would otherwise reach an api that is closing.
-  const close = async () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    await sb?.close();
-    razorpay?.stop();
-    await worker?.close();
-    await api?.close();
-    await db?.drop();
-  };
+  const close = () =>
+    closeInOrder(
+      () => sb?.close(),
+      () => razorpay?.stop(),
+      () => worker?.close(),
+      () => api?.close(),
+      () => db?.drop(),
+      restoreEnv,
+    );
   try {
     db = await createTestDatabase(label);
     if (partners === 'fake-razorpay') razorpay = fakeRazorpay();

@@ -8,6 +8,7 @@ import { VAULT_QUEUE } from '../../../libs/vault/src/constants';
 import { bearer, createTestKey } from '../../support/api-keys';
 import { RunningApi, startApi, startWorker } from '../../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../../support/test-database';
+import { closeInOrder } from '../../support/stack-teardown';
 import { pointPartnersAt } from '../../sandbox/sandbox-harness';
 
 /** An api and a worker on a fresh database, with every partner in an in-process sandbox, and an admin key. */
@@ -89,11 +90,12 @@ export async function startVaultStack(label: string, { worker: withWorker = true
     clearFaults: async () => {
       await fetch(`${sb}/_sandbox/faults`, { method: 'DELETE' });
     },
-    close: async () => {
-      await worker?.close();
-      await api.close();
-      await sandbox.close();
-      await db.drop();
-    },
+    close: () =>
+      closeInOrder(
+        () => worker?.close(),
+        () => api.close(),
+        () => sandbox.close(),
+        () => db.drop(),
+      ),
   };
 }

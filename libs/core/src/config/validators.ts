@@ -83,3 +83,30 @@ export function NotPublicInProduction(publicValues: readonly string[], options?:
       },
     });
 }
+
+/**
+ * `cloudinary://<api_key>:<api_secret>@<cloud_name>`, as the SDK requires, whose `upload_prefix`
+ * (if any) is an http(s) URL: it may be the API base, so it is held to what IsUrlWithProtocol
+ * holds the other partner URLs to.
+ */
+export function IsCloudinaryUrl(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isCloudinaryUrl',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: 'must be cloudinary://<api_key>:<api_secret>@<cloud_name>, with an upload_prefix (if any) starting with http:// or https://', ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'string') return false;
+          try {
+            const url = new URL(value);
+            const prefix = url.searchParams.get('upload_prefix');
+            return url.protocol === 'cloudinary:' && (prefix === null || ['http:', 'https:'].includes(new URL(prefix).protocol));
+          } catch {
+            return false;
+          }
+        },
+      },
+    });
+}
