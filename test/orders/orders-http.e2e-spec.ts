@@ -15,6 +15,7 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
     stack = await startOrdersStack('ordershttp');
     await seedProduct(stack.api.app, 'HT-SERUM', 20, '899.00');
     await seedProduct(stack.api.app, 'HT-CREAM', 20, '450.50');
+    await seedProduct(stack.api.app, 'HT-TONER', 20, '300.00');
     writer = await createTestKey(stack.api.app, { scopes: ['orders:write', 'orders:read'] });
     reader = await createTestKey(stack.api.app, { scopes: ['orders:read'] });
     amazon = await createTestKey(stack.api.app, { scopes: ['orders:write', 'orders:read'], channels: ['amazon'] });
@@ -104,6 +105,32 @@ describe('orders over HTTP (API keys, scopes, channels, problem+json)', () => {
     const res = await fetch(`${stack.api.url}/v1/orders/${created.id}/cancel`, { method: 'POST', headers: bearer(writer) });
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal(((await res.json()) as any).status, 'cancelled');
+  });
+
+  it('reads and cancels an order by its id in any case, releasing its stock (an upper-case id once released nothing)', async () => {
+    const created: any = await (await post('/v1/orders', writer, { channel: 'storefront', items: [{ sku: 'HT-TONER', quantity: 2 }] }, 'upper-1')).json();
+    const before = await stockOf(stack.ds, 'HT-TONER');
+    const upper = created.id.toUpperCase();
+    const read: any = await (await get(`/v1/orders/${upper}`, reader)).json();
+    assert.equal(read.id, created.id);
+    assert.deepEqual(read.items.map((i: any) => [i.sku, i.quantity]), [['HT-TONER', 2]]);
+    const res = await post(`/v1/orders/${upper}/cancel`, writer, { reason: 'upper' });
+    assert.equal(res.status, 200);
+    const body: any = await res.json();
+    assert.equal(body.id, created.id);
+    assert.equal(body.status, 'cancelled');
+    assert.equal(body.items.length, 1);
+    assert.deepEqual(await stockOf(stack.ds, 'HT-TONER'), { onHand: before.onHand, reserved: before.reserved - 2 });
+    const [held] = await stack.ds.query(`SELECT count(*)::int AS n FROM inventory_reservations WHERE order_id = $1 AND status = 'active'`, [created.id]);
+    assert.equal(held.n, 0);
+  });
+
+  it('answers a cancel of a paid order with 409 order-not-cancellable naming its status (it was a 500)', async () => {
+    const paid: any = await (await post('/v1/orders', amazon, { channel: 'amazon', externalId: '171-7777777-7777777', items: [{ sku: 'HT-TONER', quantity: 1 }] }, 'amz-cancel-1')).json();
+    assert.equal(paid.status, 'paid');
+    const body = await problem(await post(`/v1/orders/${paid.id}/cancel`, amazon, {}), 409, 'order-not-cancellable');
+    assert.equal(body.status, 409);
+    assert.equal(body.orderStatus, 'paid');
   });
 
   it('takes stock at once for an Amazon order from an Amazon-bound key, which sees only Amazon orders', async () => {

@@ -33,37 +33,33 @@ export interface LineRow {
   unit_price: string;
 }
 
-
 export const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
-
 
 /** Reads shared by the order service and the lifecycle (one place for the row -> view mapping). */
 export async function linesOf(m: EntityManager, ids: string[]): Promise<Map<string, LineRow[]>> {
-    const out = new Map<string, LineRow[]>();
-    if (!ids.length) return out;
-    const rows: (LineRow & { order_id: string })[] = await m.query(
-      `SELECT order_id, line_no, line_id, sku, quantity, unit_price FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, line_no`,
-      [ids],
-    );
-    for (const r of rows) out.set(r.order_id, [...(out.get(r.order_id) ?? []), r]);
-    return out;
-  }
-
+  const out = new Map<string, LineRow[]>();
+  if (!ids.length) return out;
+  const rows: (LineRow & { order_id: string })[] = await m.query(
+    `SELECT order_id, line_no, line_id, sku, quantity, unit_price FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, line_no`,
+    [ids],
+  );
+  for (const r of rows) out.set(r.order_id, [...(out.get(r.order_id) ?? []), r]);
+  return out;
+}
 
 export async function lockOrder(m: EntityManager, id: string): Promise<OrderRow | null> {
-    if (!isUuid(id)) return null;
-    const [row] = await m.query(`SELECT * FROM orders WHERE id = $1 FOR UPDATE`, [id]);
-    return row ?? null;
-  }
-
+  if (!isUuid(id)) return null;
+  const [row] = await m.query(`SELECT * FROM orders WHERE id = $1 FOR UPDATE`, [id]);
+  return row ?? null;
+}
 
 export async function readOrderView(m: EntityManager, id: string): Promise<OrderView> {
-    if (!isUuid(id)) throw notFound(`Order ${id}`);
-    const [row]: OrderRow[] = await m.query(`SELECT * FROM orders WHERE id = $1`, [id]);
-    if (!row) throw notFound(`Order ${id}`);
-    return toView(row, (await linesOf(m, [id])).get(id) ?? []);
-  }
-
+  if (!isUuid(id)) throw notFound(`Order ${id}`);
+  const [row]: OrderRow[] = await m.query(`SELECT * FROM orders WHERE id = $1`, [id]);
+  if (!row) throw notFound(`Order ${id}`);
+  // The row's own id: Postgres matches a uuid in any case, the lines' map is keyed by its canonical text.
+  return toView(row, (await linesOf(m, [row.id])).get(row.id) ?? []);
+}
 
 export function toView(r: OrderRow, lines: LineRow[]): OrderView {
   const amountMinor = Number(r.amount_minor);

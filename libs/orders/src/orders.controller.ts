@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ArgumentMetadata, Body, Controller, Get, Headers, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthContext, CurrentKey, CurrentOrigin, ProblemException, RequestOrigin, RequireScope } from '@hub/core';
 import type { FastifyReply } from 'fastify';
@@ -7,9 +7,21 @@ import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderPage, OrderView } from './dto/order.view';
 import { OrdersService } from './orders.service';
 
-const uuid = new ParseUUIDPipe({
-  exceptionFactory: () => new ProblemException(404, 'not-found', 'No order has this id (order ids are UUIDs)'),
-});
+/**
+ * An order id: a UUID in any case, passed on in its canonical lower case (the form the hub issues
+ * and stores as text elsewhere, e.g. in stock reservations). Anything else is an unknown order.
+ */
+class OrderIdPipe extends ParseUUIDPipe {
+  constructor() {
+    super({ exceptionFactory: () => new ProblemException(404, 'not-found', 'No order has this id (order ids are UUIDs)') });
+  }
+
+  override async transform(value: string, metadata: ArgumentMetadata): Promise<string> {
+    // super refuses anything but a UUID string (the factory above throws), so a string comes back.
+    return String(await super.transform(value, metadata)).toLowerCase();
+  }
+}
+const uuid = new OrderIdPipe();
 
 @ApiTags('orders')
 @Controller('v1/orders')

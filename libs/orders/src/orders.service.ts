@@ -173,17 +173,20 @@ export class OrdersService {
     return this.ds.transaction(async (m) => {
       const order = await lockOrder(m, id);
       if (!order || !canTouchChannel(auth, order.channel)) throw notFound(`Order ${id}`);
-      if (order.status === 'cancelled') return readOrderView(m, id);
+      // From here on the row's canonical id: reservations key on its text, so an upper-case spelling
+      // of the same uuid (which Postgres matched above) would release nothing.
+      const orderId = order.id;
+      if (order.status === 'cancelled') return readOrderView(m, orderId);
       const t = onCancel(order.status);
       if (t.kind !== 'release') {
-        throw new ProblemException(409, 'order-not-cancellable', `Order ${id} is ${order.status}; only an order waiting for payment can be cancelled (refund paid orders instead)`, {
-          extensions: { status: order.status },
+        throw new ProblemException(409, 'order-not-cancellable', `Order ${orderId} is ${order.status}; only an order waiting for payment can be cancelled (refund paid orders instead)`, {
+          extensions: { orderStatus: order.status },
         });
       }
-      await this.stock.releaseReservations(m, id, 'cancelled', auth?.keyId);
+      await this.stock.releaseReservations(m, orderId, 'cancelled', auth?.keyId);
       await this.lifecycle.setStatus(m, order, t.to, reason ?? 'cancelled by API');
-      await this.audit.record({ action: 'order.cancelled', actorKeyId: auth?.keyId, requestId: origin?.requestId, ip: origin?.ip, subjectType: 'order', subjectId: id, details: { reason: reason ?? null } }, m);
-      return readOrderView(m, id);
+      await this.audit.record({ action: 'order.cancelled', actorKeyId: auth?.keyId, requestId: origin?.requestId, ip: origin?.ip, subjectType: 'order', subjectId: orderId, details: { reason: reason ?? null } }, m);
+      return readOrderView(m, orderId);
     });
   }
 

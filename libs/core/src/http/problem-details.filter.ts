@@ -86,10 +86,25 @@ export function toProblem(
       status,
       detail: problem.detail,
       requestId,
-      ...(problem.problem.extensions ?? {}),
+      ...extensionsOf(problem),
     },
     headers: problem.problem.headers ?? {},
   };
+}
+
+/** The members the hub always sets (RFC 9457's and CONTRACT's requestId); an extension never replaces one. */
+const STANDARD_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'requestId']);
+
+/**
+ * A problem's extension members without any named like a standard one: an order's
+ * `status: "paid"` once replaced the HTTP status and the answer became a 500.
+ */
+function extensionsOf(problem: ProblemException): Record<string, unknown> {
+  const ext = problem.problem.extensions;
+  if (!ext) return {};
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(ext)) if (!STANDARD_MEMBERS.has(k)) out[k] = ext[k];
+  return out;
 }
 
 const heads = new WeakMap<ProblemException, string | null>();

@@ -51,6 +51,28 @@ describe('sendProblem', () => {
   });
 });
 
+describe('toProblem', () => {
+  it('never lets an extension replace a standard member (a `status` extension once made the answer a 500)', () => {
+    const p = new ProblemException(409, 'order-not-cancellable', 'Order is paid', {
+      extensions: { status: 'paid', type: 'x', title: 'y', detail: 'z', requestId: 'forged', orderStatus: 'paid', instance: '/v1/orders/1' },
+    });
+    const { body } = toProblem(p, 'req_1');
+    assert.deepEqual(body, {
+      type: 'https://hub.novaskin.dev/problems/order-not-cancellable',
+      title: p.title,
+      status: 409,
+      detail: 'Order is paid',
+      requestId: 'req_1',
+      orderStatus: 'paid',
+      instance: '/v1/orders/1',
+    });
+    const { reply, sent } = fakeReply();
+    sendProblem(reply, 'req_1', p);
+    assert.equal(sent.status, 409);
+    assert.equal(JSON.parse(sent.body).status, 409);
+  });
+});
+
 describe('ProblemDetailsFilter logging', () => {
   /** Runs the filter on one exception and returns what it logged, by level. */
   function logged(exception: unknown) {
