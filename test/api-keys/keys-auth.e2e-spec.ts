@@ -300,6 +300,7 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     assert.match(JSON.parse(dupAuth.body).errors[0].field, /Authorization/);
     const dupX = await raw({ 'x-api-key': [key, key] });
     assert.equal(dupX.status, 400);
+    assert.equal(JSON.parse(dupX.body).errors[0].field, 'X-API-Key');
     const conflicting = await raw({ authorization: `Bearer ${key}`, 'x-api-key': other });
     assert.equal(conflicting.status, 400);
     assert.equal(JSON.parse(conflicting.body).errors[0].field, 'X-API-Key');
@@ -312,6 +313,20 @@ describe('API key guard: every CONTRACT failure (real Postgres and Redis)', () =
     }
     const huge = await raw({ authorization: 'Bearer ' + 'A'.repeat(70_000) });
     assert.ok(huge.status >= 400 && huge.status < 500, `status ${huge.status}`);
+  });
+
+  it("accepts only CONTRACT's two forms, whatever this instance has seen: Authorization: Bearer <key> and X-API-Key: <key>", async () => {
+    const key = await createTestKey(api.app, { scopes: ['catalog:read'] });
+    const wrongForms: Record<string, string>[] = [{ 'x-api-key': `Bearer ${key}` }, { authorization: key }];
+    for (const h of wrongForms) assert.equal((await raw(h)).status, 401, `before: ${JSON.stringify(h).slice(0, 40)}`);
+    // Both right forms verified (and remembered by the guard), the wrong ones must still be refused.
+    assert.equal((await raw({ authorization: `Bearer ${key}` })).status, 200);
+    assert.equal((await raw({ 'x-api-key': key })).status, 200);
+    for (const h of wrongForms) {
+      const r = await raw(h);
+      assert.equal(r.status, 401, `after: ${JSON.stringify(h).slice(0, 40)}`);
+      assert.ok(JSON.parse(r.body).type.endsWith('/invalid-api-key'));
+    }
   });
   it('looks an uncached key up once for many concurrent requests, and an unknown keyId once per negative-cache period', async () => {
     const cache = api.app.get(KeyCacheService, { strict: false });

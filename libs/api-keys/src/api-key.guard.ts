@@ -60,7 +60,8 @@ function sameSecret(a: string, b: string): boolean {
   return diff === 0;
 }
 
-function repeatedAuthHeader(raw: string[]): boolean {
+/** The key header a request sends more than once ('Authorization' or 'X-API-Key'), or null. */
+function repeatedAuthHeader(raw: string[]): 'Authorization' | 'X-API-Key' | null {
   let auth = 0;
   let xKey = 0;
   for (let i = 0; i < raw.length; i += 2) {
@@ -69,13 +70,14 @@ function repeatedAuthHeader(raw: string[]): boolean {
     if (n.length === 13 && (n === 'authorization' || n === 'Authorization' || n.toLowerCase() === 'authorization')) auth++;
     else if (n.length === 9 && (n === 'x-api-key' || n === 'X-API-Key' || n.toLowerCase() === 'x-api-key')) xKey++;
   }
-  return auth > 1 || xKey > 1;
+  return auth > 1 ? 'Authorization' : xKey > 1 ? 'X-API-Key' : null;
 }
 
-/** The value of the one key header a request carries (Authorization or X-API-Key), if it carries exactly one. */
-function onlyKeyHeader(auth: string | undefined, xKey: string | string[] | undefined): string | undefined {
-  if (xKey === undefined) return typeof auth === 'string' ? auth : undefined;
-  return auth === undefined && typeof xKey === 'string' ? xKey : undefined;
+/** Adds a verified header value to a bounded memo, dropping the oldest entry when full. */
+function remember(memo: Map<string, ParsedKey>, header: string, parsed: ParsedKey, max: number): void {
+  if (memo.has(header)) return;
+  if (memo.size >= max) memo.delete(memo.keys().next().value as string);
+  memo.set(header, parsed);
 }
 
 /**
@@ -113,8 +115,12 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
    * skips the regex, the shape scan and the CRC. A Map lookup hashes the whole string (its time
    * does not depend on where a wrong key differs) and only ever finds a key that verified before;
    * the cached record is still checked on every request (revocation, expiry, scopes, limits).
+   * One map per header: an `Authorization` value is `Bearer <key>` and an `X-API-Key` value the
+   * bare key, so a value remembered from one header must never admit the other (`X-API-Key:
+   * Bearer <key>` would otherwise pass on an instance that had seen the key in Authorization).
    */
-  private readonly parsedByHeader = new Map<string, ParsedKey>();
+  private readonly parsedByAuthorization = new Map<string, ParsedKey>();
+  private readonly parsedByApiKey = new Map<string, ParsedKey>();
   private readonly parsedByHeaderMax: number;
   /** True once the Fastify onResponse hook counts usage (otherwise each request listens for 'finish'). */
   private usageHooked = false;
@@ -294,14 +300,17 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     const auth = req.headers.authorization;
     const xKey = req.headers['x-api-key'];
     let fromAuth: string | undefined;
-    if ((auth !== undefined || xKey !== undefined) && repeatedAuthHeader(req.raw.rawHeaders)) {
+    if (auth !== undefined || xKey !== undefined) {
       // Node keeps only the first Authorization header; a second one is a client bug or an attack.
-      return new ProblemException(400, 'bad-request', 'Send one Authorization or X-API-Key header', {
-        extensions: { errors: [{ field: 'Authorization', message: 'must be sent once' }] },
-      });
+      const repeated = repeatedAuthHeader(req.raw.rawHeaders);
+      if (repeated !== null) {
+        return new ProblemException(400, 'bad-request', 'Send one Authorization or X-API-Key header', {
+          extensions: { errors: [{ field: repeated, message: 'must be sent once' }] },
+        });
+      }
     }
-    const single = onlyKeyHeader(auth, xKey);
-    const known = single === undefined ? undefined : this.parsedByHeader.get(single);
+    const known =
+      xKey === undefined ? (typeof auth === 'string' ? this.parsedByAuthorization.get(auth) : undefined) : auth === undefined && typeof xKey === 'string' ? this.parsedByApiKey.get(xKey) : undefined;
     if (known !== undefined) return known;
     if (typeof auth === 'string' && auth !== '') {
       const m = auth.length > MAX_HEADER_LENGTH ? null : /^Bearer +(\S+) *$/i.exec(auth);
@@ -397,11 +406,13 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit, OnApplicationShut
     this.usage.record(entry.keyId, status, 0, now, entry);
   }
 
+  /** Remembers the header a verified key came in, in that header's own map (see parsedByAuthorization). */
   private rememberHeader(req: FastifyRequest, parsed: ParsedKey): void {
-    const header = onlyKeyHeader(req.headers.authorization, req.headers['x-api-key']);
-    if (header === undefined || this.parsedByHeader.has(header)) return;
-    if (this.parsedByHeader.size >= this.parsedByHeaderMax) this.parsedByHeader.delete(this.parsedByHeader.keys().next().value as string);
-    this.parsedByHeader.set(header, parsed);
+    const auth = req.headers.authorization;
+    const xKey = req.headers['x-api-key'];
+    // Both headers (carrying the same key) are not remembered: that request always takes the full parse.
+    if (xKey === undefined && typeof auth === 'string') remember(this.parsedByAuthorization, auth, parsed, this.parsedByHeaderMax);
+    else if (auth === undefined && typeof xKey === 'string') remember(this.parsedByApiKey, xKey, parsed, this.parsedByHeaderMax);
   }
 
   /**
