@@ -3,6 +3,8 @@ import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { CoreConfig, heartbeatKey, loadConfig, Public } from '@hub/core';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { RunningApi, startApi, startWorker } from '../support/hub-harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -150,6 +152,42 @@ describe('api over HTTP (Fastify, real Postgres and Redis)', () => {
 
   it('answers a wrong content type with 415', async () => {
     await problem(await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' }), 415, 'unsupported-media-type');
+    // JSON sent as text/plain was parsed as a string, and validation then said every field was missing.
+    await problem(await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"a":1}' }), 415, 'unsupported-media-type');
+    const gz = await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"a":1}') });
+    const body = await problem(gz, 415, 'unsupported-media-type');
+    assert.match(body.detail, /Content-Encoding "gzip"/);
+    const identity = await fetch(`${api.url}/__test/echo`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' }, body: '{"a":1}' });
+    assert.equal(identity.status, 201);
+  });
+
+  it("answers what Node's HTTP parser refuses as problem+json with a request id, then closes the connection", async () => {
+    const { port } = new URL(api.url);
+    const cases: [string, number, string][] = [
+      ['GET /health/live?x=\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n', 400, 'bad-request'],
+      ['GET /health/live HTTP/1.1\r\nHost: a\r\nX-Bad: a\x01b\r\n\r\n', 400, 'bad-request'],
+      ['POST /__test/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}', 400, 'bad-request'],
+      [`GET /health/live HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'request-header-fields-too-large'],
+    ];
+    for (const [raw, status, slug] of cases) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const sock = connect(Number(port), '127.0.0.1');
+        let out = '';
+        sock.on('data', (d) => (out += d.toString('latin1')));
+        sock.on('close', () => resolve(out));
+        sock.on('error', reject);
+        sock.end(Buffer.from(raw, 'latin1'));
+      });
+      const [head, text] = answer.split('\r\n\r\n');
+      assert.match(head, new RegExp(`^HTTP/1.1 ${status} `), raw.slice(0, 40));
+      assert.match(head, /content-type: application\/problem\+json/i);
+      const id = /x-request-id: (req_[0-9a-f]{32})/i.exec(head)?.[1];
+      assert.ok(id, head);
+      const problemBody = JSON.parse(text);
+      assert.ok(problemBody.type.endsWith('/' + slug), problemBody.type);
+      assert.equal(problemBody.status, status);
+      assert.equal(problemBody.requestId, id);
+    }
   });
 
   it('puts a request id on every response and keeps a well-formed incoming one', async () => {

@@ -1,9 +1,11 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CoreConfig } from '../config/core.config';
 import { parseCidrList, resolveClientIp } from '../net/cidr';
-import { requestIdFor } from './request-id';
-import { sendProblem } from './problem-details.filter';
+import { mintRequestId, requestIdFor } from './request-id';
+import { sendProblem, toProblem } from './problem-details.filter';
 import { ProblemException, validationFailed } from './problem';
 
 /** Postgres refuses NUL and lone UTF-16 surrogates (from a `\ud800`-style escape) in text and jsonb. */
@@ -71,9 +73,17 @@ import sjson from 'secure-json-parse';
 export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number): void {
   // Fastify's built-in parser would match application/json before any regex parser.
   if (fastify.hasContentTypeParser('application/json')) fastify.removeContentTypeParser('application/json');
-  const parse = (req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+  // JSON only (README): Fastify's built-in text/plain parser would hand a JSON-looking text body to
+  // validation as a string, which then reports every field missing; 415 says what is wrong.
+  if (fastify.hasContentTypeParser('text/plain')) fastify.removeContentTypeParser('text/plain');
+  const parse = (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
     const raw = body as Buffer;
-    (req as { rawBody: Buffer }).rawBody = raw;
+    // Nothing here inflates a compressed body: parsed as is it would be "not valid JSON", echoing binary.
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      return done(new ProblemException(415, 'unsupported-media-type', `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send the JSON body uncompressed`), undefined);
+    }
+    (req as unknown as { rawBody: Buffer }).rawBody = raw;
     if (raw.length === 0) return done(new ProblemException(400, 'malformed-json', 'The body is empty but Content-Type says JSON'), undefined);
     let parsed: unknown;
     try {
@@ -123,6 +133,32 @@ function setDefaultHeaders(req: FastifyRequest, reply: FastifyReply): void {
   reply.header('cache-control', 'no-store');
 }
 
+/**
+ * Requests Node's HTTP parser refuses before any route or hook sees them (a control character in a
+ * header, a bad byte in the URL, Content-Length with Transfer-Encoding, headers over the size
+ * limit, a request that took too long to arrive): answered as problem+json with an X-Request-Id,
+ * like every other error, instead of Fastify's plain JSON. The connection is closed after it, as
+ * Node does: the parser's state is unknown.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, slug, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request-timeout', 'The request did not arrive in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'request-header-fields-too-large', 'The request headers are larger than the server accepts']
+        : [400, 'bad-request', 'The request is not valid HTTP (for example a control character in a header, a non-ASCII byte in the URL, or both Content-Length and Transfer-Encoding)'];
+  const requestId = mintRequestId();
+  const body = JSON.stringify(toProblem(new ProblemException(status, slug, detail), requestId).body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 export function createFastifyAdapter(cfg: CoreConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: cfg.BODY_LIMIT_BYTES,
@@ -134,6 +170,7 @@ export function createFastifyAdapter(cfg: CoreConfig): FastifyAdapter {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     logger: false,
+    clientErrorHandler: answerClientError,
     // A malformed percent-encoding or an over-long path parameter is refused by Fastify's router
     // before any hook runs; without this it answers in Fastify's own JSON, with no request id.
     frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {

@@ -73,6 +73,14 @@ describe('toProblem', () => {
   });
 });
 
+describe('titles', () => {
+  it('spell acronyms as such rather than deriving "Invalid api key" from the slug', () => {
+    assert.equal(new ProblemException(401, 'invalid-api-key', 'x').title, 'Invalid API key');
+    assert.equal(new ProblemException(401, 'missing-api-key', 'x').title, 'Missing API key');
+    assert.equal(new ProblemException(403, 'ip-not-allowed', 'x').title, 'IP address not allowed');
+  });
+});
+
 describe('ProblemDetailsFilter logging', () => {
   /** Runs the filter on one exception and returns what it logged, by level. */
   function logged(exception: unknown) {
