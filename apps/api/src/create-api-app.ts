@@ -3,7 +3,16 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpPipeline, CoreConfig, createFastifyAdapter, installHttpMetrics, installRequestLogging, loadConfig } from '@hub/core';
+import {
+  completeOpenApiDocument,
+  configureHttpPipeline,
+  CoreConfig,
+  createFastifyAdapter,
+  installHttpMetrics,
+  installRequestLogging,
+  loadConfig,
+  ProblemDoc,
+} from '@hub/core';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
 
@@ -35,9 +44,58 @@ export async function createApiApp(opts: { extraModules?: (Type | DynamicModule)
         'Errors are RFC 9457 `application/problem+json`; every response carries `X-Request-Id`.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'nsk_<env>_<keyId>_<secret><checksum>' }, 'bearer')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'apiKey')
+    // addBearerAuth defaults bearerFormat to JWT; the hub's keys are not JWTs.
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'nsk_<env>_<keyId>_<secret><checksum>', description: API_KEY_FORMAT }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: `The same key as in \`Authorization: Bearer\`. ${API_KEY_FORMAT}` }, 'apiKey')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs/openapi.json' });
+  // Scopes, public markers and problem+json answers come from the route metadata (completeOpenApiDocument).
+  SwaggerModule.setup('docs', app, () => completeOpenApiDocument(app, SwaggerModule.createDocument(app, doc), { routeProblems: ROUTE_PROBLEMS }), {
+    jsonDocumentUrl: 'docs/openapi.json',
+  });
   return app;
 }
+
+const API_KEY_FORMAT =
+  'A hub API key, `nsk_<env>_<keyId>_<secret><checksum>` (`nsk_(live|test)_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}`): `env` is `live` or `test`, ' +
+  '`keyId` the public lookup id, and the last 6 characters a base62 CRC32 of the rest. Created with `POST /v1/keys` or `npm run hub -- keys:create`; ' +
+  'each route names the scope it needs (`x-required-scopes`).';
+
+const p = (status: number, slug: string, when?: string, retryAfter?: boolean): ProblemDoc => ({ status, slug, when, ...(retryAfter ? { retryAfter } : {}) });
+const CHANNEL_NOT_ALLOWED = (what: string) => p(403, 'channel-not-allowed', `the key is bound to channels and ${what}`);
+
+/**
+ * Problems specific to routes whose controllers do not carry @ApiProblem (yet): what their
+ * services throw beyond the general rules of completeOpenApiDocument. Move an entry to its
+ * controller as @ApiProblem when that controller is next edited.
+ */
+const ROUTE_PROBLEMS: Record<string, ProblemDoc[]> = {
+  'POST /v1/products': [
+    CHANNEL_NOT_ALLOWED('`channels` names one it is not bound to'),
+    p(409, 'duplicate-sku', 'a product with this SKU exists'),
+    p(422, 'below-reserved', 'a deleted SKU is re-created with less `stock` than its open orders still hold'),
+  ],
+  'PATCH /v1/products/{sku}': [CHANNEL_NOT_ALLOWED('the change touches a channel it is not bound to')],
+  'DELETE /v1/products/{sku}': [CHANNEL_NOT_ALLOWED('the product is listed on a channel it is not bound to')],
+  'POST /v1/products/{sku}/reviews': [CHANNEL_NOT_ALLOWED('not to `storefront`')],
+  'POST /v1/orders': [
+    CHANNEL_NOT_ALLOWED("the order's `channel` is not one of them"),
+    p(409, 'insufficient-stock', 'a line cannot be reserved (nothing is reserved then)'),
+    p(409, 'duplicate-order', 'an order with this `externalId` exists on the channel'),
+    p(422, 'unknown-sku', 'no product has an item\'s SKU (for a channel-bound key: none sold on the order\'s channel)'),
+    p(422, 'mixed-currencies', 'the items are priced in different currencies'),
+    p(422, 'amount-too-large', 'the total is more paise than one order can carry'),
+    p(422, 'payment-order-rejected', 'Razorpay refused to create the payment order'),
+    p(503, 'payment-provider-unavailable', 'Razorpay cannot be reached or has no usable credential; nothing was reserved, retry with the same Idempotency-Key', true),
+  ],
+  'GET /v1/orders': [CHANNEL_NOT_ALLOWED('`channel` is not one of them')],
+  'POST /v1/orders/{id}/cancel': [p(409, 'order-not-cancellable', 'the order is no longer waiting for payment (refund a paid order instead)')],
+  'POST /v1/webhooks/razorpay': [
+    p(400, 'invalid-signature', '`X-Razorpay-Signature` is not the HMAC-SHA256 of the raw body under the current or previous webhook secret'),
+    // A signed body that is no usable event is stored and answered 200 `malformed`, not refused.
+    p(400, 'malformed-json', 'the body is not valid JSON (refused by the JSON parser before the signature is checked)'),
+    p(503, 'payment-provider-unavailable', 'no usable webhook secret in the vault; Razorpay redelivers later', true),
+    p(503, 'service-unavailable', 'payment events cannot be applied yet; Razorpay redelivers later'),
+  ],
+  'GET /health/ready': [p(503, 'service-unavailable', 'a check is down; `checks` reports each one')],
+  'GET /health/worker': [p(503, 'service-unavailable', 'no worker processed a heartbeat job recently; `checks` reports it')],
+};

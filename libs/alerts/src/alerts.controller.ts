@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthContext, CurrentKey, notFound, ProblemException, RequireScope } from '@hub/core';
+import { ApiProblem, AuthContext, CurrentKey, notFound, ProblemException, RequireScope } from '@hub/core';
 import { AlertsService } from './alerts.service';
 import { AlertDto, AlertListDto, ListAlertsQuery } from './dto/alert.dto';
 
@@ -22,6 +22,8 @@ export class AlertsController {
   @RequireScope('alerts:write')
   @ApiOperation({ summary: 'Acknowledge an alert', description: 'Records who saw it; the alert stays open until its condition clears.' })
   @ApiOkResponse({ type: AlertDto })
+  @ApiProblem(400, 'validation-failed', '`id` is not a numeric alert id')
+  @ApiProblem(404, 'not-found', 'no alert has this `id`')
   async ack(@Param('id') id: string, @CurrentKey() key: AuthContext | undefined): Promise<AlertDto> {
     if (!/^\d{1,18}$/.test(id)) {
       throw new ProblemException(400, 'validation-failed', 'id: must be a numeric alert id', { extensions: { errors: [{ field: 'id', message: 'must be a numeric alert id' }] } });

@@ -1,18 +1,18 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '@hub/core';
-import { ApiKeyResponses, TimeWindowQuery, timeWindow, usageWindow } from '@hub/api-keys';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblem, RequireScope } from '@hub/core';
+import { TimeWindowQuery, timeWindow, usageWindow } from '@hub/api-keys';
 import { AnalyticsConfig } from './analytics.config';
 import { AnalyticsService } from './analytics.service';
 import { KeysAnalyticsQuery, UsageAnalyticsQuery } from './dto/analytics-query.dto';
 import { EndpointAnalyticsListDto, KeyAnalyticsListDto, UsageAnalyticsDto } from './dto/analytics-response.dto';
 
-const BAD_QUERY = 'problem+json `validation-failed` naming the field: a malformed date, `from` not before `to`, a window over the maximum, a bad `granularity`, `keyId` or `cursor`, an unknown parameter';
+const BAD_QUERY = 'a malformed date, `from` not before `to`, a window over the maximum, a bad `granularity`, `keyId` or `cursor`, an unknown parameter (names the field)';
 const FRESHNESS = ' Counts land within about a second (API_KEY_USAGE_FLUSH_MS), latency percentiles within about 10 s; `lastUsedAt` within API_KEY_LAST_USED_FLUSH_MS.';
 
 @ApiTags('analytics')
-@ApiKeyResponses()
-@ApiBadRequestResponse({ description: BAD_QUERY })
+// The API key answers (401/403/429, with the RateLimit headers) are documented for every key route by completeOpenApiDocument.
+@ApiProblem(400, 'validation-failed', BAD_QUERY)
 @Controller('v1/analytics')
 export class AnalyticsController {
   constructor(

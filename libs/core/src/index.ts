@@ -43,3 +43,4 @@ export * from './http/pagination';
 export * from './http/timestamp';
 export * from './http/time-cursor';
 export * from './queue/with-timeout';
+export * from './openapi';

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AuthContext, canTouchChannel, CurrentKey, IdempotencyService, notFound, RequireScope, validationFailed } from '@hub/core';
+import { ApiProblem, AuthContext, canTouchChannel, CurrentKey, IdempotencyService, notFound, RequireScope, validationFailed } from '@hub/core';
 import type { FastifyReply } from 'fastify';
 import { AdjustStockDto, MovementPage, MovementsQueryDto, SetStockDto, StockView } from './dto/inventory.dto';
-import { InventoryService, StockLevel } from './inventory.service';
+import { InventoryService, MAX_QUANTITY, StockLevel } from './inventory.service';
 
 const BOUND_KEYS = ' A key bound to channels reaches only SKUs listed on one of them; any other SKU is 404 `not-found`, as if it did not exist.';
 
@@ -13,6 +13,8 @@ function checkSku(sku: string): string {
 }
 
 @ApiTags('inventory')
+@ApiProblem(400, 'validation-failed', '`sku` is longer than 200 characters')
+@ApiProblem(404, 'not-found', 'no item has this SKU, or (a key bound to channels) it is listed on none of them')
 @Controller('v1/inventory')
 export class InventoryController {
   constructor(
@@ -32,6 +34,7 @@ export class InventoryController {
   @RequireScope('inventory:write')
   @ApiOperation({ summary: 'Set the absolute on-hand count', description: 'For stocktakes. Refused (422 `below-reserved`) if it would drop below the units reserved for open orders. Every channel is updated within seconds.' + BOUND_KEYS })
   @ApiOkResponse({ type: StockView })
+  @ApiProblem(422, 'below-reserved', '`onHand` is below the units reserved for open orders (`reserved`)')
   async set(@Param('sku') sku: string, @Body() body: SetStockDto, @CurrentKey() key?: AuthContext): Promise<StockView> {
     // setOnHand applies the channel binding itself (404 for a SKU the key may not reach) and returns the new level.
     const level = await this.inventory.setOnHand(checkSku(sku), body.onHand, key?.keyId ?? null, undefined, 'set via API', key?.channels);
@@ -47,6 +50,7 @@ export class InventoryController {
   })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Unique per adjustment, e.g. a UUID' })
   @ApiResponse({ status: 201, type: StockView })
+  @ApiProblem(422, 'invalid-adjustment', `on-hand would fall below reserved or rise above ${MAX_QUANTITY} (names the bound)`)
   async adjust(
     @Param('sku') sku: string,
     @Body() body: AdjustStockDto,

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { CurrentOrigin, notFound, Partner, PARTNERS, ProblemException, RequestOrigin, RequireScope, toDate, validationFailed } from '@hub/core';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOmitProblem, ApiProblem, CurrentOrigin, notFound, Partner, PARTNERS, ProblemException, RequestOrigin, RequireScope, toDate, validationFailed } from '@hub/core';
 import { CredentialListDto, CredentialOutcomeDto, PutCredentialDto, VerifyCredentialDto } from './dto/credential.dto';
 import { isPartner, validatePartnerFields } from './partners/partner-fields';
 import { VaultService } from './vault.service';
@@ -9,6 +9,7 @@ import { VaultService } from './vault.service';
 const PARTNER_RETRY_AFTER_SECONDS = 30;
 
 const partnerParam = { name: 'partner', enum: PARTNERS as unknown as string[] };
+const BAD_PARTNER = `\`partner\` is not one of ${PARTNERS.join(', ')}`;
 
 @ApiTags('vault')
 @Controller('v1/vault/credentials')
@@ -41,8 +42,12 @@ export class VaultController {
       'one became current is answered with status `retired` instead of replacing it.',
   })
   @ApiCreatedResponse({ type: CredentialOutcomeDto })
-  @ApiUnprocessableEntityResponse({ description: 'The partner refused the credential; it stays pending.' })
-  @ApiServiceUnavailableResponse({ description: 'The partner could not be reached (down, timing out, throttling); the credential stays pending: re-check it with POST .../verify {version}.' })
+  @ApiProblem(400, 'validation-failed', `${BAD_PARTNER}, \`fields\` are not the partner's, or \`expiresAt\` is not in the future`)
+  @ApiProblem(422, 'credential-verification-failed', "the partner refused the credential (its error in `error`); it stays pending")
+  @ApiProblem(503, 'partner-unavailable', 'the partner could not be reached (down, timing out, throttling); the credential stays pending: re-check it with POST .../verify {version}', {
+    retryAfter: true,
+  })
+  @ApiOmitProblem(404, 'an unknown partner is 400 validation-failed; PUT creates the version')
   async put(@Param('partner') partner: string, @Body() body: PutCredentialDto, @CurrentOrigin() origin: RequestOrigin): Promise<CredentialOutcomeDto> {
     const p = this.partner(partner);
     const checked = validatePartnerFields(p, body.fields);
@@ -86,6 +91,8 @@ export class VaultController {
       'version that passes becomes current.',
   })
   @ApiOkResponse({ type: CredentialOutcomeDto })
+  @ApiProblem(400, 'validation-failed', BAD_PARTNER)
+  @ApiProblem(404, 'not-found', 'the partner has no current credential, or no such `version`')
   async verify(@Param('partner') partner: string, @Body() body: VerifyCredentialDto, @CurrentOrigin() origin: RequestOrigin): Promise<CredentialOutcomeDto> {
     const p = this.partner(partner);
     const outcome = await this.vault.verify(p, body?.version, origin);

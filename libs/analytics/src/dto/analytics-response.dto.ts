@@ -15,9 +15,9 @@ export class LatencyDto {
 }
 
 class TrafficDto {
-  @ApiProperty() requests: number;
-  @ApiProperty({ description: 'Answers 400-499, the guard\'s own 429s included' }) errors4xx: number;
-  @ApiProperty() errors5xx: number;
+  @ApiProperty({ type: 'integer' }) requests: number;
+  @ApiProperty({ type: 'integer', description: 'Answers 400-499, the guard\'s own 429s included' }) errors4xx: number;
+  @ApiProperty({ type: 'integer' }) errors5xx: number;
   @ApiProperty({ nullable: true, type: Number, example: 0.0125, description: 'errors4xx / requests (null without requests)' }) rate4xx: number | null;
   @ApiProperty({ nullable: true, type: Number }) rate5xx: number | null;
   @ApiProperty({ type: LatencyDto, description: 'Milliseconds, from the request reaching the api to the response sent' }) latencyMs: LatencyDto;
@@ -25,16 +25,16 @@ class TrafficDto {
 
 class PeakHourDto {
   @ApiProperty({ example: '2026-11-28T10:00:00.000Z' }) start: string;
-  @ApiProperty() requests: number;
+  @ApiProperty({ type: 'integer' }) requests: number;
 }
 
 class QuotaUsedDto {
-  @ApiProperty() limit: number;
+  @ApiProperty({ type: 'integer' }) limit: number;
   @ApiProperty({ enum: ['day', 'month'] }) period: string;
   @ApiProperty() periodStart: string;
   @ApiProperty() resetsAt: string;
-  @ApiProperty({ description: 'Units of this period taken from the quota counter (Redis) that the limiter enforces; see docs/analytics.md' }) used: number;
-  @ApiProperty() remaining: number;
+  @ApiProperty({ type: 'integer', description: 'Units of this period taken from the quota counter (Redis) that the limiter enforces; see docs/analytics.md' }) used: number;
+  @ApiProperty({ type: 'integer' }) remaining: number;
   @ApiProperty({ example: 0.42, description: 'used / limit' }) ratio: number;
 }
 

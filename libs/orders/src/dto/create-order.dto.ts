@@ -26,7 +26,7 @@ export class OrderItemDto {
   @MaxLength(64)
   sku: string;
 
-  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_LINE_QUANTITY })
+  @ApiProperty({ type: 'integer', example: 2, minimum: 1, maximum: MAX_LINE_QUANTITY })
   @IsInt()
   @Min(1)
   @Max(MAX_LINE_QUANTITY)

@@ -7,7 +7,7 @@ import type { OrderStatus } from '../order-status';
 export class OrderLineView {
   @ApiProperty() lineId: string;
   @ApiProperty({ example: 'NS-SERUM-30ML' }) sku: string;
-  @ApiProperty({ example: 2 }) quantity: number;
+  @ApiProperty({ type: 'integer', example: 2 }) quantity: number;
   @ApiProperty({ example: '899.00', description: 'Unit price in major units at order time' }) unitPrice: string;
 }
 
@@ -21,7 +21,7 @@ export class ReservationView {
 
 export class RazorpayOrderView {
   @ApiProperty({ example: 'order_Nq1a2b3c4d5e6f', description: 'Pass to Razorpay Checkout as order_id' }) orderId: string;
-  @ApiProperty({ example: 179800, description: 'Amount in paise' }) amount: number;
+  @ApiProperty({ type: 'integer', example: 179800, description: 'Amount in paise' }) amount: number;
   @ApiProperty({ example: 'INR' }) currency: string;
   @ApiPropertyOptional({ nullable: true, example: 'pay_Nq1a2b3c4d5e6f' }) paymentId: string | null;
 }
@@ -35,7 +35,7 @@ export class OrderView {
   statusReason: string | null;
   @ApiProperty({ example: 'INR' }) currency: string;
   @ApiProperty({ example: '1798.00', description: 'Total in major units' }) amount: string;
-  @ApiProperty({ example: 179800, description: 'Total in minor units (paise)' }) amountMinor: number;
+  @ApiProperty({ type: 'integer', example: 179800, description: 'Total in minor units (paise)' }) amountMinor: number;
   @ApiProperty({ type: [OrderLineView] }) items: OrderLineView[];
   @ApiProperty({ type: ReservationView }) reservation: ReservationView;
   @ApiProperty({ type: RazorpayOrderView, nullable: true, description: 'Storefront orders only' }) razorpay: RazorpayOrderView | null;

@@ -42,7 +42,7 @@ export class VerifyCredentialDto {
 
 export class CredentialVersionDto {
   @ApiProperty({ enum: ['amazon', 'nykaa', 'razorpay', 'cloudinary'] }) partner: string;
-  @ApiProperty() version: number;
+  @ApiProperty({ type: 'integer' }) version: number;
   @ApiProperty({ enum: CREDENTIAL_STATUSES }) status: string;
   @ApiProperty({ example: 'api', description: 'environment (bootstrap import), api, or amazon-notification' }) source: string;
   @ApiProperty({ example: '3f9a0c1d22be', description: 'Keyed hash prefix of the secret fields: tells versions apart, reveals nothing' }) fingerprint: string;
@@ -56,7 +56,7 @@ export class CredentialVersionDto {
     description: 'A previous version without expiresAt: when the vault stops using it (VAULT_PREVIOUS_GRACE_DAYS after it was replaced)',
   })
   graceUntil: string | null;
-  @ApiProperty({ nullable: true, type: Number }) rotateEveryDays: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) rotateEveryDays: number | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When it became current' }) rotatedAt: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) retiredAt: string | null;
@@ -64,7 +64,7 @@ export class CredentialVersionDto {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastUsedAt: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastFailureAt: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'The partner\'s last error for this version' }) lastError: string | null;
-  @ApiProperty({ description: 'Master key version its data key is wrapped with' }) masterKeyVersion: number;
+  @ApiProperty({ type: 'integer', description: 'Master key version its data key is wrapped with' }) masterKeyVersion: number;
 }
 
 export class VerificationDto {

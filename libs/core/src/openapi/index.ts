@@ -1,0 +1,2 @@
+export * from './api-problem.decorator';
+export * from './openapi-document';
