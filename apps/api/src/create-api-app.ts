@@ -77,18 +77,6 @@ const ROUTE_PROBLEMS: Record<string, ProblemDoc[]> = {
   'PATCH /v1/products/{sku}': [CHANNEL_NOT_ALLOWED('the change touches a channel it is not bound to')],
   'DELETE /v1/products/{sku}': [CHANNEL_NOT_ALLOWED('the product is listed on a channel it is not bound to')],
   'POST /v1/products/{sku}/reviews': [CHANNEL_NOT_ALLOWED('not to `storefront`')],
-  'POST /v1/orders': [
-    CHANNEL_NOT_ALLOWED("the order's `channel` is not one of them"),
-    p(409, 'insufficient-stock', 'a line cannot be reserved (nothing is reserved then)'),
-    p(409, 'duplicate-order', 'an order with this `externalId` exists on the channel'),
-    p(422, 'unknown-sku', 'no product has an item\'s SKU (for a channel-bound key: none sold on the order\'s channel)'),
-    p(422, 'mixed-currencies', 'the items are priced in different currencies'),
-    p(422, 'amount-too-large', 'the total is more paise than one order can carry'),
-    p(422, 'payment-order-rejected', 'Razorpay refused to create the payment order'),
-    p(503, 'payment-provider-unavailable', 'Razorpay cannot be reached or has no usable credential; nothing was reserved, retry with the same Idempotency-Key', true),
-  ],
-  'GET /v1/orders': [CHANNEL_NOT_ALLOWED('`channel` is not one of them')],
-  'POST /v1/orders/{id}/cancel': [p(409, 'order-not-cancellable', 'the order is no longer waiting for payment (refund a paid order instead)')],
   'POST /v1/webhooks/razorpay': [
     p(400, 'invalid-signature', '`X-Razorpay-Signature` is not the HMAC-SHA256 of the raw body under the current or previous webhook secret'),
     // A signed body that is no usable event is stored and answered 200 `malformed`, not refused.

@@ -1,6 +1,6 @@
 import { ArgumentMetadata, Body, Controller, Get, Headers, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthContext, CurrentKey, CurrentOrigin, ProblemException, RequestOrigin, RequireScope } from '@hub/core';
+import { ApiProblem, AuthContext, CurrentKey, CurrentOrigin, ProblemException, RequestOrigin, RequireScope } from '@hub/core';
 import type { FastifyReply } from 'fastify';
 import { CancelOrderDto, CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
@@ -41,6 +41,16 @@ export class OrdersController {
   })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'Unique per order attempt, e.g. a UUID' })
   @ApiCreatedResponse({ type: OrderView })
+  @ApiProblem(403, 'channel-not-allowed', "the key is bound to channels and the order's `channel` is not one of them")
+  @ApiProblem(409, 'insufficient-stock', 'a line cannot be reserved (nothing is reserved then)')
+  @ApiProblem(409, 'duplicate-order', 'an order with this `externalId` exists on the channel')
+  @ApiProblem(422, 'unknown-sku', "no product has an item's SKU (for a channel-bound key: none sold on the order's channel)")
+  @ApiProblem(422, 'mixed-currencies', 'the items are priced in different currencies')
+  @ApiProblem(422, 'amount-too-large', 'the total is more paise than one order can carry')
+  @ApiProblem(422, 'payment-order-rejected', 'Razorpay refused to create the payment order')
+  @ApiProblem(503, 'payment-provider-unavailable', 'Razorpay cannot be reached or has no usable credential; nothing was reserved, retry with the same Idempotency-Key', {
+    retryAfter: true,
+  })
   async create(
     @CurrentKey() auth: AuthContext | undefined,
     @Headers('idempotency-key') key: string | undefined,
@@ -58,6 +68,7 @@ export class OrdersController {
   @RequireScope('orders:read')
   @ApiOperation({ summary: 'List orders, newest first', description: '`?status=paid-out-of-stock` lists the paid orders whose stock was gone: refund them.' })
   @ApiOkResponse({ type: OrderPage })
+  @ApiProblem(403, 'channel-not-allowed', '`channel` is not one of the channels the key is bound to')
   list(@CurrentKey() auth: AuthContext | undefined, @Query() q: ListOrdersQuery): Promise<OrderPage> {
     return this.orders.list(auth, q);
   }
@@ -72,8 +83,9 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @RequireScope('orders:write')
-  @ApiOperation({ summary: 'Cancel an unpaid order and release its stock', description: '409 `order-not-cancellable` once paid. Cancelling twice is harmless.' })
+  @ApiOperation({ summary: 'Cancel an unpaid order and release its stock', description: '409 `order-not-cancellable` once paid (its `orderStatus` says why). Cancelling twice is harmless.' })
   @ApiOkResponse({ type: OrderView })
+  @ApiProblem(409, 'order-not-cancellable', 'the order is no longer waiting for payment (`orderStatus` says what it is; refund a paid order instead)')
   async cancel(
     @CurrentKey() auth: AuthContext | undefined,
     @Param('id', uuid) id: string,
