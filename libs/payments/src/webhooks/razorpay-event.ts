@@ -4,6 +4,18 @@ import type { RazorpayPayment } from '../razorpay/razorpay-gateway.service';
 /** Prefix of the event ids the hub gives captures it found by asking Razorpay (never a Razorpay event id). */
 export const RECONCILED_EVENT_PREFIX = 'reconciled.';
 
+/**
+ * Prefix of the id a signed delivery is stored under when its `x-razorpay-event-id` is missing or
+ * unusable; the rest is the SHA-256 of its body, so redeliveries of the same bytes are stored once.
+ */
+export const UNIDENTIFIED_EVENT_PREFIX = 'unidentified.';
+
+/** Outcome of a signed delivery that is no usable event: stored and acknowledged, never applied. */
+export const MALFORMED_OUTCOME = 'malformed';
+
+/** Postgres refuses NUL and lone UTF-16 surrogates (from a `\ud800`-style escape) in text. */
+export const storableText = (s: string) => !s.includes('\u0000') && s.isWellFormed();
+
 /** A verified Razorpay webhook, reduced to what effects need (the full payload is stored too). */
 export interface RazorpayEvent {
   /** `x-razorpay-event-id`: identical on every redelivery of the same event. */
@@ -64,14 +76,22 @@ export function parseRazorpayEvent(id: string, body: unknown, rawBody: string): 
   // The first amount present decides: a bad payment amount must not fall back to the order's.
   const rawAmount = [payment?.amount, order?.amount_paid, order?.amount].find(present);
   const amount = paise(rawAmount);
+  const razorpayOrderId = str(payment?.order_id) ?? str(order?.id);
+  const razorpayPaymentId = str(payment?.id);
+  const currency = str(payment?.currency) ?? str(order?.currency);
+  // Such a value could be neither stored nor looked up: every delivery would fail in Postgres as a
+  // 500, and Razorpay would redeliver the same body for days.
+  for (const [field, v] of [['event', event], ['order id', razorpayOrderId], ['payment id', razorpayPaymentId], ['currency', currency]] as const) {
+    if (v !== null && !storableText(v)) return { error: `${field} must not contain NUL or a lone UTF-16 surrogate` };
+  }
   return {
     id,
     event,
-    razorpayOrderId: str(payment?.order_id) ?? str(order?.id),
-    razorpayPaymentId: str(payment?.id),
+    razorpayOrderId,
+    razorpayPaymentId,
     amount,
     amountInvalid: present(rawAmount) && amount === null,
-    currency: str(payment?.currency) ?? str(order?.currency),
+    currency,
     createdAt: num(env.created_at),
     payload: env,
     rawBody,

@@ -12,7 +12,7 @@ class WebhookReceiptDto {
   @ApiProperty({ enum: ['processed', 'duplicate'], description: '`duplicate`: an earlier delivery of this event id already took effect' })
   status: 'processed' | 'duplicate';
 
-  @ApiProperty({ nullable: true, example: 'order-paid', description: 'What the event did (null for a duplicate)' })
+  @ApiProperty({ nullable: true, example: 'order-paid', description: 'What the event did (null for a duplicate); `malformed`: signed, but no usable event, so stored and not applied' })
   outcome: string | null;
 }
 
@@ -32,7 +32,10 @@ export class RazorpayWebhookController {
       'under `x-razorpay-event-id` and applies it once: `payment.captured`/`order.paid` mark the order paid and commit its stock, ' +
       '`payment.failed` releases it. A capture whose amount or currency is not the order\'s (or whose amount is not a whole number ' +
       'of paise) is stored and answered 200 with outcome `amount-mismatch`, `currency-mismatch` or `invalid-amount`, changing nothing. ' +
-      'Redeliveries answer 200 `duplicate`. A bad signature gets 400 `invalid-signature`.',
+      'A correctly signed body that is no usable event (not Razorpay\'s `{event, payload}` object, or no usable ' +
+      '`x-razorpay-event-id`) is stored and answered 200 with outcome `malformed`, applying nothing; without an event id its ' +
+      '`eventId` is `unidentified.<SHA-256 of the body>`. Redeliveries answer 200 `duplicate`. A missing or bad signature gets ' +
+      '400 `invalid-signature`, whatever the body, and changes nothing.',
   })
   @ApiHeader({ name: RAZORPAY_SIGNATURE_HEADER, required: true })
   @ApiHeader({ name: RAZORPAY_EVENT_ID_HEADER, required: true })

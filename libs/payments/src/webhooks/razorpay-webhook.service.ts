@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { MetricsService, PartnerCredentials, ProblemException } from '@hub/core';
 import type { Counter } from 'prom-client';
+import sjson from 'secure-json-parse';
 import { DataSource } from 'typeorm';
 import { verifyRazorpaySignature } from '../razorpay/razorpay-signature';
-import { parseRazorpayEvent, RazorpayEvent } from './razorpay-event';
+import { MALFORMED_OUTCOME, parseRazorpayEvent, RazorpayEvent, storableText, UNIDENTIFIED_EVENT_PREFIX } from './razorpay-event';
 import { RazorpayEventEffects } from './razorpay-event-effects';
 
 const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
@@ -29,6 +31,65 @@ function laneOf(event: RazorpayEvent): number {
   return Math.abs(h) % LANES;
 }
 
+/**
+ * A correctly signed delivery that is no usable event (not JSON, not Razorpay's envelope, no usable
+ * event id). Razorpay redelivers anything but a 2xx for a day and then disables the webhook, so it
+ * is stored for an operator and acknowledged, never applied.
+ */
+interface MalformedDelivery {
+  /** Why it cannot be applied; fixed wording, never a quote of the body. */
+  malformed: string;
+  id: string;
+  /** The body's `event` when it is a storable string, else empty (the column is NOT NULL). */
+  event: string;
+  razorpayOrderId: string | null;
+  razorpayPaymentId: string | null;
+  amount: number | null;
+  rawBody: string;
+  /** Size of the body as received, for the log line (which never carries the body itself). */
+  bytes: number;
+  /** The header as sent, when it was not usable as the id (shortened for the log). */
+  givenEventId?: string;
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+/**
+ * Parsed here only when the HTTP layer handed over the bytes unparsed: a second parse of every
+ * delivery would cost the route throughput it does not have to spare (docs: benchmark).
+ */
+function bodyValue(rawText: string, body: unknown): unknown {
+  if (body !== undefined) return body;
+  try {
+    return sjson.parse(rawText, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/** The event to apply, or why this signed delivery cannot be one. */
+function readDelivery(eventIdHeader: string | string[] | undefined, rawBody: Buffer, body: unknown): RazorpayEvent | MalformedDelivery {
+  const id = typeof eventIdHeader === 'string' && EVENT_ID.test(eventIdHeader) ? eventIdHeader : null;
+  const rawText = rawBody.toString('utf8');
+  const value = bodyValue(rawText, body);
+  const parsed = value === NOT_JSON ? { error: 'body is not JSON' } : parseRazorpayEvent(id ?? '', value, rawText);
+  if (id !== null && !('error' in parsed)) return parsed;
+  const named = value !== null && typeof value === 'object' ? (value as { event?: unknown }).event : undefined;
+  const event = 'error' in parsed ? (typeof named === 'string' && storableText(named) ? named : '') : parsed.event;
+  return {
+    malformed: 'error' in parsed ? parsed.error : 'x-razorpay-event-id must be 1 to 128 visible ASCII characters',
+    id: id ?? `${UNIDENTIFIED_EVENT_PREFIX}${createHash('sha256').update(rawBody).digest('hex')}`,
+    event,
+    razorpayOrderId: 'error' in parsed ? null : parsed.razorpayOrderId,
+    razorpayPaymentId: 'error' in parsed ? null : parsed.razorpayPaymentId,
+    amount: 'error' in parsed ? null : parsed.amount,
+    // A raw NUL byte (only possible in a body that is not JSON) is the one thing text cannot hold.
+    rawBody: rawText.replaceAll('\u0000', '\ufffd'),
+    bytes: rawBody.length,
+    ...(id === null && typeof eventIdHeader === 'string' ? { givenEventId: eventIdHeader.slice(0, 140) } : {}),
+  };
+}
+
 export interface WebhookReceipt {
   eventId: string;
   /** `processed`: this delivery applied the event. `duplicate`: an earlier delivery already had. */
@@ -43,7 +104,8 @@ export interface WebhookReceipt {
  * committed. The transaction touches a few order rows and their reservations, so it finishes in
  * milliseconds, well inside Razorpay's 5 s and our 1 s budget. The primary key on the event id
  * makes concurrent redeliveries (on any instance) wait for the first and then do nothing, so each
- * event takes effect exactly once.
+ * event takes effect exactly once. Only a bad signature is refused: whatever else Razorpay signed
+ * is stored and acknowledged, since any other answer only makes it redeliver the same body.
  */
 @Injectable()
 export class RazorpayWebhookService {
@@ -61,21 +123,16 @@ export class RazorpayWebhookService {
   }
 
   async receive(rawBody: Buffer | undefined, body: unknown, signature: string | string[] | undefined, eventIdHeader: string | string[] | undefined): Promise<WebhookReceipt> {
-    // Asked per delivery (the vault caches and invalidates on rotation), never kept here: a
-    // retired secret stops verifying as soon as the vault knows.
+    // Checked before anything reads the body or the event id: an unsigned body gets this one
+    // answer whatever it holds, while a signed one is Razorpay's, which only a 2xx stops
+    // redelivering. The secrets are asked for per delivery (the vault caches and invalidates on
+    // rotation), never kept here: a retired secret stops verifying as soon as the vault knows.
     if (!rawBody || !verifyRazorpaySignature(rawBody, signature, await this.webhookSecrets())) {
       this.received.inc({ event: 'unknown', result: 'invalid-signature' });
       throw new ProblemException(400, 'invalid-signature', 'X-Razorpay-Signature is not the HMAC-SHA256 of this body under the webhook secret');
     }
-    if (typeof eventIdHeader !== 'string' || !EVENT_ID.test(eventIdHeader)) {
-      throw new ProblemException(400, 'validation-failed', 'x-razorpay-event-id: must be 1 to 128 visible ASCII characters', {
-        extensions: { errors: [{ field: 'x-razorpay-event-id', message: 'must be 1 to 128 visible ASCII characters' }] },
-      });
-    }
-    const parsed = parseRazorpayEvent(eventIdHeader, body, rawBody.toString('utf8'));
-    if ('error' in parsed) {
-      throw new ProblemException(400, 'validation-failed', `body: ${parsed.error}`, { extensions: { errors: [{ field: 'body', message: parsed.error }] } });
-    }
+    const parsed = readDelivery(eventIdHeader, rawBody, body);
+    if ('malformed' in parsed) return this.storeMalformed(parsed);
     if (!this.effects.get()) {
       // Nothing can apply it yet; refusing (instead of storing) lets Razorpay redeliver later.
       throw new ProblemException(503, 'service-unavailable', 'Payment events cannot be applied right now');
@@ -88,6 +145,29 @@ export class RazorpayWebhookService {
     this.received.inc({ event: parsed.event, result: receipt.status });
     if (receipt.status === 'processed') this.logger.log({ eventId: parsed.id, event: parsed.event, outcome: receipt.outcome }, 'razorpay event applied');
     return receipt;
+  }
+
+  /**
+   * Stored without the lanes or a transaction: it has no effect to order or to commit with. The
+   * `ON CONFLICT` keeps an id to one row, also against a lane storing a real event under it.
+   */
+  private async storeMalformed(m: MalformedDelivery): Promise<WebhookReceipt> {
+    const inserted: unknown[] = await this.ds.query(
+      `INSERT INTO razorpay_events (event_id, event, razorpay_order_id, razorpay_payment_id, amount, raw_body, outcome, processed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now()) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [m.id, m.event, m.razorpayOrderId, m.razorpayPaymentId, m.amount, m.rawBody, MALFORMED_OUTCOME],
+    );
+    if (!inserted.length) {
+      this.received.inc({ event: 'unknown', result: 'duplicate' });
+      return { eventId: m.id, status: 'duplicate', outcome: null };
+    }
+    this.received.inc({ event: 'unknown', result: MALFORMED_OUTCOME });
+    // The body may carry customer details: its size and the fixed reason only, never its text.
+    this.logger.warn(
+      { eventId: m.id, givenEventId: m.givenEventId, reason: m.malformed, event: m.event.slice(0, 64) || undefined, bytes: m.bytes },
+      'razorpay webhook is not a usable event; stored as malformed and acknowledged',
+    );
+    return { eventId: m.id, status: 'processed', outcome: MALFORMED_OUTCOME };
   }
 
   /**
