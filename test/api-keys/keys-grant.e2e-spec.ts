@@ -60,7 +60,7 @@ describe('A key can never mint or control more than it has (POST/PATCH/rotate/re
     const mk = (extra: Record<string, unknown>) => call('POST', '/v1/keys', { ...base, name: 'minted', scopes: ['catalog:read'], ...extra }, bound);
     // Created: any address, or a wider network, or no end, or a later one.
     refused(await mk({ expiresAt: soon }), 403, 'cidrs-not-allowed');
-    refused(await mk({ allowedCidrs: ['127.0.0.0/7'], expiresAt: soon }), 403, 'cidrs-not-allowed');
+    refused(await mk({ allowedCidrs: ['126.0.0.0/7'], expiresAt: soon }), 403, 'cidrs-not-allowed');
     refused(await mk({ allowedCidrs: ['10.0.0.0/8'], expiresAt: soon }), 403, 'cidrs-not-allowed');
     refused(await mk({ allowedCidrs: ['127.0.0.1'] }), 403, 'expiry-not-allowed');
     const tooLate = await mk({ allowedCidrs: ['127.0.0.1'], expiresAt: later });

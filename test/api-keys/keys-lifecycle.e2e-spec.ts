@@ -276,5 +276,49 @@ describe('API key lifecycle over HTTP (real Postgres and Redis)', () => {
     assert.ok(create.properties.scopes.items.enum.includes('analytics:read'));
     assert.ok(doc.paths['/v1/keys/{keyId}/usage'].get);
     assert.ok(doc.paths['/v1/audit-events'].get);
+
+    // Nullable dates are strings, counts integers (a `string | null` property reflects as Object).
+    const s = doc.components.schemas;
+    for (const dto of ['CreateKeyDto', 'PatchKeyDto', 'RotateKeyDto']) {
+      assert.equal(s[dto].properties.expiresAt.type, 'string', dto);
+      assert.equal(s[dto].properties.expiresAt.format, 'date-time', dto);
+    }
+    assert.equal(s.PatchKeyDto.properties.expiresAt.nullable, true);
+    assert.equal(s.RotateKeyDto.properties.expiresAt.nullable, true);
+    assert.equal(s.RotateKeyDto.properties.overlapSeconds.type, 'integer');
+    assert.equal(s.LimitsDto.properties.burstPerSecond.type, 'integer');
+    assert.equal(s.QuotaDto.properties.limit.type, 'integer');
+    assert.equal(s.QuotaDto.properties.limit.maximum, 1_000_000_000_000);
+    for (const [prop, type] of [['expiresAt', 'string'], ['revokedReason', 'string'], ['lastUsedAt', 'string'], ['application', 'string']]) {
+      assert.equal(s.ApiKeyRecordDto.properties[prop].type, type, `ApiKeyRecordDto.${prop}`);
+    }
+    // Every key route documents its 400, and every route of one key its 404.
+    const routes: [string, string][] = [
+      ['/v1/keys', 'post'], ['/v1/keys', 'get'], ['/v1/keys/{keyId}', 'get'], ['/v1/keys/{keyId}', 'patch'],
+      ['/v1/keys/{keyId}/rotate', 'post'], ['/v1/keys/{keyId}/revoke', 'post'], ['/v1/keys/{keyId}/usage', 'get'], ['/v1/audit-events', 'get'],
+    ];
+    for (const [path, method] of routes) {
+      const op = doc.paths[path][method];
+      assert.match(op.responses['400']?.description ?? '', /`validation-failed`/, `${method} ${path} 400`);
+      assert.match(op.responses['400'].description, /`bad-request`/, `${method} ${path} 400`);
+      if (path.includes('{keyId}')) assert.match(op.responses['404']?.description ?? '', /`not-found`/, `${method} ${path} 404`);
+      else assert.equal(op.responses['404'], undefined, `${method} ${path} has no path parameter`);
+    }
+    // The audit trail's page has a schema; rotate's body is optional.
+    const audit = doc.paths['/v1/audit-events'].get.responses['200'].content['application/json'].schema;
+    assert.equal(audit.$ref, '#/components/schemas/AuditEventListDto');
+    assert.equal(s.AuditEventDto.properties.count.type, 'integer');
+    assert.equal(s.AuditEventListDto.properties.nextCursor.type, 'string');
+    const rotate = doc.paths['/v1/keys/{keyId}/rotate'].post;
+    assert.equal(rotate.requestBody.required, false);
+    assert.equal(rotate.requestBody.content['application/json'].schema.$ref, '#/components/schemas/RotateKeyDto');
+  });
+
+  it('rotates with no body at all, as OpenAPI says it may', async () => {
+    const created = await call('POST', '/v1/keys', { name: 'no body', environment: 'live', scopes: ['catalog:read'], tier: 'internal' });
+    const res = await fetch(`${api.url}/v1/keys/${created.body.keyId}/rotate`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    assert.equal(res.status, 201, await res.clone().text());
+    const body: any = await res.json();
+    assert.ok(Math.abs(Date.parse(body.previous.expiresAt) - (Date.now() + 86_400_000)) < 10_000);
   });
 });

@@ -22,3 +22,9 @@ export const ApiKeyResponses = () =>
       headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } }, ...rateHeaders },
     }),
   );
+
+/**
+ * The guard's own 400, for a controller's 400 description to include: an ApiBadRequestResponse on a
+ * route replaces the one on its controller, so it is written where the route's other 400s are.
+ */
+export const API_KEY_BAD_REQUEST = '`bad-request` (repeated or conflicting API key headers)';

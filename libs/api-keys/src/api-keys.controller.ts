@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentOrigin, RequestOrigin, RequireScope, toDate } from '@hub/core';
-import { ApiKeyResponses } from './api-key-responses.decorator';
+import { API_KEY_BAD_REQUEST, ApiKeyResponses } from './api-key-responses.decorator';
 import { usageWindow } from './timestamp';
 import { ApiKeysService, PatchKeyInput } from './api-keys.service';
 import { ApiKeyRecordDto, CreatedKeyDto, KeyListDto, KeyUsageDto, RotatedKeyDto } from './dto/key-response.dto';
@@ -18,8 +18,15 @@ const GRANT_FORBIDDEN =
   '`tier-not-allowed` (tier above the caller\'s), `limits-not-allowed` (an override above the caller\'s own limits; names `field`), ' +
   '`cidrs-not-allowed` / `expiry-not-allowed` (works from outside the caller\'s CIDRs or after its expiry; names `field`); and the guard\'s `insufficient-scope`, `ip-not-allowed`';
 
+const BAD_REQUEST =
+  'problem+json `validation-failed` naming each bad field in `errors` (body or query: a malformed or past date, a bad CIDR, an unknown field, ' +
+  `null for a field that has none, \`from\` not before \`to\`); ${API_KEY_BAD_REQUEST}`;
+
+const KeyNotFound = () => ApiNotFoundResponse({ description: 'problem+json `not-found`: no key has this keyId' });
+
 @ApiTags('API keys')
 @ApiKeyResponses()
+@ApiBadRequestResponse({ description: BAD_REQUEST })
 @Controller('v1/keys')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
@@ -50,6 +57,7 @@ export class ApiKeysController {
   @RequireScope('keys:read')
   @ApiOperation({ summary: 'Get an API key', description: 'Status, limits, lastUsedAt and usage totals; never the secret.' })
   @ApiOkResponse({ type: ApiKeyRecordDto })
+  @KeyNotFound()
   get(@Param('keyId') keyId: string) {
     return this.keys.get(keyId);
   }
@@ -64,6 +72,7 @@ export class ApiKeysController {
   })
   @ApiOkResponse({ type: ApiKeyRecordDto })
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
+  @KeyNotFound()
   @ApiConflictResponse({ description: 'problem+json `key-revoked`, `key-expired`, `key-already-rotated` (expiresAt of such a key; names `field`)' })
   patch(@Param('keyId') keyId: string, @Body() dto: PatchKeyDto, @CurrentOrigin() origin: RequestOrigin) {
     const input: PatchKeyInput = {};
@@ -84,8 +93,10 @@ export class ApiKeysController {
       "The new key keeps the old one's `expiresAt` unless the body gives one (`null`: never expires): rotating a key because it is about to expire needs a new `expiresAt`." +
       GRANT_RULE,
   })
+  @ApiBody({ type: RotateKeyDto, required: false, description: 'Optional: without a body, a 24 h overlap and the old key\'s expiresAt' })
   @ApiCreatedResponse({ type: RotatedKeyDto })
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
+  @KeyNotFound()
   @ApiConflictResponse({ description: 'problem+json `key-revoked`, `key-expired`, `key-already-rotated`' })
   async rotate(@Param('keyId') keyId: string, @Body() dto: RotateKeyDto, @CurrentOrigin() origin: RequestOrigin) {
     const expiresAt = toDate('expiresAt', dto?.expiresAt);
@@ -96,9 +107,10 @@ export class ApiKeysController {
   @Post(':keyId/revoke')
   @HttpCode(200)
   @RequireScope('keys:write')
-  @ApiOperation({ summary: 'Revoke an API key', description: 'Refused on every api instance within a second. Revoking twice keeps the first reason.' + GRANT_RULE })
+  @ApiOperation({ summary: 'Revoke an API key', description: 'Refused on every api instance within a second. `reason` is trimmed and must not be blank. Revoking twice keeps the first reason.' + GRANT_RULE })
   @ApiOkResponse({ type: ApiKeyRecordDto })
   @ApiForbiddenResponse({ description: GRANT_FORBIDDEN })
+  @KeyNotFound()
   revoke(@Param('keyId') keyId: string, @Body() dto: RevokeKeyDto, @CurrentOrigin() origin: RequestOrigin) {
     return this.keys.revoke(keyId, dto.reason, origin);
   }
@@ -107,6 +119,7 @@ export class ApiKeysController {
   @RequireScope('keys:read', 'analytics:read')
   @ApiOperation({ summary: 'Usage of an API key', description: 'Requests, 4xx, 5xx and latency per UTC hour or day (counts land within about a second).' })
   @ApiOkResponse({ type: KeyUsageDto })
+  @KeyNotFound()
   async usage(@Param('keyId') keyId: string, @Query() q: UsageQueryDto) {
     const granularity = q.granularity ?? 'hour';
     const { from, to } = usageWindow(q, granularity);

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { afterTimeCursor, AuditService, Channel, CURSOR_AT, decodeTimeCursor, encodeTimeCursor, CHANNELS, CoreConfig, FieldError, notFound, parseCidr, ProblemException, Scope, SCOPES, Tier, TIERS, validationFailed } from '@hub/core';
+import { afterTimeCursor, AuditService, Channel, cidrInputProblem, CURSOR_AT, decodeTimeCursor, encodeTimeCursor, CHANNELS, CoreConfig, FieldError, notFound, parseCidr, ProblemException, Scope, SCOPES, Tier, TIERS, validationFailed } from '@hub/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiKeyRecord, ApiKeyRow, toRecord } from './api-key.record';
-import { AUDIT, DEFAULT_ROTATION_OVERLAP_SECONDS, LimitOverrides } from './constants';
+import { AUDIT, DEFAULT_ROTATION_OVERLAP_SECONDS, LimitOverrides, METADATA_MAX_BYTES, REVOKE_REASON_MAX, REVOKE_REASON_RULE } from './constants';
 import { KeyCacheService } from './key-cache.service';
 import { generateKey, KEY_ID_PATTERN, KeyEnvironment } from './key-format';
 import { assertWithinGrant, assertWithinReach, KeyGrant, KeyReach } from './key-grant';
@@ -118,8 +118,15 @@ export class ApiKeysService {
       errors.push({ field: 'channels', message: `each must be one of: ${CHANNELS.join(', ')}` });
     }
     input.allowedCidrs?.forEach((c, i) => {
-      if (typeof c !== 'string' || !parseCidr(c)) errors.push({ field: `allowedCidrs.${i}`, message: 'must be an IPv4 or IPv6 address or CIDR, e.g. 203.0.113.0/24 or 2001:db8::/32' });
+      const problem = cidrInputProblem(c);
+      if (problem) errors.push({ field: `allowedCidrs.${i}`, message: problem });
     });
+    // The column is NOT NULL: null (or a list) reached Postgres as a 500 when only IsOptional stood in front.
+    if (input.metadata !== undefined) {
+      const m: unknown = input.metadata;
+      if (m === null || typeof m !== 'object' || Array.isArray(m)) errors.push({ field: 'metadata', message: 'must be an object' });
+      else if (Buffer.byteLength(JSON.stringify(m), 'utf8') > METADATA_MAX_BYTES) errors.push({ field: 'metadata', message: `must be a JSON object of at most ${METADATA_MAX_BYTES} bytes (UTF-8)` });
+    }
     if (input.expiresAt && (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime()) || input.expiresAt.getTime() <= Date.now())) {
       errors.push({ field: 'expiresAt', message: 'must be a date-time in the future' });
     }
@@ -304,7 +311,7 @@ export class ApiKeysService {
       });
     }
     if (row.expires_at && row.expires_at.getTime() <= Date.now()) {
-      throw new ProblemException(409, 'key-expired', `API key ${keyId} has expired and cannot be revived; create or rotate to a new key`, { extensions: { field: 'expiresAt' } });
+      throw new ProblemException(409, 'key-expired', `API key ${keyId} has expired and cannot be revived (nor rotated); create a new key`, { extensions: { field: 'expiresAt' } });
     }
   }
 
@@ -354,6 +361,10 @@ export class ApiKeysService {
   }
 
   async revoke(keyId: string, reason: string, actor: Actor = {}): Promise<ApiKeyRecord> {
+    // Checked here, not only in the DTO, so the CLI's --reason obeys it too: the first reason is the
+    // one kept, so a blank one would be the forensic record forever.
+    const why = typeof reason === 'string' ? reason.trim() : '';
+    if (!why || why.length > REVOKE_REASON_MAX) throw validationFailed([{ field: 'reason', message: REVOKE_REASON_RULE }]);
     const record = await this.ds.transaction(async (m) => {
       const old = await this.row(keyId, m, true);
       const caller = await this.grantor(actor, m);
@@ -362,9 +373,9 @@ export class ApiKeysService {
       if (old.revoked_at) return toRecord(old);
       const revoked = returned(await m.query(
         `UPDATE api_keys SET revoked_at = now(), revoked_reason = $2, revoked_by = $3, updated_at = now() WHERE key_id = $1 RETURNING *`,
-        [keyId, reason, actor.keyId ?? actor.label ?? null],
+        [keyId, why, actor.keyId ?? actor.label ?? null],
       ));
-      await this.audit.record({ action: AUDIT.revoked, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: keyId, requestId: actor.requestId, ip: actor.ip, details: { reason, by: actor.keyId ?? actor.label ?? null } }, m);
+      await this.audit.record({ action: AUDIT.revoked, actorKeyId: actor.keyId ?? null, subjectType: 'api_key', subjectId: keyId, requestId: actor.requestId, ip: actor.ip, details: { reason: why, by: actor.keyId ?? actor.label ?? null } }, m);
       return toRecord(revoked);
     });
     await this.cache.announce(keyId);

@@ -38,6 +38,13 @@ export const KEY_CHANGED_CHANNEL = 'api-keys:changed';
 export const EXPIRING_WINDOW_MS = 7 * 24 * 3600 * 1000;
 export const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600;
 
+/** Free metadata stays small: it is returned on every read of the key. */
+export const METADATA_MAX_BYTES = 4096;
+
+/** A revocation's reason is the record of why, and the first one stays: trimmed, never blank. */
+export const REVOKE_REASON_MAX = 500;
+export const REVOKE_REASON_RULE = `must be 1 to ${REVOKE_REASON_MAX} characters, not blank`;
+
 export const AUDIT = {
   created: 'key.created',
   patched: 'key.patched',

@@ -1,12 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsIn,
   IsInt,
-  IsISO8601,
   IsObject,
   IsOptional,
   IsString,
@@ -14,11 +13,40 @@ import {
   Max,
   Min,
   registerDecorator,
+  ValidateIf,
   ValidateNested,
   ValidationOptions,
 } from 'class-validator';
-import { CHANNELS, parseCidr, SCOPES, TIERS, PageLimit } from '@hub/core';
+import { CHANNELS, CIDR_RULE, cidrInputProblem, parseTimestamp, SCOPES, TIERS, PageLimit } from '@hub/core';
 import type { Channel, Scope, Tier } from '@hub/core';
+import { METADATA_MAX_BYTES, REVOKE_REASON_MAX, REVOKE_REASON_RULE } from '../constants';
+
+/** The message of every date a key or audit route reads: the one toDate (@hub/core) answers with. */
+export const TIMESTAMP_RULE = 'must be an ISO 8601 calendar date or date-time from year 0001 to 9999, e.g. 2026-01-31T00:00:00Z';
+
+/**
+ * A date as parseTimestamp reads it, so the DTO and the controller's toDate cannot disagree:
+ * IsISO8601 refused years 0001-0099 and a lowercase `t`/`z` that parseTimestamp takes, took week
+ * and ordinal dates it refuses, and said so in different words.
+ */
+export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isTimestamp',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: TIMESTAMP_RULE, ...options },
+      validator: { validate: (v: unknown) => typeof v === 'string' && parseTimestamp(v) !== null },
+    });
+}
+
+/**
+ * IsOptional skips null as well as absence; a field whose contract has no null (it would reach
+ * Postgres as one, or mean nothing) is validated, and so refused, when it is null.
+ */
+function IsOptionalNotNull(): PropertyDecorator {
+  return ValidateIf((_: unknown, v: unknown) => v !== undefined);
+}
 
 function IsCidr(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) =>
@@ -26,25 +54,39 @@ function IsCidr(options?: ValidationOptions): PropertyDecorator {
       name: 'isCidr',
       target: target.constructor,
       propertyName: propertyName as string,
-      options: { each: true, message: 'each must be an IPv4 or IPv6 address or CIDR, e.g. 203.0.113.0/24 or 2001:db8::/32', ...options },
-      validator: { validate: (v: unknown) => typeof v === 'string' && parseCidr(v) !== null },
+      options: {
+        each: true,
+        // With `each`, the message sees the whole list: name the first entry refused and why.
+        message: ({ value }) => {
+          for (const [i, c] of (Array.isArray(value) ? value : [value]).entries()) {
+            const problem = cidrInputProblem(c);
+            if (problem) return `entry ${i} ${problem}`;
+          }
+          return CIDR_RULE;
+        },
+        ...options,
+      },
+      validator: { validate: (v: unknown) => cidrInputProblem(v) === null },
     });
 }
 
-/** Free metadata stays small: it is returned on every read of the key. */
+/**
+ * Free metadata stays small: it is returned on every read of the key. Measured in UTF-8 bytes, as
+ * stored and sent; whether it is an object at all is IsObject's to say.
+ */
 function IsSmallObject(maxBytes: number): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
       name: 'isSmallObject',
       target: target.constructor,
       propertyName: propertyName as string,
-      options: { message: `must be a JSON object of at most ${maxBytes} bytes` },
-      validator: { validate: (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v) && JSON.stringify(v).length <= maxBytes },
+      options: { message: `must be a JSON object of at most ${maxBytes} bytes (UTF-8)` },
+      validator: { validate: (v: unknown) => v === null || typeof v !== 'object' || Buffer.byteLength(JSON.stringify(v), 'utf8') <= maxBytes },
     });
 }
 
 export class QuotaDto {
-  @ApiProperty({ example: 5000, minimum: 1 })
+  @ApiProperty({ type: 'integer', example: 5000, minimum: 1, maximum: 1_000_000_000_000 })
   @IsInt()
   @Min(1)
   @Max(1_000_000_000_000)
@@ -56,8 +98,8 @@ export class QuotaDto {
 }
 
 export class LimitsDto {
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 1_000_000, description: "Overrides the tier's requests per second" })
-  @IsOptional()
+  @ApiPropertyOptional({ type: 'integer', example: 20, minimum: 1, maximum: 1_000_000, description: "Overrides the tier's requests per second" })
+  @IsOptionalNotNull()
   @IsInt()
   @Min(1)
   @Max(1_000_000)
@@ -114,15 +156,15 @@ export class CreateKeyDto {
   @IsCidr()
   allowedCidrs?: string[];
 
-  @ApiPropertyOptional({ example: '2027-01-01T00:00:00Z', description: 'ISO 8601 date-time in the future' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', example: '2027-01-01T00:00:00Z', description: 'In the future; ISO 8601 date or date-time (UTC when no offset is given)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   expiresAt?: string;
 
-  @ApiPropertyOptional({ example: { team: 'web' } })
-  @IsOptional()
+  @ApiPropertyOptional({ example: { team: 'web' }, description: 'A JSON object of at most 4096 bytes (UTF-8)' })
+  @IsOptionalNotNull()
   @IsObject()
-  @IsSmallObject(4096)
+  @IsSmallObject(METADATA_MAX_BYTES)
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ example: 'storefront-next', description: 'The calling application, for dashboards' })
@@ -134,13 +176,13 @@ export class CreateKeyDto {
 
 export class PatchKeyDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional({ enum: SCOPES, isArray: true })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(SCOPES.length)
@@ -148,7 +190,7 @@ export class PatchKeyDto {
   scopes?: Scope[];
 
   @ApiPropertyOptional({ enum: TIERS })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(TIERS)
   tier?: Tier;
 
@@ -175,42 +217,49 @@ export class PatchKeyDto {
   @IsCidr()
   allowedCidrs?: string[] | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'ISO 8601 date-time in the future; null: never expires' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, example: '2027-01-01T00:00:00Z', description: 'In the future; ISO 8601 date or date-time (UTC when no offset is given); null: never expires' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   expiresAt?: string | null;
 
-  @ApiPropertyOptional()
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'Replaces the metadata: a JSON object of at most 4096 bytes (UTF-8); `{}` clears it (null is refused)' })
+  @IsOptionalNotNull()
   @IsObject()
-  @IsSmallObject(4096)
+  @IsSmallObject(METADATA_MAX_BYTES)
   metadata?: Record<string, unknown>;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200, description: 'null: none' })
   @IsOptional()
   @IsString()
   @Length(1, 200)
-  application?: string;
+  application?: string | null;
 }
 
 export class RotateKeyDto {
-  @ApiPropertyOptional({ default: 86_400, minimum: 0, maximum: 2_592_000, description: 'How long the old key keeps working' })
+  @ApiPropertyOptional({ type: 'integer', default: 86_400, minimum: 0, maximum: 2_592_000, description: 'How long the old key keeps working, in seconds' })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(2_592_000)
   overlapSeconds?: number;
 
-  @ApiPropertyOptional({ nullable: true, example: '2027-06-01T00:00:00Z', description: "The new key's expiry, in the future; null: never. Absent: the old key's expiresAt" })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2027-06-01T00:00:00Z',
+    description: "The new key's expiry, in the future (ISO 8601 date or date-time, UTC when no offset is given); null: never. Absent: the old key's expiresAt",
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   expiresAt?: string | null;
 }
 
 export class RevokeKeyDto {
-  @ApiProperty({ example: 'leaked in a CI log', maxLength: 500 })
+  @ApiProperty({ example: 'leaked in a CI log', minLength: 1, maxLength: REVOKE_REASON_MAX, description: 'Kept as the revocation\'s record (trimmed; a later revoke keeps the first). Not blank.' })
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
-  @Length(1, 500)
+  @Length(1, REVOKE_REASON_MAX, { message: REVOKE_REASON_RULE })
   reason: string;
 }
 
@@ -227,14 +276,17 @@ export class ListKeysQueryDto {
 
 /** `from` and `to` of a usage or analytics query (read with timeWindow). */
 export class TimeWindowQuery {
-  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'ISO 8601; the default depends on the endpoint (see its description). An hour counts when its start is in [from, to).' })
+  @ApiPropertyOptional({
+    example: '2026-11-01T00:00:00Z',
+    description: 'ISO 8601 date or date-time (UTC when no offset is given), before `to`; the default depends on the endpoint (see its description). An hour counts when its start is in [from, to).',
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 8601, exclusive; default: now' })
+  @ApiPropertyOptional({ description: 'ISO 8601 date or date-time, exclusive; default: now' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   to?: string;
 }
 
@@ -258,14 +310,14 @@ export class AuditQueryDto {
   @Length(1, 100)
   action?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'ISO 8601 date or date-time (UTC when no offset is given), inclusive; before `to`' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   from?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'ISO 8601 date or date-time, exclusive' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   to?: string;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })

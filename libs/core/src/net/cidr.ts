@@ -38,18 +38,86 @@ function ipToBigInt(ip: string, family: 4 | 6): bigint {
   return parts.reduce((acc, h) => (acc << 16n) | BigInt(h), 0n);
 }
 
-export function parseCidr(text: string): Cidr | null {
-  const [rawIp, bitsText, extra] = text.trim().split('/');
-  if (extra !== undefined || !rawIp) return null;
-  const ip = normalizeIp(rawIp);
-  const family = isIP(ip);
-  if (family !== 4 && family !== 6) return null;
-  const max = family === 4 ? 32 : 128;
-  if (bitsText !== undefined && !/^\d{1,3}$/.test(bitsText)) return null;
-  const bits = bitsText === undefined ? max : Number(bitsText);
-  if (bits > max) return null;
+/** What an address or CIDR must look like, as a field's message. */
+export const CIDR_RULE = 'must be an IPv4 or IPv6 address or CIDR, e.g. 203.0.113.0/24 or 2001:db8::/32';
+
+const v4Text = (n: bigint) => [24n, 16n, 8n, 0n].map((s) => Number((n >> s) & 255n)).join('.');
+
+/** The parsed CIDR and whether its address had bits set past the prefix, or why the text is not one. */
+function readCidr(text: unknown): { cidr: Cidr; hostBits: boolean } | string {
+  if (typeof text !== 'string') return CIDR_RULE;
+  // Refused, not trimmed: padding usually means the client split its list wrongly, which a quietly
+  // trimmed value would hide.
+  if (text !== text.trim()) return 'must not have spaces around it';
+  const [rawIp, bitsText, extra] = text.split('/');
+  if (extra !== undefined || !rawIp) return CIDR_RULE;
+  // isIP takes `fe80::1%eth0`, but a zone names one host's interface: no client address carries it here.
+  if (rawIp.includes('%')) return 'must not carry a zone id (such as %eth0)';
+  const written = isIP(rawIp);
+  if (written !== 4 && written !== 6) return CIDR_RULE;
+  let family: 4 | 6 = written;
+  let max = family === 4 ? 32 : 128;
+  if (bitsText !== undefined && !/^\d{1,3}$/.test(bitsText)) return CIDR_RULE;
+  let bits = bitsText === undefined ? max : Number(bitsText);
+  if (bits > max) return CIDR_RULE;
+  let value = ipToBigInt(rawIp, family);
+  let ip = rawIp;
+  // Client addresses on dual-stack sockets are read as IPv4 (normalizeIp), so an IPv4-mapped rule
+  // (`::ffff:10.0.0.0/104`, in any spelling) is kept as the IPv4 one or it would never match.
+  if (family === 6 && value >> 32n === 0xffffn && bits >= 96) {
+    family = 4;
+    max = 32;
+    bits -= 96;
+    value &= 0xffffffffn;
+    ip = v4Text(value);
+  }
   const mask = bits === 0 ? 0n : ((1n << BigInt(bits)) - 1n) << BigInt(max - bits);
-  return { family, network: ipToBigInt(ip, family) & mask, bits, mask, text: `${ip}/${bits}` };
+  const network = value & mask;
+  return { cidr: { family, network, bits, mask, text: `${ip}/${bits}` }, hostBits: network !== value };
+}
+
+/**
+ * Reads an address (as /32 or /128) or CIDR already accepted somewhere: a stored allow list or
+ * TRUSTED_PROXIES. Bits set past the prefix are masked off rather than refused, so a value stored
+ * before cidrInputProblem refused them keeps matching what it always matched.
+ */
+export function parseCidr(text: string): Cidr | null {
+  const r = readCidr(text);
+  return typeof r === 'string' ? null : r.cidr;
+}
+
+/**
+ * Why a client-written address or CIDR is refused, as a field's message, or null when it is fine.
+ * Stricter than parseCidr: `10.0.0.1/24` is refused, as Postgres's cidr type and Python's
+ * ip_network do, because a caller who wrote it may have meant the one address or the network, and
+ * an allow list must not guess wider.
+ */
+export function cidrInputProblem(text: unknown): string | null {
+  const r = readCidr(text);
+  if (typeof r === 'string') return r;
+  if (!r.hostBits) return null;
+  const ip = r.cidr.text.slice(0, r.cidr.text.indexOf('/'));
+  const network = r.cidr.family === 4 ? v4Text(r.cidr.network) : v6Text(r.cidr.network);
+  return `has bits set past the /${r.cidr.bits} prefix: write ${network}/${r.cidr.bits} for the network, or ${ip} for the one address`;
+}
+
+/** Compressed text of an IPv6 address (RFC 5952: the longest run of two or more zero groups as ::). */
+function v6Text(n: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 export function cidrContains(cidr: Cidr, ip: string): boolean {
