@@ -79,8 +79,7 @@ const ROUTE_PROBLEMS: Record<string, ProblemDoc[]> = {
   'POST /v1/products/{sku}/reviews': [CHANNEL_NOT_ALLOWED('not to `storefront`')],
   'POST /v1/webhooks/razorpay': [
     p(400, 'invalid-signature', '`X-Razorpay-Signature` is not the HMAC-SHA256 of the raw body under the current or previous webhook secret'),
-    // A signed body that is no usable event is stored and answered 200 `malformed`, not refused.
-    p(400, 'malformed-json', 'the body is not valid JSON (refused by the JSON parser before the signature is checked)'),
+    // A signed body that is no usable event (not even JSON) is stored and answered 200 `malformed`, not refused.
     p(503, 'payment-provider-unavailable', 'no usable webhook secret in the vault; Razorpay redelivers later', true),
     p(503, 'service-unavailable', 'payment events cannot be applied yet; Razorpay redelivers later'),
   ],

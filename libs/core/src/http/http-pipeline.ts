@@ -65,6 +65,21 @@ function manyBrackets(raw: Buffer, max: number): boolean {
 
 import sjson from 'secure-json-parse';
 
+/** Route config (`@RouteConfig({ rawJsonBody: true })`) of a route that takes JSON it could not parse as raw bytes. */
+export interface RawJsonBodyConfig {
+  rawJsonBody?: boolean;
+}
+
+/**
+ * Answers a body the JSON parser cannot take. A route that authenticates the raw bytes (a signed
+ * webhook) decides about them itself: it gets `rawBody` and no parsed body instead of the refusal,
+ * so a signed body that is not JSON is stored and acknowledged rather than redelivered for days.
+ */
+function refuse(req: FastifyRequest, done: (err: Error | null, body?: unknown) => void, problem: ProblemException): void {
+  if ((req.routeOptions.config as RawJsonBodyConfig | undefined)?.rawJsonBody === true) done(null, undefined);
+  else done(problem, undefined);
+}
+
 /**
  * JSON bodies: keep the raw bytes (webhook signatures are computed over them, never over
  * re-serialised JSON), refuse prototype poisoning, and say where a syntax error is.
@@ -84,22 +99,22 @@ export function registerJsonParser(fastify: FastifyInstance, bodyLimit: number):
       return done(new ProblemException(415, 'unsupported-media-type', `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported: send the JSON body uncompressed`), undefined);
     }
     (req as unknown as { rawBody: Buffer }).rawBody = raw;
-    if (raw.length === 0) return done(new ProblemException(400, 'malformed-json', 'The body is empty but Content-Type says JSON'), undefined);
+    if (raw.length === 0) return refuse(req, done, new ProblemException(400, 'malformed-json', 'The body is empty but Content-Type says JSON'));
     let parsed: unknown;
     try {
       parsed = sjson.parse(raw.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (err) {
-      return done(new ProblemException(400, 'malformed-json', `The body is not valid JSON: ${(err as Error).message}`), undefined);
+      return refuse(req, done, new ProblemException(400, 'malformed-json', `The body is not valid JSON: ${(err as Error).message}`));
     }
     if (manyBrackets(raw, MAX_JSON_DEPTH) && deeperThan(parsed, MAX_JSON_DEPTH)) {
-      return done(new ProblemException(400, 'malformed-json', `The body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`), undefined);
+      return refuse(req, done, new ProblemException(400, 'malformed-json', `The body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`));
     }
     // Caught here as a 400 naming the field rather than as a 500 from the database.
     if (raw.includes('\\u')) {
       const hit = findRefused(parsed, '');
       if (hit !== null) {
         const message = hit.text.includes('\u0000') ? 'must not contain NUL (\\u0000) characters' : 'must not contain a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape)';
-        return done(validationFailed([{ field: hit.path || '(body)', message }]), undefined);
+        return refuse(req, done, validationFailed([{ field: hit.path || '(body)', message }]));
       }
     }
     done(null, parsed);

@@ -1,6 +1,7 @@
 import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Public } from '@hub/core';
+import { Public, RawJsonBodyConfig } from '@hub/core';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { RAZORPAY_EVENT_ID_HEADER, RAZORPAY_SIGNATURE_HEADER } from '../constants';
 import { RazorpayWebhookService } from './razorpay-webhook.service';
@@ -24,6 +25,8 @@ export class RazorpayWebhookController {
   // Public: Razorpay has no API key; the HMAC signature over the raw body authenticates it.
   @Public()
   @Post('razorpay')
+  // JSON core could not parse still reaches receive() as rawBody: it is signed, so it is stored, not refused.
+  @RouteConfig({ rawJsonBody: true } satisfies RawJsonBodyConfig)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Razorpay webhook receiver',
