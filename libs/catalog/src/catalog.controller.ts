@@ -67,7 +67,9 @@ export class CatalogController {
   @ApiParam(SKU_PARAM)
   @ApiOperation({
     summary: 'Change a product',
-    description: 'Any field but `sku` and `stock` (stock: `PUT /v1/inventory/:sku`). Republishes to every channel; channels removed from `channels` are delisted.',
+    description:
+      'Any field but `sku` and `stock` (stock: `PUT /v1/inventory/:sku`). Republishes to every channel; channels removed from `channels` are delisted. ' +
+      'A body that changes nothing (empty, or every value equal to the stored one) answers 200 with the product as it is: no new version, nothing republished.',
   })
   @ApiOkResponse({ type: ProductView })
   update(@Param('sku') sku: string, @Body() body: UpdateProductDto, @CurrentKey() key: AuthContext | undefined, @CurrentOrigin() origin: RequestOrigin): Promise<ProductView> {

@@ -52,6 +52,23 @@ interface ProductRow {
   deleted_at: Date | null;
 }
 
+/** What a PATCH can change, as stored (price normalised, channels in CHANNELS order). */
+type ProductFields = Pick<ProductRow, 'name' | 'description' | 'category' | 'price' | 'currency' | 'images' | 'channels'>;
+
+/** Images in order (the first is the main one); channels as a set. */
+function sameFields(a: ProductFields, b: ProductFields): boolean {
+  const sameList = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return (
+    a.name === b.name &&
+    a.description === b.description &&
+    a.category === b.category &&
+    a.price === b.price &&
+    a.currency === b.currency &&
+    sameList(a.images, b.images) &&
+    sameList([...a.channels].sort(), [...b.channels].sort())
+  );
+}
+
 /**
  * How long a write waits for Redis to take its jobs. Queue connections retry forever, so without a
  * bound a Redis outage would hang every catalog write after its transaction had committed.
@@ -134,7 +151,7 @@ export class CatalogService {
     const actor = auth?.keyId ?? null;
     let removed: Channel[] = [];
     let kept: Channel[] = [];
-    const row = await this.ds.transaction(async (m) => {
+    const { row, changed } = await this.ds.transaction(async (m) => {
       const [current]: ProductRow[] = await m.query(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE sku = $1 AND deleted_at IS NULL FOR UPDATE`, [sku]);
       if (!current) throw notFound(`Product ${sku}`);
       this.assertVisible(current, auth);
@@ -146,6 +163,18 @@ export class CatalogService {
       for (const c of new Set([...current.channels, ...channels])) {
         if (changesProduct || !channels.includes(c) || !current.channels.includes(c)) this.assertChannel(c, auth);
       }
+      const next: ProductFields = {
+        name: input.name ?? current.name,
+        description: input.description ?? current.description,
+        category: input.category ?? current.category,
+        price: input.price !== undefined ? normalisePrice(input.price) : current.price,
+        currency: input.currency ?? current.currency,
+        images: input.images ?? current.images,
+        channels,
+      };
+      // Nothing to publish: a new version would only spend partner quota (Amazon's 5 calls/s) on
+      // listings that already say this. The checks above still apply, as for a real change.
+      if (sameFields(current, next)) return { row: current, changed: false };
       removed = current.channels.filter((c) => !channels.includes(c));
       kept = channels;
       const [r]: ProductRow[] = await updateReturning(
@@ -153,22 +182,13 @@ export class CatalogService {
         `UPDATE products SET name = $2, description = $3, category = $4, price = $5, currency = $6, images = $7, channels = $8,
            version = version + 1, updated_at = now()
          WHERE sku = $1 RETURNING ${PRODUCT_COLUMNS}`,
-        [
-          sku,
-          input.name ?? current.name,
-          input.description ?? current.description,
-          input.category ?? current.category,
-          input.price !== undefined ? normalisePrice(input.price) : current.price,
-          input.currency ?? current.currency,
-          JSON.stringify(input.images ?? current.images),
-          channels,
-        ],
+        [sku, next.name, next.description, next.category, next.price, next.currency, JSON.stringify(next.images), next.channels],
       );
       await this.markWanted(m, sku, kept, removed, r.version);
       await this.audit.record({ action: 'product.updated', actorKeyId: actor, requestId: origin?.requestId, ip: origin?.ip, subjectType: 'product', subjectId: sku, details: { fields: Object.keys(input), version: r.version } }, m);
-      return r;
+      return { row: r, changed: true };
     });
-    await this.enqueue(sku, row.version, kept, removed);
+    if (changed) await this.enqueue(sku, row.version, kept, removed);
     return toView(row);
   }
 

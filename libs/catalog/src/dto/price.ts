@@ -1,6 +1,12 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
 
-const DECIMAL = /^\d{1,10}(\.\d{1,2})?$/;
+/**
+ * Below 10^9: Nykaa takes `price.amount` as `^\d{1,9}\.\d{2}$`, and a product priced beyond what one
+ * channel takes would be stored here and then fail there. One cap for every channel keeps a product
+ * publishable wherever it is moved later (numeric(12,2) itself would hold up to 10^10).
+ */
+export const PRICE_LIMIT_TEXT = 'below 1,000,000,000';
+const DECIMAL = /^\d{1,9}(\.\d{1,2})?$/;
 
 /** Why a price is refused, or null when it is acceptable. */
 export function priceProblem(value: unknown): string | null {
@@ -14,7 +20,8 @@ export function priceProblem(value: unknown): string | null {
   const s = value.trim();
   if (s.startsWith('-')) return 'must not be negative';
   if (!/^\d+(\.\d+)?$/.test(s)) return 'must be a decimal number such as 899 or "899.00"';
-  if (!DECIMAL.test(s)) return /\.\d{3,}$/.test(s) ? 'must have at most 2 decimal places' : 'must be below 10,000,000,000';
+  // Leading zeros say nothing about the size ("0007.10" is stored as "7.10").
+  if (!DECIMAL.test(s.replace(/^0+(?=\d)/, ''))) return /\.\d{3,}$/.test(s) ? 'must have at most 2 decimal places' : `must be ${PRICE_LIMIT_TEXT}`;
   return null;
 }
 

@@ -11,7 +11,6 @@ import {
   IsOptional,
   IsString,
   IsUrl,
-  Length,
   Matches,
   Max,
   MaxLength,
@@ -19,7 +18,13 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { PRODUCT_CHANNEL_STATUSES, SKU_PATTERN, SUPPORTED_CURRENCIES } from '../constants';
-import { IsPrice } from './price';
+import { CATEGORY_MAX, DESCRIPTION_MAX, MaxUtf16Length, NAME_MAX, NotBlank, Trimmed } from './listing-text';
+import { IsPrice, PRICE_LIMIT_TEXT } from './price';
+
+const LENGTH_DOC = 'counted in UTF-16 code units, as Amazon and Nykaa count (most emoji count as 2)';
+const NAME_DOC = `Trimmed; not blank; at most ${NAME_MAX} characters, ${LENGTH_DOC}.`;
+const CATEGORY_DOC = `Trimmed; not blank; at most ${CATEGORY_MAX} characters, ${LENGTH_DOC}.`;
+const DESCRIPTION_DOC = `Stored as sent; may be empty; at most ${DESCRIPTION_MAX} characters, ${LENGTH_DOC}.`;
 
 const IMAGE_URL: NonNullable<Parameters<typeof IsUrl>[0]> = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 
@@ -29,12 +34,14 @@ export class CreateProductDto {
   @Matches(SKU_PATTERN, { message: `must match ${SKU_PATTERN.source} (upper-case letters, digits, '.', '_' or '-'; 3 to 64 characters)` })
   sku: string;
 
-  @ApiProperty({ example: 'Vitamin C Brightening Serum 30 ml' })
+  @ApiProperty({ example: 'Vitamin C Brightening Serum 30 ml', maxLength: NAME_MAX, description: NAME_DOC })
+  @Trimmed()
   @IsString()
-  @Length(1, 200)
+  @NotBlank()
+  @MaxUtf16Length(NAME_MAX)
   name: string;
 
-  @ApiProperty({ oneOf: [{ type: 'string', example: '899.00' }, { type: 'number', example: 899 }], description: 'Major units, at most 2 decimals, not negative. Stored exactly; returned as a decimal string.' })
+  @ApiProperty({ oneOf: [{ type: 'string', example: '899.00' }, { type: 'number', example: 899 }], description: `Major units, at most 2 decimals, not negative, ${PRICE_LIMIT_TEXT}. Stored exactly; returned as a decimal string.` })
   @IsPrice()
   price: string | number;
 
@@ -58,14 +65,16 @@ export class CreateProductDto {
   @MaxLength(2000, { each: true })
   images: string[];
 
-  @ApiProperty({ example: 'serum' })
+  @ApiProperty({ example: 'serum', maxLength: CATEGORY_MAX, description: CATEGORY_DOC })
+  @Trimmed()
   @IsString()
-  @Length(1, 100)
+  @NotBlank()
+  @MaxUtf16Length(CATEGORY_MAX)
   category: string;
 
-  @ApiProperty({ example: 'A lightweight serum with 15% vitamin C.' })
+  @ApiProperty({ example: 'A lightweight serum with 15% vitamin C.', maxLength: DESCRIPTION_MAX, description: DESCRIPTION_DOC })
   @IsString()
-  @MaxLength(5000)
+  @MaxUtf16Length(DESCRIPTION_MAX)
   description: string;
 
   @ApiPropertyOptional({ enum: CHANNELS, isArray: true, description: 'Where to publish; default all channels.' })
@@ -85,8 +94,14 @@ const UnlessAbsent = () => ValidateIf((_: object, v: unknown) => v !== undefined
 
 /** Every field but `sku` and `stock` (stock changes go through /v1/inventory). */
 export class UpdateProductDto {
-  @ApiPropertyOptional() @UnlessAbsent() @IsString() @Length(1, 200) name?: string;
-  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }] })
+  @ApiPropertyOptional({ maxLength: NAME_MAX, description: NAME_DOC })
+  @UnlessAbsent()
+  @Trimmed()
+  @IsString()
+  @NotBlank()
+  @MaxUtf16Length(NAME_MAX)
+  name?: string;
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }], description: `As on create: ${PRICE_LIMIT_TEXT}.` })
   @UnlessAbsent()
   @IsPrice()
   price?: string | number;
@@ -102,8 +117,18 @@ export class UpdateProductDto {
   @IsUrl(IMAGE_URL, { each: true, message: 'each image must be an http(s) URL' })
   @MaxLength(2000, { each: true })
   images?: string[];
-  @ApiPropertyOptional() @UnlessAbsent() @IsString() @Length(1, 100) category?: string;
-  @ApiPropertyOptional({ description: 'An empty string clears it.' }) @UnlessAbsent() @IsString() @MaxLength(5000) description?: string;
+  @ApiPropertyOptional({ maxLength: CATEGORY_MAX, description: CATEGORY_DOC })
+  @UnlessAbsent()
+  @Trimmed()
+  @IsString()
+  @NotBlank()
+  @MaxUtf16Length(CATEGORY_MAX)
+  category?: string;
+  @ApiPropertyOptional({ maxLength: DESCRIPTION_MAX, description: `${DESCRIPTION_DOC} An empty string clears it.` })
+  @UnlessAbsent()
+  @IsString()
+  @MaxUtf16Length(DESCRIPTION_MAX)
+  description?: string;
   @ApiPropertyOptional({ enum: CHANNELS, isArray: true, description: 'Channels removed here are delisted; added ones are published.' })
   @UnlessAbsent()
   @IsArray()

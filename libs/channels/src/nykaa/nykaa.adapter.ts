@@ -15,6 +15,16 @@ import { ChannelsConfig } from '../channels.config';
 import { createPartnerHttp, describeBody, rateLimited, send } from '../http/partner-http';
 
 /**
+ * docs/nykaa-api.md: a listing's or an inventory item's `quantity` is an integer from 0 to 1,000,000,
+ * and anything above is refused. The hub holds up to 10^9 units, but a channel cannot show more than
+ * it accepts: every quantity sent is capped here, so a large stock still reaches Nykaa (as its
+ * maximum) instead of leaving the old figure up with the push failing.
+ */
+export const NYKAA_MAX_QUANTITY = 1_000_000;
+
+const capped = (quantity: number) => Math.min(quantity, NYKAA_MAX_QUANTITY);
+
+/**
  * Nykaa has no public seller API; this speaks the small REST contract we defined for it (see the
  * README "Nykaa contract"): `X-Nykaa-Api-Key`, listings, inventory and reviews per seller, and
  * errors shaped `{"error":{"code","message"}}`.
@@ -40,22 +50,22 @@ export class NykaaAdapter implements ChannelAdapter {
       category: input.category,
       price: { amount: input.price, currency: input.currency },
       imageUrl: input.imageUrl,
-      quantity: input.quantity,
+      quantity: capped(input.quantity),
     });
     return { externalId: String(res.data?.listingId ?? input.sku), status: res.data?.status === 'ACTIVE' ? 'published' : 'pending' };
   }
 
   async updateQuantity(sku: string, quantity: number): Promise<{ confirmedQuantity: number }> {
-    const res = await this.call('PUT', (s) => `/v1/sellers/${s}/inventory/${encodeURIComponent(sku)}`, { quantity });
-    return { confirmedQuantity: typeof res.data?.quantity === 'number' ? res.data.quantity : quantity };
+    const res = await this.call('PUT', (s) => `/v1/sellers/${s}/inventory/${encodeURIComponent(sku)}`, { quantity: capped(quantity) });
+    return { confirmedQuantity: typeof res.data?.quantity === 'number' ? res.data.quantity : capped(quantity) };
   }
 
   async updateQuantities(updates: QuantityUpdate[]): Promise<QuantityUpdateResult[]> {
-    const res = await this.call('PUT', (s) => `/v1/sellers/${s}/inventory`, { items: updates.map((u) => ({ sku: u.sku, quantity: u.quantity })) });
+    const res = await this.call('PUT', (s) => `/v1/sellers/${s}/inventory`, { items: updates.map((u) => ({ sku: u.sku, quantity: capped(u.quantity) })) });
     const bySku = new Map<string, any>((Array.isArray(res.data?.results) ? res.data.results : []).map((r: any) => [String(r?.sku), r]));
     return updates.map((u): QuantityUpdateResult => {
       const r = bySku.get(u.sku);
-      if (r?.status === 'UPDATED') return { sku: u.sku, confirmedQuantity: typeof r.quantity === 'number' ? r.quantity : u.quantity };
+      if (r?.status === 'UPDATED') return { sku: u.sku, confirmedQuantity: typeof r.quantity === 'number' ? r.quantity : capped(u.quantity) };
       const why = r ? errorSummary(r) : 'missing from the bulk response';
       // An item Nykaa refused will be refused again; one it did not answer is worth another try.
       return { sku: u.sku, error: r ? new ListingRejectedError('nykaa', why) : new PartnerUnavailableError('nykaa', why) };

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, NotEquals } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals } from 'class-validator';
 import { CHANNELS, PageLimit } from '@hub/core';
 import { MAX_QUANTITY } from '../inventory.service';
 
@@ -19,9 +19,11 @@ export class AdjustStockDto {
   @Max(MAX_QUANTITY)
   delta: number;
 
-  @ApiProperty({ description: 'Why, for the ledger (e.g. "damaged in transit", "delivery PO-1182").', maxLength: 500, example: 'damaged in transit' })
+  @ApiProperty({ description: 'Why, for the ledger (e.g. "damaged in transit", "delivery PO-1182"); not blank. Stored as sent.', maxLength: 500, example: 'damaged in transit' })
   @IsString()
-  @IsNotEmpty()
+  // The ledger's only account of why stock moved: whitespace says as little as nothing. (\s is the
+  // set String.prototype.trim removes.)
+  @Matches(/\S/, { message: 'must not be empty or only whitespace' })
   @MaxLength(500)
   reason: string;
 }
