@@ -153,5 +153,16 @@ describe('OpenAPI document (/docs/openapi.json)', () => {
     assert.equal(s.OrderItemDto.properties.quantity.type, 'integer');
     const limit = (op('get', '/v1/inventory/{sku}/movements').parameters as any[]).find((p) => p.name === 'limit');
     assert.equal(limit.schema.type, 'integer');
+    // ...and the counts in responses.
+    for (const [schema, props] of [['StockView', ['onHand', 'reserved', 'available']], ['MovementView', ['onHandDelta', 'reservedDelta', 'onHandAfter', 'reservedAfter']], ['ProductView', ['version']]] as const) {
+      for (const prop of props) assert.equal(s[schema].properties[prop].type, 'integer', `${schema}.${prop}`);
+    }
+  });
+
+  it('documents only the webhook refusal the route gives for a body, and the health 503s', () => {
+    // The JSON parser hands this route its bytes (a signed body that is not JSON is stored, answered 200).
+    assert.deepEqual(op('post', '/v1/webhooks/razorpay').responses['400']['x-problem-types'], ['invalid-signature']);
+    assert.ok(op('post', '/v1/products').responses['400']['x-problem-types'].includes('malformed-json'));
+    assert.ok(JSON.stringify(op('get', '/health/ready').responses['503']).includes('service-unavailable'));
   });
 });

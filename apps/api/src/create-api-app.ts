@@ -11,7 +11,6 @@ import {
   installHttpMetrics,
   installRequestLogging,
   loadConfig,
-  ProblemDoc,
 } from '@hub/core';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
@@ -49,7 +48,7 @@ export async function createApiApp(opts: { extraModules?: (Type | DynamicModule)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: `The same key as in \`Authorization: Bearer\`. ${API_KEY_FORMAT}` }, 'apiKey')
     .build();
   // Scopes, public markers and problem+json answers come from the route metadata (completeOpenApiDocument).
-  SwaggerModule.setup('docs', app, () => completeOpenApiDocument(app, SwaggerModule.createDocument(app, doc), { routeProblems: ROUTE_PROBLEMS }), {
+  SwaggerModule.setup('docs', app, () => completeOpenApiDocument(app, SwaggerModule.createDocument(app, doc)), {
     jsonDocumentUrl: 'docs/openapi.json',
   });
   return app;
@@ -59,30 +58,3 @@ const API_KEY_FORMAT =
   'A hub API key, `nsk_<env>_<keyId>_<secret><checksum>` (`nsk_(live|test)_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}`): `env` is `live` or `test`, ' +
   '`keyId` the public lookup id, and the last 6 characters a base62 CRC32 of the rest. Created with `POST /v1/keys` or `npm run hub -- keys:create`; ' +
   'each route names the scope it needs (`x-required-scopes`).';
-
-const p = (status: number, slug: string, when?: string, retryAfter?: boolean): ProblemDoc => ({ status, slug, when, ...(retryAfter ? { retryAfter } : {}) });
-const CHANNEL_NOT_ALLOWED = (what: string) => p(403, 'channel-not-allowed', `the key is bound to channels and ${what}`);
-
-/**
- * Problems specific to routes whose controllers do not carry @ApiProblem (yet): what their
- * services throw beyond the general rules of completeOpenApiDocument. Move an entry to its
- * controller as @ApiProblem when that controller is next edited.
- */
-const ROUTE_PROBLEMS: Record<string, ProblemDoc[]> = {
-  'POST /v1/products': [
-    CHANNEL_NOT_ALLOWED('`channels` names one it is not bound to'),
-    p(409, 'duplicate-sku', 'a product with this SKU exists'),
-    p(422, 'below-reserved', 'a deleted SKU is re-created with less `stock` than its open orders still hold'),
-  ],
-  'PATCH /v1/products/{sku}': [CHANNEL_NOT_ALLOWED('the change touches a channel it is not bound to')],
-  'DELETE /v1/products/{sku}': [CHANNEL_NOT_ALLOWED('the product is listed on a channel it is not bound to')],
-  'POST /v1/products/{sku}/reviews': [CHANNEL_NOT_ALLOWED('not to `storefront`')],
-  'POST /v1/webhooks/razorpay': [
-    p(400, 'invalid-signature', '`X-Razorpay-Signature` is not the HMAC-SHA256 of the raw body under the current or previous webhook secret'),
-    // A signed body that is no usable event (not even JSON) is stored and answered 200 `malformed`, not refused.
-    p(503, 'payment-provider-unavailable', 'no usable webhook secret in the vault; Razorpay redelivers later', true),
-    p(503, 'service-unavailable', 'payment events cannot be applied yet; Razorpay redelivers later'),
-  ],
-  'GET /health/ready': [p(503, 'service-unavailable', 'a check is down; `checks` reports each one')],
-  'GET /health/worker': [p(503, 'service-unavailable', 'no worker processed a heartbeat job recently; `checks` reports it')],
-};

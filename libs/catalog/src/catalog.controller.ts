@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { AuthContext, CurrentKey, CurrentOrigin, RequestOrigin, notFound, RequireScope } from '@hub/core';
+import { ApiProblem, AuthContext, CurrentKey, CurrentOrigin, RequestOrigin, notFound, RequireScope } from '@hub/core';
 import { CatalogService } from './catalog.service';
 import { SKU_PATTERN } from './constants';
 import {
@@ -38,9 +38,13 @@ export class CatalogController {
     description:
       'Stores the product (price exactly, as a decimal string), sets its initial stock, and enqueues one publish job per channel ' +
       '(default: every channel; a channel-bound key defaults to its own channels). Images are uploaded once to Cloudinary with one ' +
-      'eager transform per channel. Follow progress at `GET /v1/products/:sku/channels`. 409 `duplicate-sku` if the SKU exists.',
+      'eager transform per channel. Follow progress at `GET /v1/products/:sku/channels`. 409 `duplicate-sku` if the SKU exists ' +
+      '(also for a channel-bound key when the product is on channels it does not see: SKUs are unique across the catalog).',
   })
   @ApiCreatedResponse({ type: ProductView })
+  @ApiProblem(403, 'channel-not-allowed', 'the key is bound to channels and `channels` names one it is not bound to')
+  @ApiProblem(409, 'duplicate-sku', 'a product with this SKU exists')
+  @ApiProblem(422, 'below-reserved', 'a deleted SKU is re-created with less `stock` than its open orders still hold')
   create(@Body() body: CreateProductDto, @CurrentKey() key: AuthContext | undefined, @CurrentOrigin() origin: RequestOrigin): Promise<ProductView> {
     return this.catalog.create(body, key, origin);
   }
@@ -72,6 +76,7 @@ export class CatalogController {
       'A body that changes nothing (empty, or every value equal to the stored one) answers 200 with the product as it is: no new version, nothing republished.',
   })
   @ApiOkResponse({ type: ProductView })
+  @ApiProblem(403, 'channel-not-allowed', 'the key is bound to channels and the change touches a channel it is not bound to')
   update(@Param('sku') sku: string, @Body() body: UpdateProductDto, @CurrentKey() key: AuthContext | undefined, @CurrentOrigin() origin: RequestOrigin): Promise<ProductView> {
     return this.catalog.update(checkSku(sku), body, key, origin);
   }
@@ -82,6 +87,7 @@ export class CatalogController {
   @ApiParam(SKU_PARAM)
   @ApiOperation({ summary: 'Delete a product', description: 'Hidden at once; delisted from every channel by background jobs.' })
   @ApiNoContentResponse()
+  @ApiProblem(403, 'channel-not-allowed', 'the key is bound to channels and the product is listed on a channel it is not bound to')
   async remove(@Param('sku') sku: string, @CurrentKey() key: AuthContext | undefined, @CurrentOrigin() origin: RequestOrigin): Promise<void> {
     await this.catalog.remove(checkSku(sku), key, origin);
   }
@@ -109,6 +115,7 @@ export class CatalogController {
   @ApiParam(SKU_PARAM)
   @ApiOperation({ summary: 'Record a storefront review', description: "For NovaSkin's website (a `storefront` key); counted in the rating by the next review pull, which is queued at once." })
   @ApiCreatedResponse()
+  @ApiProblem(403, 'channel-not-allowed', 'the key is bound to channels, not to `storefront`')
   addReview(@Param('sku') sku: string, @Body() body: CreateReviewDto, @CurrentKey() key?: AuthContext): Promise<{ externalId: string }> {
     return this.catalog.addStorefrontReview(checkSku(sku), body, key);
   }

@@ -162,7 +162,7 @@ export class CreateReviewDto {
 
 export class RatingView {
   @ApiProperty({ nullable: true, example: '4.50', type: String }) average: string | null;
-  @ApiProperty() count: number;
+  @ApiProperty({ type: 'integer' }) count: number;
 }
 
 export class ProductView {
@@ -174,7 +174,7 @@ export class ProductView {
   @ApiProperty({ example: 'INR' }) currency: string;
   @ApiProperty({ type: [String] }) images: string[];
   @ApiProperty({ enum: CHANNELS, isArray: true }) channels: Channel[];
-  @ApiProperty() version: number;
+  @ApiProperty({ type: 'integer' }) version: number;
   @ApiProperty({ type: RatingView }) rating: RatingView;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;

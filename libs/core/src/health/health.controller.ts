@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/scope.decorator';
+import { ApiProblem } from '../openapi/api-problem.decorator';
 import { HubHealthIndicators } from './health-indicators';
 
 /** Probes are public: orchestrators call them without credentials, and they reveal no data. */
@@ -30,6 +31,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness of this api instance: Postgres, Redis and the queues (a worker outage does not make it unready; see /health/worker)' })
+  @ApiProblem(503, 'service-unavailable', 'a check is down; `checks` reports each one')
   ready() {
     return this.health.check([
       () => this.db.pingCheck('database').withTimeout(1500),
@@ -42,6 +44,7 @@ export class HealthController {
   @Get('worker')
   @HealthCheck()
   @ApiOperation({ summary: 'Whether jobs are flowing: a worker processed a heartbeat job recently (503 otherwise), for monitoring rather than load balancing' })
+  @ApiProblem(503, 'service-unavailable', 'no worker processed a heartbeat job recently; `checks` reports it')
   worker() {
     return this.health.check([() => this.indicators.workerHeartbeat()]);
   }

@@ -7,6 +7,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { getMetadataStorage } from 'class-validator';
 import { STATUS_CODES } from 'node:http';
 import { IS_PUBLIC, REQUIRED_SCOPES } from '../auth/scope.decorator';
+import type { RawJsonBodyConfig } from '../http/http-pipeline';
 import { defaultSlugForStatus, PROBLEM_TYPE_BASE } from '../http/problem';
 import { API_OMIT_PROBLEMS, API_PROBLEMS, ProblemDoc } from './api-problem.decorator';
 
@@ -82,15 +83,12 @@ interface RouteInfo {
   queryTypes: Class[];
   /** DTO classes of its @Body() and @Query() arguments, for the integer rule. */
   dtoTypes: Class[];
+  /** Takes JSON it cannot parse as raw bytes (RawJsonBodyConfig), so the JSON parser's 400s never reach its callers. */
+  rawJsonBody: boolean;
 }
 
-export interface CompleteOpenApiOptions {
-  /**
-   * Route-specific problems keyed by `METHOD /openapi/{path}`, for controllers that do not carry
-   * @ApiProblem themselves. A key that matches no operation is an error (a renamed route).
-   */
-  routeProblems?: Record<string, ProblemDoc[]>;
-}
+/** Where `@RouteConfig()` of @nestjs/platform-fastify keeps a handler's Fastify route config (not exported by the package root). */
+const FASTIFY_ROUTE_CONFIG_METADATA = '__fastify_route_config__';
 
 /**
  * Fills in what the controllers' decorators leave out of the generated document, from the route
@@ -99,12 +97,12 @@ export interface CompleteOpenApiOptions {
  *   security, or `x-public: true` with `security: []`, plus a sentence in its description;
  * - its problem+json answers (one shared `Problem` schema): the API key check's 400/401/403/429 on
  *   key routes, 400 for a body or query, 404 for a path parameter, the Idempotency-Key answers, and
- *   the route's own (@ApiProblem, or `routeProblems`); error responses a decorator declared get the
+ *   the route's own (@ApiProblem); error responses a decorator declared get the
  *   problem+json content and any slug their description missed;
  * - `integer` for number properties and query parameters validated with @IsInt().
  * Mutates and returns `document`.
  */
-export function completeOpenApiDocument(app: INestApplication, document: OpenAPIObject, opts: CompleteOpenApiOptions = {}): OpenAPIObject {
+export function completeOpenApiDocument(app: INestApplication, document: OpenAPIObject): OpenAPIObject {
   // Walked and patched as plain JSON: the typed OperationObject has no room for `x-` members.
   const doc = document as unknown as { components?: Record<string, any>; paths: Record<string, Record<string, any>> };
   doc.components ??= {};
@@ -112,7 +110,6 @@ export function completeOpenApiDocument(app: INestApplication, document: OpenAPI
   doc.components.schemas.Problem ??= PROBLEM_SCHEMA;
 
   const routes = scanRoutes(app);
-  const extra = new Map(Object.entries(opts.routeProblems ?? {}));
   const integers = integerProperties([...routes.values()].flatMap((r) => r.dtoTypes));
   for (const [name, props] of integers.bySchema) {
     const schema = doc.components.schemas[name];
@@ -125,8 +122,6 @@ export function completeOpenApiDocument(app: INestApplication, document: OpenAPI
       if (!op) continue;
       const key = `${method.toUpperCase()} ${path}`;
       const route = routes.get(key);
-      const routeExtra = extra.get(key) ?? [];
-      extra.delete(key);
       if (!route) continue;
       const params: { in: string; name: string; schema?: { type?: string } }[] = op.parameters ?? [];
 
@@ -143,12 +138,12 @@ export function completeOpenApiDocument(app: INestApplication, document: OpenAPI
         op.description = sentence(op.description, `Needs an API key with the ${scopes.map((s) => `\`${s}\``).join(' or ')} scope.`);
         problems.push(...KEY_PROBLEMS);
       }
-      if (op.requestBody) problems.push(...BODY_PROBLEMS);
+      if (op.requestBody && !route.rawJsonBody) problems.push(...BODY_PROBLEMS);
       if (params.some((p) => p.in === 'query')) problems.push(...QUERY_PROBLEMS);
       // What "not found" means is the route's to say (@ApiProblem(404, 'not-found', ...)).
       if (params.some((p) => p.in === 'path')) problems.push({ status: 404, slug: 'not-found' });
       if (params.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key')) problems.push(...IDEMPOTENCY_PROBLEMS);
-      problems.push(...route.problems, ...routeExtra);
+      problems.push(...route.problems);
 
       for (const q of route.queryTypes.flatMap((t) => integers.byClass.get(t) ?? [])) {
         const p = params.find((x) => x.in === 'query' && x.name === q);
@@ -169,7 +164,6 @@ export function completeOpenApiDocument(app: INestApplication, document: OpenAPI
       op.responses = Object.fromEntries(Object.entries(op.responses).sort(([a], [b]) => a.localeCompare(b)));
     }
   }
-  if (extra.size) throw new Error(`OpenAPI routeProblems name no documented operation: ${[...extra.keys()].join(', ')}`);
   return document;
 }
 
@@ -251,6 +245,7 @@ function scanRoutes(app: INestApplication): Map<string, RouteInfo> {
         omit: new Set([...((Reflect.getMetadata(API_OMIT_PROBLEMS, ctrl) as number[]) ?? []), ...((Reflect.getMetadata(API_OMIT_PROBLEMS, handler) as number[]) ?? [])]),
         queryTypes: argTypes(RouteParamtypes.QUERY),
         dtoTypes: [...argTypes(RouteParamtypes.BODY), ...argTypes(RouteParamtypes.QUERY)],
+        rawJsonBody: (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as RawJsonBodyConfig | undefined)?.rawJsonBody === true,
       };
       for (const b of bases) {
         for (const s of ([] as string[]).concat(sub)) {

@@ -43,10 +43,10 @@ export class ChannelStockView {
   @ApiProperty({ enum: CHANNELS })
   channel: string;
 
-  @ApiProperty({ description: 'What the channel should show now under its allocation rule (never above available).' })
+  @ApiProperty({ type: 'integer', description: 'What the channel should show now under its allocation rule (never above available).' })
   allocatedQuantity: number;
 
-  @ApiProperty({ nullable: true, type: Number, description: 'The quantity the channel last confirmed.' })
+  @ApiProperty({ nullable: true, type: 'integer', description: 'The quantity the channel last confirmed.' })
   lastConfirmedQuantity: number | null;
 
   @ApiProperty({ enum: ['pending', 'synced', 'retrying', 'failed', 'paused'] })
@@ -63,13 +63,13 @@ export class StockView {
   @ApiProperty({ example: 'NS-VITC-30' })
   sku: string;
 
-  @ApiProperty({ description: 'Units physically in stock, including reserved ones.' })
+  @ApiProperty({ type: 'integer', description: 'Units physically in stock, including reserved ones.' })
   onHand: number;
 
-  @ApiProperty({ description: 'Units held for open orders.' })
+  @ApiProperty({ type: 'integer', description: 'Units held for open orders.' })
   reserved: number;
 
-  @ApiProperty({ description: 'onHand - reserved; never below zero.' })
+  @ApiProperty({ type: 'integer', description: 'onHand - reserved; never below zero.' })
   available: number;
 
   @ApiProperty({ format: 'date-time' })
@@ -83,10 +83,10 @@ export class MovementView {
   @ApiProperty() id: string;
   @ApiProperty() sku: string;
   @ApiProperty({ enum: ['set', 'adjustment', 'reservation', 'commit', 'release', 'sale'] }) kind: string;
-  @ApiProperty() onHandDelta: number;
-  @ApiProperty() reservedDelta: number;
-  @ApiProperty() onHandAfter: number;
-  @ApiProperty() reservedAfter: number;
+  @ApiProperty({ type: 'integer' }) onHandDelta: number;
+  @ApiProperty({ type: 'integer' }) reservedDelta: number;
+  @ApiProperty({ type: 'integer' }) onHandAfter: number;
+  @ApiProperty({ type: 'integer' }) reservedAfter: number;
   @ApiProperty({ nullable: true, type: String }) reason: string | null;
   @ApiProperty({ nullable: true, type: String }) actorKeyId: string | null;
   @ApiProperty({ nullable: true, type: String }) orderId: string | null;

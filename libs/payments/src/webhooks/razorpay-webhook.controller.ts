@@ -1,6 +1,6 @@
 import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Public, RawJsonBodyConfig } from '@hub/core';
+import { ApiProblem, Public, RawJsonBodyConfig } from '@hub/core';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { RAZORPAY_EVENT_ID_HEADER, RAZORPAY_SIGNATURE_HEADER } from '../constants';
@@ -43,6 +43,9 @@ export class RazorpayWebhookController {
   @ApiHeader({ name: RAZORPAY_SIGNATURE_HEADER, required: true })
   @ApiHeader({ name: RAZORPAY_EVENT_ID_HEADER, required: true })
   @ApiOkResponse({ type: WebhookReceiptDto })
+  @ApiProblem(400, 'invalid-signature', '`X-Razorpay-Signature` is not the HMAC-SHA256 of the raw body under the current or previous webhook secret')
+  @ApiProblem(503, 'payment-provider-unavailable', 'no usable webhook secret in the vault; Razorpay redelivers later', { retryAfter: true })
+  @ApiProblem(503, 'service-unavailable', 'payment events cannot be applied yet; Razorpay redelivers later')
   receive(
     @Req() req: FastifyRequest & { rawBody?: Buffer },
     @Headers(RAZORPAY_SIGNATURE_HEADER) signature: string | undefined,
