@@ -1,20 +1,11 @@
 import '../support/test-env';
-import { EnvPartnerCredentials, loadConfig } from '@hub/core';
-import { AmazonAdapter, ChannelsConfig, NykaaAdapter } from '@hub/channels';
+import type { AmazonAdapter, NykaaAdapter } from '@hub/channels';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
+import { freshSandboxAdapters, sampleListing } from './support/sandbox-adapters';
 
-const listing = (sku: string, quantity: number) => ({
-  sku,
-  name: `NovaSkin Adapter Test ${sku}`,
-  description: 'SAMPLE DATA - fictional',
-  category: 'serum',
-  price: '899.00',
-  currency: 'INR',
-  imageUrl: `https://images.novaskin.example/${sku}.jpg`,
-  quantity,
-});
+const listing = (sku: string, quantity: number) => sampleListing(sku, quantity);
 
 /** The adapters against the partner sandbox over real HTTP: the wire formats must agree end to end. */
 describe('channel adapters against the partner sandbox', () => {
@@ -28,11 +19,7 @@ describe('channel adapters against the partner sandbox', () => {
   after(() => sb?.close());
   // Fresh adapters per test: the sandbox reset forgets the access tokens they would have cached.
   beforeEach(async () => {
-    await sb.call('POST', '/_sandbox/reset');
-    const cfg = loadConfig(ChannelsConfig, { AMAZON_LWA_URL: `${sb.url}/auth/o2/token`, AMAZON_SPAPI_URL: sb.url, NYKAA_API_URL: `${sb.url}/nykaa`, PARTNER_TIMEOUT_MS: '3000' });
-    const creds = new EnvPartnerCredentials();
-    amazon = new AmazonAdapter(cfg, creds);
-    nykaa = new NykaaAdapter(cfg, creds);
+    ({ amazon, nykaa } = await freshSandboxAdapters(sb));
   });
 
   it('Amazon: publish, read back, set an absolute quantity, delist', async () => {

@@ -1,21 +1,12 @@
 import '../support/test-env';
-import { EnvPartnerCredentials, loadConfig } from '@hub/core';
-import { AmazonAdapter, ChannelsConfig, NYKAA_MAX_QUANTITY, NykaaAdapter } from '@hub/channels';
+import { AmazonAdapter, NYKAA_MAX_QUANTITY, NykaaAdapter } from '@hub/channels';
 import { MAX_QUANTITY } from '@hub/inventory';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { RunningSandbox, startSandbox } from '../sandbox/sandbox-harness';
+import { freshSandboxAdapters, sampleListing } from './support/sandbox-adapters';
 
-const listing = (sku: string, quantity: number) => ({
-  sku,
-  name: `NovaSkin Cap Test ${sku}`,
-  description: 'SAMPLE DATA - fictional',
-  category: 'serum',
-  price: '899.00',
-  currency: 'INR',
-  imageUrl: `https://images.novaskin.example/${sku}.jpg`,
-  quantity,
-});
+const listing = (sku: string, quantity: number) => sampleListing(sku, quantity, `NovaSkin Cap Test ${sku}`);
 
 /**
  * The hub holds up to MAX_QUANTITY (10^9) units; Nykaa takes a quantity from 0 to 1,000,000 and
@@ -31,11 +22,7 @@ describe('Nykaa adapter: quantities above what Nykaa takes are sent as its maxim
   });
   after(() => sb?.close());
   beforeEach(async () => {
-    await sb.call('POST', '/_sandbox/reset');
-    const cfg = loadConfig(ChannelsConfig, { AMAZON_LWA_URL: `${sb.url}/auth/o2/token`, AMAZON_SPAPI_URL: sb.url, NYKAA_API_URL: `${sb.url}/nykaa`, PARTNER_TIMEOUT_MS: '3000' });
-    const creds = new EnvPartnerCredentials();
-    nykaa = new NykaaAdapter(cfg, creds);
-    amazon = new AmazonAdapter(cfg, creds);
+    ({ amazon, nykaa } = await freshSandboxAdapters(sb));
   });
 
   it('the maximum is the one Nykaa enforces: one more unit is refused when sent as is', async () => {

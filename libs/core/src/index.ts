@@ -23,6 +23,7 @@ export * from './auth/scopes';
 export * from './auth/auth-context';
 export * from './auth/scope.decorator';
 export * from './auth/deny-by-default.guard';
+export * from './auth/declared-routes';
 export * from './partners/partner-credentials';
 export * from './partners/env-partner-credentials';
 export * from './partners/env-partner-credentials.module';

@@ -1,17 +1,14 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ProblemException } from '../http/problem';
-import { IS_PUBLIC, REQUIRED_SCOPES } from './scope.decorator';
+import { declaredAccess, RouteAccess } from './declared-routes';
 
 /**
  * Route metadata shared by every guard: a route must be @Public or name a scope. A route with
  * neither is a programming error and is refused for everyone (deny by default).
  */
-export function routeAccess(reflector: Reflector, ctx: ExecutionContext): { public: true } | { public: false; scopes: string[] | null } {
-  const targets = [ctx.getHandler(), ctx.getClass()];
-  if (reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return { public: true };
-  const scopes = reflector.getAllAndOverride<string[]>(REQUIRED_SCOPES, targets);
-  return { public: false, scopes: scopes?.length ? scopes : null };
+export function routeAccess(reflector: Reflector, ctx: ExecutionContext): RouteAccess {
+  return declaredAccess(reflector, ctx.getHandler(), ctx.getClass());
 }
 
 /** The guard in force before an authentication lib is installed: public routes only. */

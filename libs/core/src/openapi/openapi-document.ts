@@ -1,12 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
-import { RequestMethod } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { getMetadataStorage } from 'class-validator';
 import { STATUS_CODES } from 'node:http';
-import { IS_PUBLIC, REQUIRED_SCOPES } from '../auth/scope.decorator';
+import { declaredAccess, declaredRoutes, RouteAccess } from '../auth/declared-routes';
 import type { RawJsonBodyConfig } from '../http/http-pipeline';
 import { defaultSlugForStatus, PROBLEM_TYPE_BASE } from '../http/problem';
 import { API_OMIT_PROBLEMS, API_PROBLEMS, ProblemDoc } from './api-problem.decorator';
@@ -71,7 +70,6 @@ const IDEMPOTENCY_PROBLEMS: ProblemDoc[] = [
   { status: 422, slug: 'idempotency-key-reused', when: 'this `Idempotency-Key` was already used with a different request' },
 ];
 
-type RouteAccess = { public: true } | { public: false; scopes: string[] | null };
 /** A DTO or controller class. */
 type Class = abstract new (...args: never[]) => unknown;
 
@@ -215,46 +213,25 @@ function problemResponse(status: number, list: ProblemDoc[], declared: Record<st
 
 /** `GET /v1/products/{sku}` -> what the route's metadata declares, from every controller of the app. */
 function scanRoutes(app: INestApplication): Map<string, RouteInfo> {
-  const discovery = new DiscoveryService(app.get(ModulesContainer));
-  const scanner = new MetadataScanner();
   const reflector = new Reflector();
   const routes = new Map<string, RouteInfo>();
-  for (const { instance, metatype } of discovery.getControllers()) {
-    if (!instance || !metatype) continue;
-    const ctrl = metatype as Class;
-    const bases = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, ctrl) ?? '');
-    const proto = Object.getPrototypeOf(instance);
-    for (const name of scanner.getAllMethodNames(proto)) {
-      const handler = proto[name];
-      const sub = Reflect.getMetadata(PATH_METADATA, handler);
-      if (sub === undefined) continue;
-      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) ?? RequestMethod.GET];
-      const targets = [handler, ctrl];
-      const scopes = reflector.getAllAndOverride<string[]>(REQUIRED_SCOPES, targets);
-      const access: RouteAccess = reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ? { public: true } : { public: false, scopes: scopes?.length ? scopes : null };
-      const args: Record<string, { index: number }> = Reflect.getMetadata(ROUTE_ARGS_METADATA, ctrl, name) ?? {};
-      const paramTypes: unknown[] = Reflect.getMetadata('design:paramtypes', proto, name) ?? [];
-      const argTypes = (kind: RouteParamtypes) =>
-        Object.entries(args)
-          .filter(([k]) => Number(k.split(':')[0]) === kind)
-          .map(([, a]) => paramTypes[a.index])
-          .filter((t): t is Class => typeof t === 'function' && t !== Object && t !== String && t !== Number);
-      const info: RouteInfo = {
-        access,
-        problems: [...((Reflect.getMetadata(API_PROBLEMS, ctrl) as ProblemDoc[]) ?? []), ...((Reflect.getMetadata(API_PROBLEMS, handler) as ProblemDoc[]) ?? [])],
-        omit: new Set([...((Reflect.getMetadata(API_OMIT_PROBLEMS, ctrl) as number[]) ?? []), ...((Reflect.getMetadata(API_OMIT_PROBLEMS, handler) as number[]) ?? [])]),
-        queryTypes: argTypes(RouteParamtypes.QUERY),
-        dtoTypes: [...argTypes(RouteParamtypes.BODY), ...argTypes(RouteParamtypes.QUERY)],
-        rawJsonBody: (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as RawJsonBodyConfig | undefined)?.rawJsonBody === true,
-      };
-      for (const b of bases) {
-        for (const s of ([] as string[]).concat(sub)) {
-          let path = ('/' + [b, s].filter((p) => p && p !== '/').join('/')).replace(/\/+/g, '/');
-          if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-          routes.set(`${method} ${path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`, info);
-        }
-      }
-    }
+  for (const r of declaredRoutes(new DiscoveryService(app.get(ModulesContainer)), new MetadataScanner())) {
+    const { controller: ctrl, handler, proto, methodName: name } = r;
+    const args: Record<string, { index: number }> = Reflect.getMetadata(ROUTE_ARGS_METADATA, ctrl, name) ?? {};
+    const paramTypes: unknown[] = Reflect.getMetadata('design:paramtypes', proto, name) ?? [];
+    const argTypes = (kind: RouteParamtypes) =>
+      Object.entries(args)
+        .filter(([k]) => Number(k.split(':')[0]) === kind)
+        .map(([, a]) => paramTypes[a.index])
+        .filter((t): t is Class => typeof t === 'function' && t !== Object && t !== String && t !== Number);
+    routes.set(`${r.method} ${r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`, {
+      access: declaredAccess(reflector, handler, ctrl),
+      problems: [...((Reflect.getMetadata(API_PROBLEMS, ctrl) as ProblemDoc[]) ?? []), ...((Reflect.getMetadata(API_PROBLEMS, handler) as ProblemDoc[]) ?? [])],
+      omit: new Set([...((Reflect.getMetadata(API_OMIT_PROBLEMS, ctrl) as number[]) ?? []), ...((Reflect.getMetadata(API_OMIT_PROBLEMS, handler) as number[]) ?? [])]),
+      queryTypes: argTypes(RouteParamtypes.QUERY),
+      dtoTypes: [...argTypes(RouteParamtypes.BODY), ...argTypes(RouteParamtypes.QUERY)],
+      rawJsonBody: (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as RawJsonBodyConfig | undefined)?.rawJsonBody === true,
+    });
   }
   return routes;
 }
