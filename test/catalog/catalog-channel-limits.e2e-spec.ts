@@ -155,4 +155,17 @@ describe('catalog: the hub refuses up front what a channel would refuse; a PATCH
     }
     await waitUntil(async () => (await sb.state()).nykaa.listings[sku]?.price.amount === '1399.00', 10_000, 50);
   });
+
+  it('a PATCH of the stored values still republishes a listing that gave up (failed), the way to retry it after an outage', async () => {
+    const sku = 'NS-LIM-RETRY';
+    const sent = product(sku);
+    assert.equal((await call('POST', '/v1/products', sent)).status, 201);
+    await waitForStatuses(sku, { amazon: 'published', nykaa: 'published', storefront: 'published' });
+    // As the publish job leaves a listing whose retries ran out (a partner outage).
+    await ds.query(`UPDATE product_channels SET status = 'failed', last_error = 'HTTP 503 after 8 attempts' WHERE sku = $1 AND channel = 'nykaa'`, [sku]);
+    const res = await call('PATCH', `/v1/products/${sku}`, {});
+    assert.equal(res.status, 200);
+    assert.equal(res.body.version, 2, 'a new version, published everywhere');
+    await waitForStatuses(sku, { amazon: 'published', nykaa: 'published', storefront: 'published' });
+  });
 });

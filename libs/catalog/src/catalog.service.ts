@@ -173,8 +173,10 @@ export class CatalogService {
         channels,
       };
       // Nothing to publish: a new version would only spend partner quota (Amazon's 5 calls/s) on
-      // listings that already say this. The checks above still apply, as for a real change.
-      if (sameFields(current, next)) return { row: current, changed: false };
+      // listings that already say this. The checks above still apply, as for a real change. Unless a
+      // listing gave up (`failed` after its retries, e.g. a partner outage): the sweeper never
+      // retries those, so re-sending the product is how an operator republishes it.
+      if (sameFields(current, next) && !(await this.hasFailedListing(m, sku, channels))) return { row: current, changed: false };
       removed = current.channels.filter((c) => !channels.includes(c));
       kept = channels;
       const [r]: ProductRow[] = await updateReturning(
@@ -190,6 +192,14 @@ export class CatalogService {
     });
     if (changed) await this.enqueue(sku, row.version, kept, removed);
     return toView(row);
+  }
+
+  private async hasFailedListing(m: EntityManager, sku: string, channels: Channel[]): Promise<boolean> {
+    const [row]: { failed: boolean }[] = await m.query(
+      `SELECT EXISTS (SELECT 1 FROM product_channels WHERE sku = $1 AND channel = ANY($2::text[]) AND status = 'failed' AND NOT delisting) AS failed`,
+      [sku, channels],
+    );
+    return row.failed;
   }
 
   /** Hides the product at once and delists it from every channel (jobs). */

@@ -78,6 +78,8 @@ describe('validation pipe', () => {
       { field: 'cursor', message: 'must be given once' },
     ]);
     assert.deepEqual(await errorsFor({ limit: '0' }, Page, 'query'), [{ field: 'limit', message: 'must not be less than 1' }]);
+    // An undeclared parameter given twice is still one that should not exist.
+    assert.deepEqual(await errorsFor({ foo: ['1', '2'] }, Page, 'query'), [{ field: 'foo', message: 'property foo should not exist' }]);
     assert.equal(await errorsFor({ limit: '5' }, Page, 'query'), null);
   });
 
