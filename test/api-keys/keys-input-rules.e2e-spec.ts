@@ -1,7 +1,8 @@
 import '../support/test-env';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApiKeysService } from '@hub/api-keys';
+import { ApiKeysService, KeyCacheService } from '@hub/api-keys';
+import { DataSource } from 'typeorm';
 import { ProblemException } from '@hub/core';
 import { KeysRevokeCommand } from '../../libs/api-keys/src/cli/keys.commands';
 import { callApi, createTestKey } from '../support/api-keys';
@@ -199,5 +200,15 @@ describe('API key routes: input rules (real Postgres and Redis)', () => {
       { field: 'allowedCidrs.0', message: 'has bits set past the /16 prefix: write 192.168.0.0/16 for the network, or 192.168.1.7 for the one address' },
       { field: 'allowedCidrs.1', message: 'must not have spaces around it' },
     ]);
+  });
+
+  it('rotates a key whose stored allow list predates the rules (a zone id), copying the address it matched; never a 500', async () => {
+    const k = await newKey({ allowedCidrs: ['fe80::1'] });
+    // As a key created before zone ids were refused holds it.
+    await api.app.get(DataSource).query(`UPDATE api_keys SET allowed_cidrs = '{fe80::1%eth0/128}' WHERE key_id = $1`, [k.keyId]);
+    api.app.get(KeyCacheService).evict(k.keyId);
+    const rotated = await call('POST', `/v1/keys/${k.keyId}/rotate`, {});
+    assert.equal(rotated.status, 201, rotated.text);
+    assert.deepEqual(rotated.body.allowedCidrs, ['fe80::1/128']);
   });
 });

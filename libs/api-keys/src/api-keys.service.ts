@@ -165,7 +165,9 @@ export class ApiKeysService {
   }
 
   private static cidrs(list: string[] | null | undefined): string[] | null {
-    return list?.length ? list.map((c) => parseCidr(c)!.text) : null;
+    // Entries were checked (cidrInputProblem) on the way in. One that no longer reads (a rotation copies
+    // the stored list) is kept as it is, not a 500 and never dropped: an allow list must not widen.
+    return list?.length ? list.map((c) => parseCidr(c)?.text ?? c) : null;
   }
 
   async create(input: CreateKeyInput, actor: Actor = {}): Promise<CreatedKey> {

@@ -44,15 +44,19 @@ export const CIDR_RULE = 'must be an IPv4 or IPv6 address or CIDR, e.g. 203.0.11
 const v4Text = (n: bigint) => [24n, 16n, 8n, 0n].map((s) => Number((n >> s) & 255n)).join('.');
 
 /** The parsed CIDR and whether its address had bits set past the prefix, or why the text is not one. */
-function readCidr(text: unknown): { cidr: Cidr; hostBits: boolean } | string {
-  if (typeof text !== 'string') return CIDR_RULE;
+function readCidr(input: unknown, stored = false): { cidr: Cidr; hostBits: boolean } | string {
+  if (typeof input !== 'string') return CIDR_RULE;
   // Refused, not trimmed: padding usually means the client split its list wrongly, which a quietly
-  // trimmed value would hide.
-  if (text !== text.trim()) return 'must not have spaces around it';
-  const [rawIp, bitsText, extra] = text.split('/');
-  if (extra !== undefined || !rawIp) return CIDR_RULE;
-  // isIP takes `fe80::1%eth0`, but a zone names one host's interface: no client address carries it here.
-  if (rawIp.includes('%')) return 'must not carry a zone id (such as %eth0)';
+  // trimmed value would hide. A stored value (accepted before this rule) is read as it matched then.
+  if (input !== input.trim() && !stored) return 'must not have spaces around it';
+  const text = stored ? input.trim() : input;
+  const [address, bitsText, extra] = text.split('/');
+  if (extra !== undefined || !address) return CIDR_RULE;
+  // isIP takes `fe80::1%eth0`, but a zone names one host's interface: no client address carries it
+  // here. One stored before this rule keeps matching its address (it never saw a zone either).
+  const zone = address.indexOf('%');
+  if (zone !== -1 && !stored) return 'must not carry a zone id (such as %eth0)';
+  const rawIp = zone === -1 ? address : address.slice(0, zone);
   const written = isIP(rawIp);
   if (written !== 4 && written !== 6) return CIDR_RULE;
   let family: 4 | 6 = written;
@@ -82,7 +86,7 @@ function readCidr(text: unknown): { cidr: Cidr; hostBits: boolean } | string {
  * before cidrInputProblem refused them keeps matching what it always matched.
  */
 export function parseCidr(text: string): Cidr | null {
-  const r = readCidr(text);
+  const r = readCidr(text, true);
   return typeof r === 'string' ? null : r.cidr;
 }
 
@@ -139,7 +143,8 @@ export function parseCidrList(text: string | undefined): Cidr[] {
     .map((c) => c.trim())
     .filter(Boolean)
     .map((c) => {
-      const parsed = parseCidr(c);
+      // Configuration is read strictly: a zone id (which stored allow lists tolerate) is a mistake here.
+      const parsed = c.includes('%') ? null : parseCidr(c);
       if (!parsed) throw new Error(`invalid CIDR ${c}`);
       return parsed;
     });
