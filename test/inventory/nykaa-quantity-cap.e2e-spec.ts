@@ -68,17 +68,30 @@ describe('inventory: a stock above Nykaa maximum reaches Nykaa as its maximum (a
     await waitUntil(async () => (await shown(sku)).nykaa === 999_999, 10_000, 50);
   });
 
-  it('a product created with more stock than Nykaa takes is published there with 1,000,000; reconciliation settles and then finds no drift', async () => {
+  it('a product created with more stock than Nykaa takes is published there with 1,000,000, confirmed as such, and reconciliation finds no drift', async () => {
     const sku = 'NS-CAP-NEW';
     assert.equal((await call('POST', '/v1/products', sampleProduct(sku, { stock: 10_000_000 }))).status, 201);
     await published(sku);
     assert.deepEqual(await shown(sku), { amazon: 10_000_000, nykaa: NYKAA_MAX_QUANTITY, storefront: 10_000_000 });
-    // The publisher records the figure it sent; the first read-back may correct that to what Nykaa
-    // confirms (one push), and from then on Nykaa's maximum is no drift.
-    await reconcileNykaa();
+    // The publisher records what Nykaa shows (its maximum), so no read-back ever finds drift.
     await waitUntil(async () => (await channelStock(sku)).nykaa.state === 'synced', 5_000, 50);
+    assert.equal((await channelStock(sku)).nykaa.lastConfirmedQuantity, NYKAA_MAX_QUANTITY, 'confirmed as published, before any reconciliation');
     for (let run = 0; run < 2; run++) assert.equal((await reconcileNykaa()).drifted, 0, `run ${run}`);
     assert.equal((await channelStock(sku)).nykaa.lastConfirmedQuantity, NYKAA_MAX_QUANTITY);
     assert.equal((await shown(sku)).nykaa, NYKAA_MAX_QUANTITY);
+  });
+
+  it('a shortfall that is not the maximum is still drift, even where Nykaa once confirmed it', async () => {
+    const sku = 'NS-CAP-SHORT';
+    assert.equal((await call('POST', '/v1/products', sampleProduct(sku, { stock: 50 }))).status, 201);
+    await published(sku);
+    await waitUntil(async () => (await channelStock(sku)).nykaa.state === 'synced', 5_000, 50);
+    // Nykaa shows (and had confirmed) 40 where the allocation is 50.
+    const put = await stack.sb.call('PUT', `/nykaa/v1/sellers/${process.env.NYKAA_SELLER_ID}/inventory/${sku}`, { quantity: 40 }, { 'x-nykaa-api-key': process.env.NYKAA_API_KEY! });
+    assert.equal(put.status, 200);
+    await stack.ds.query(`UPDATE inventory_channel_sync SET last_confirmed_quantity = 40 WHERE sku = $1 AND channel = 'nykaa'`, [sku]);
+    const report = await reconcileNykaa();
+    assert.equal(report.drifted, 1);
+    await waitUntil(async () => (await shown(sku)).nykaa === 50, 5_000, 50);
   });
 });

@@ -84,7 +84,8 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
     for (const url of images) assets.push(await this.media.ensureUploaded(sku, url));
     const imageUrl = assets[0]?.variants[channel] ?? null;
     const quantity = await this.inventory.quantityToPublish(sku, channel);
-    const result = await this.registry.get(channel).publishListing({
+    const adapter = this.registry.get(channel);
+    const result = await adapter.publishListing({
       sku,
       name: p.name,
       description: p.description,
@@ -94,8 +95,9 @@ export class PublishProcessor extends WorkerHost implements OnApplicationBootstr
       imageUrl,
       quantity,
     });
-    // The listing now shows `quantity`; if stock moved meanwhile, inventory pushes the newer figure.
-    await this.inventory.confirmPublished(sku, channel, quantity);
+    // The listing now shows `quantity` (at most what the channel can show); if stock moved
+    // meanwhile, inventory pushes the newer figure.
+    await this.inventory.confirmPublished(sku, channel, Math.min(quantity, adapter.maxQuantity ?? quantity));
     await this.ds.query(
       `UPDATE product_channels SET
          status = CASE WHEN wanted_version <= $3 THEN 'published' ELSE status END,

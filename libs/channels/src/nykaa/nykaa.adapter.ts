@@ -33,6 +33,7 @@ export class NykaaAdapter implements ChannelAdapter {
   readonly channel = 'nykaa' as const;
   /** docs/nykaa-api.md: the bulk inventory call takes up to 100 items. */
   readonly maxQuantityBatch = 100;
+  readonly maxQuantity = NYKAA_MAX_QUANTITY;
   private readonly http: AxiosInstance;
 
   constructor(

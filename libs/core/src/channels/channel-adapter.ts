@@ -45,6 +45,11 @@ export type QuantityUpdateResult = { sku: string; confirmedQuantity: number } | 
  */
 export interface ChannelAdapter {
   readonly channel: Channel;
+  /**
+   * The most a listing on this channel can show (Nykaa: 1,000,000), when it has a maximum: a larger
+   * quantity is sent as this, and a listing showing it is in sync, not drifted.
+   */
+  readonly maxQuantity?: number;
   publishListing(input: ListingInput): Promise<ListingResult>;
   updateQuantity(sku: string, quantity: number): Promise<{ confirmedQuantity: number }>;
   /**

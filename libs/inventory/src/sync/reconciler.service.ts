@@ -58,10 +58,10 @@ export class Reconciler {
     const rule = await this.inventory.channelRule(channel);
     let after = '';
     for (;;) {
-      const rows = await sql<{ sku: string; available: number; last_confirmed_quantity: number | null; last_pushed_quantity: number | null }>(
+      const rows = await sql<{ sku: string; available: number; last_confirmed_quantity: number | null }>(
         this.ds,
         // Rows with a push pending are skipped: the push itself will set them right.
-        `SELECT s.sku, i.on_hand - i.reserved AS available, s.last_confirmed_quantity, s.last_pushed_quantity
+        `SELECT s.sku, i.on_hand - i.reserved AS available, s.last_confirmed_quantity
            FROM inventory_channel_sync s JOIN inventory_items i ON i.sku = s.sku
           WHERE s.channel = $1 AND s.sku > $2 AND s.wanted_version <= s.synced_version
           ORDER BY s.sku LIMIT ${PAGE}`,
@@ -87,11 +87,9 @@ export class Reconciler {
               report.missing++;
               return;
             }
-            // A channel may confirm less than it was sent (Nykaa's adapter caps at what Nykaa takes):
-            // still showing that answer to a push of this very figure is no drift, and pushing
-            // again would only get the same answer on every run.
-            const asConfirmed = r.last_pushed_quantity === expected && actual === r.last_confirmed_quantity;
-            if (actual === expected || asConfirmed) {
+            // A channel with a maximum (Nykaa's 1,000,000) shows at most that: no drift, or every run
+            // would push again for the same answer. Any other shortfall is drift.
+            if (actual === Math.min(expected, adapter.maxQuantity ?? expected)) {
               await sql(
                 this.ds,
                 `UPDATE inventory_channel_sync SET last_confirmed_quantity = $3, state = 'synced', last_error = NULL, last_synced_at = COALESCE(last_synced_at, now()), updated_at = now()
