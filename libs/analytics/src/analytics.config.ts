@@ -1,15 +1,9 @@
-import { IsInt, IsNumber, Max, Min, registerDecorator, ValidationOptions } from 'class-validator';
+import { propertyRule } from '@hub/core';
+import { IsInt, IsNumber, Max, Min, ValidationOptions } from 'class-validator';
 
 /** The value may not exceed the one of `other` (a threshold that must fit in its window). */
 function IsAtMost(other: keyof AnalyticsConfig, options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isAtMost',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: `must be at most ${String(other)}`, ...options },
-      validator: { validate: (v: unknown, args) => typeof v === 'number' && v <= Number((args?.object as AnalyticsConfig)[other]) },
-    });
+  return propertyRule('isAtMost', `must be at most ${String(other)}`, (v, args) => typeof v === 'number' && v <= Number((args?.object as AnalyticsConfig)[other]), options);
 }
 
 /**
@@ -22,17 +16,12 @@ export function usageDaysRead(cfg: Pick<AnalyticsConfig, 'ANALYTICS_MAX_WINDOW_D
 
 /** Retention may not be shorter than what the analytics read (it would turn a key silent or anomalous by itself). */
 function CoversUsageRead(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'coversUsageRead',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: {
-        message: (args) => `must be at least ${usageDaysRead(args.object as AnalyticsConfig)}: ANALYTICS_MAX_WINDOW_DAYS, KEY_SILENT_HOURS + KEY_SILENT_BASELINE_DAYS and the 8-day anomaly baseline read that far back`,
-        ...options,
-      },
-      validator: { validate: (v: unknown, args) => typeof v === 'number' && v >= usageDaysRead(args?.object as AnalyticsConfig) },
-    });
+  return propertyRule(
+    'coversUsageRead',
+    (args) => `must be at least ${usageDaysRead(args.object as AnalyticsConfig)}: ANALYTICS_MAX_WINDOW_DAYS, KEY_SILENT_HOURS + KEY_SILENT_BASELINE_DAYS and the 8-day anomaly baseline read that far back`,
+    (v, args) => typeof v === 'number' && v >= usageDaysRead(args?.object as AnalyticsConfig),
+    options,
+  );
 }
 
 /**

@@ -19,6 +19,7 @@ export * from './queue/queue-names';
 export * from './queue/redis-connection';
 export * from './database/data-source';
 export * from './database/delete-in-batches';
+export * from './database/storable-text';
 export * from './auth/scopes';
 export * from './auth/auth-context';
 export * from './auth/scope.decorator';

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -12,12 +12,12 @@ import {
   Length,
   Max,
   Min,
-  registerDecorator,
+  ValidationArguments,
   ValidateIf,
   ValidateNested,
   ValidationOptions,
 } from 'class-validator';
-import { CHANNELS, CIDR_RULE, cidrInputProblem, parseTimestamp, SCOPES, TIERS, PageLimit } from '@hub/core';
+import { CHANNELS, CIDR_RULE, cidrInputProblem, parseTimestamp, propertyRule, SCOPES, TIERS, PageLimit, Trimmed } from '@hub/core';
 import type { Channel, Scope, Tier } from '@hub/core';
 import { METADATA_MAX_BYTES, REVOKE_REASON_MAX, REVOKE_REASON_RULE } from '../constants';
 
@@ -30,14 +30,7 @@ export const TIMESTAMP_RULE = 'must be an ISO 8601 calendar date or date-time fr
  * and ordinal dates it refuses, and said so in different words.
  */
 export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isTimestamp',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: TIMESTAMP_RULE, ...options },
-      validator: { validate: (v: unknown) => typeof v === 'string' && parseTimestamp(v) !== null },
-    });
+  return propertyRule('isTimestamp', TIMESTAMP_RULE, (v) => typeof v === 'string' && parseTimestamp(v) !== null, options);
 }
 
 /**
@@ -49,25 +42,15 @@ function IsOptionalNotNull(): PropertyDecorator {
 }
 
 function IsCidr(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isCidr',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: {
-        each: true,
-        // With `each`, the message sees the whole list: name the first entry refused and why.
-        message: ({ value }) => {
-          for (const [i, c] of (Array.isArray(value) ? value : [value]).entries()) {
-            const problem = cidrInputProblem(c);
-            if (problem) return `entry ${i} ${problem}`;
-          }
-          return CIDR_RULE;
-        },
-        ...options,
-      },
-      validator: { validate: (v: unknown) => cidrInputProblem(v) === null },
-    });
+  // With `each`, the message sees the whole list: name the first entry refused and why.
+  const message = ({ value }: ValidationArguments) => {
+    for (const [i, c] of (Array.isArray(value) ? value : [value]).entries()) {
+      const problem = cidrInputProblem(c);
+      if (problem) return `entry ${i} ${problem}`;
+    }
+    return CIDR_RULE;
+  };
+  return propertyRule('isCidr', message, (v) => cidrInputProblem(v) === null, { each: true, ...options });
 }
 
 /**
@@ -75,14 +58,11 @@ function IsCidr(options?: ValidationOptions): PropertyDecorator {
  * stored and sent; whether it is an object at all is IsObject's to say.
  */
 function IsSmallObject(maxBytes: number): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isSmallObject',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: `must be a JSON object of at most ${maxBytes} bytes (UTF-8)` },
-      validator: { validate: (v: unknown) => v === null || typeof v !== 'object' || Buffer.byteLength(JSON.stringify(v), 'utf8') <= maxBytes },
-    });
+  return propertyRule(
+    'isSmallObject',
+    `must be a JSON object of at most ${maxBytes} bytes (UTF-8)`,
+    (v) => v === null || typeof v !== 'object' || Buffer.byteLength(JSON.stringify(v), 'utf8') <= maxBytes,
+  );
 }
 
 export class QuotaDto {
@@ -257,7 +237,7 @@ export class RotateKeyDto {
 
 export class RevokeKeyDto {
   @ApiProperty({ example: 'leaked in a CI log', minLength: 1, maxLength: REVOKE_REASON_MAX, description: 'Kept as the revocation\'s record (trimmed; a later revoke keeps the first). Not blank.' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @Trimmed()
   @IsString()
   @Length(1, REVOKE_REASON_MAX, { message: REVOKE_REASON_RULE })
   reason: string;

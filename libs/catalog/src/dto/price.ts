@@ -1,4 +1,5 @@
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { propertyRule } from '@hub/core';
+import type { ValidationOptions } from 'class-validator';
 
 /**
  * Below 10^9: Nykaa takes `price.amount` as `^\d{1,9}\.\d{2}$`, and a product priced beyond what one
@@ -34,12 +35,5 @@ export function normalisePrice(value: string | number): string {
 
 /** A price in major units as a JSON number or decimal string; at most 2 decimals; not negative. */
 export function IsPrice(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isPrice',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: (args) => priceProblem(args.value) ?? 'is invalid', ...options },
-      validator: { validate: (value: unknown) => priceProblem(value) === null },
-    });
+  return propertyRule('isPrice', (args) => priceProblem(args.value) ?? 'is invalid', (value) => priceProblem(value) === null, options);
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CHANNELS, Channel, PageLimit } from '@hub/core';
+import { CHANNELS, Channel, NotBlank, PageLimit, Trimmed } from '@hub/core';
 import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -18,7 +18,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { PRODUCT_CHANNEL_STATUSES, SKU_PATTERN, SUPPORTED_CURRENCIES } from '../constants';
-import { CATEGORY_MAX, DESCRIPTION_MAX, MaxUtf16Length, NAME_MAX, NotBlank, Trimmed } from './listing-text';
+import { CATEGORY_MAX, DESCRIPTION_MAX, MaxUtf16Length, NAME_MAX } from './listing-text';
 import { IsPrice, PRICE_LIMIT_TEXT } from './price';
 
 const LENGTH_DOC = 'counted in UTF-16 code units, as Amazon and Nykaa count (most emoji count as 2)';

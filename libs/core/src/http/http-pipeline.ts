@@ -3,13 +3,12 @@ import type { Duplex } from 'node:stream';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CoreConfig } from '../config/core.config';
+import { storableText } from '../database/storable-text';
 import { parseCidrList, resolveClientIp } from '../net/cidr';
 import { mintRequestId, requestIdFor } from './request-id';
 import { sendProblem, toProblem } from './problem-details.filter';
 import { ProblemException, validationFailed } from './problem';
 
-/** Postgres refuses NUL and lone UTF-16 surrogates (from a `\ud800`-style escape) in text and jsonb. */
-const refusedByPostgres = (s: string) => s.includes('\u0000') || !s.isWellFormed();
 
 /**
  * The first string (or key) Postgres would refuse, with its dotted path, or null. Only reached
@@ -17,11 +16,11 @@ const refusedByPostgres = (s: string) => s.includes('\u0000') || !s.isWellFormed
  * U+FFFD), so ordinary bodies never pay for the walk.
  */
 function findRefused(value: unknown, path: string): { path: string; text: string } | null {
-  if (typeof value === 'string') return refusedByPostgres(value) ? { path, text: value } : null;
+  if (typeof value === 'string') return !storableText(value) ? { path, text: value } : null;
   if (value === null || typeof value !== 'object') return null;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const p = path ? `${path}.${k}` : k;
-    if (refusedByPostgres(k)) return { path: p, text: k };
+    if (!storableText(k)) return { path: p, text: k };
     const hit = findRefused(v, p);
     if (hit !== null) return hit;
   }

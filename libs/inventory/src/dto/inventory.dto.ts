@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals } from 'class-validator';
-import { CHANNELS, PageLimit } from '@hub/core';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min, NotEquals } from 'class-validator';
+import { CHANNELS, NotBlank, PageLimit } from '@hub/core';
 import { MAX_QUANTITY } from '../inventory.service';
 
 export class SetStockDto {
@@ -21,9 +21,8 @@ export class AdjustStockDto {
 
   @ApiProperty({ description: 'Why, for the ledger (e.g. "damaged in transit", "delivery PO-1182"); not blank. Stored as sent.', maxLength: 500, example: 'damaged in transit' })
   @IsString()
-  // The ledger's only account of why stock moved: whitespace says as little as nothing. (\s is the
-  // set String.prototype.trim removes.)
-  @Matches(/\S/, { message: 'must not be empty or only whitespace' })
+  // The ledger's only account of why stock moved: whitespace says as little as nothing.
+  @NotBlank()
   @MaxLength(500)
   reason: string;
 }

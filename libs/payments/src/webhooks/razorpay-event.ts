@@ -1,3 +1,4 @@
+import { storableText } from '@hub/core';
 import type { EntityManager } from 'typeorm';
 import type { RazorpayPayment } from '../razorpay/razorpay-gateway.service';
 
@@ -13,8 +14,6 @@ export const UNIDENTIFIED_EVENT_PREFIX = 'unidentified.';
 /** Outcome of a signed delivery that is no usable event: stored and acknowledged, never applied. */
 export const MALFORMED_OUTCOME = 'malformed';
 
-/** Postgres refuses NUL and lone UTF-16 surrogates (from a `\ud800`-style escape) in text. */
-export const storableText = (s: string) => !s.includes('\u0000') && s.isWellFormed();
 
 /** A verified Razorpay webhook, reduced to what effects need (the full payload is stored too). */
 export interface RazorpayEvent {

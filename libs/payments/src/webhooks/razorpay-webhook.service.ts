@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { MetricsService, PartnerCredentials, ProblemException } from '@hub/core';
+import { MetricsService, PartnerCredentials, ProblemException, storableText } from '@hub/core';
 import type { Counter } from 'prom-client';
 import sjson from 'secure-json-parse';
 import { DataSource } from 'typeorm';
 import { verifyRazorpaySignature } from '../razorpay/razorpay-signature';
-import { MALFORMED_OUTCOME, parseRazorpayEvent, RazorpayEvent, storableText, UNIDENTIFIED_EVENT_PREFIX } from './razorpay-event';
+import { MALFORMED_OUTCOME, parseRazorpayEvent, RazorpayEvent, UNIDENTIFIED_EVENT_PREFIX } from './razorpay-event';
 import { RazorpayEventEffects } from './razorpay-event-effects';
 
 const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
